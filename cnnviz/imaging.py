@@ -1,0 +1,71 @@
+"""Pixel arithmetic on numpy arrays: deprocessing, normalisation, colour maps. No TensorFlow here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = 1e-7
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Round and clip pixels in [0, 255] to uint8 (what a PNG stores)."""
+    return np.clip(np.rint(np.asarray(pixels, dtype="float64")), 0, 255).astype("uint8")
+
+
+def deprocess_classic(image: np.ndarray, std: float = 0.1) -> np.ndarray:
+    """The Keras-blog display transform: centre, scale to std 0.1, shift to 0.5, clip, to 0-255.
+
+    A flat (dead) image stays flat grey instead of dividing by zero.
+    """
+    x = np.asarray(image, dtype="float64")
+    x = x - x.mean()
+    x = x / (x.std() + 1e-5) * std + 0.5
+    return to_uint8(np.clip(x, 0.0, 1.0) * 255.0)
+
+
+def normalize01(a: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """Scale to [0, 1] by (a - lo) / (hi - lo + eps); an all-constant map becomes all zeros."""
+    a = np.asarray(a, dtype="float64")
+    lo = float(a.min()) if lo is None else lo
+    hi = float(a.max()) if hi is None else hi
+    return np.clip((a - lo) / (hi - lo + EPS), 0.0, 1.0)
+
+
+def symmetric01(a: np.ndarray) -> np.ndarray:
+    """Map signed values to [0, 1] with 0 at 0.5 (for kernels and perturbations)."""
+    a = np.asarray(a, dtype="float64")
+    m = float(np.abs(a).max())
+    return 0.5 + 0.5 * a / (m + EPS)
+
+
+def colormap(values01: np.ndarray, name: str = "viridis") -> np.ndarray:
+    """Apply a matplotlib colour map to values in [0, 1]; returns uint8 RGB (..., 3)."""
+    from matplotlib import colormaps
+
+    lut = (colormaps[name].resampled(256)(np.arange(256))[:, :3] * 255.0).round().astype("uint8")
+    idx = np.clip(np.rint(np.asarray(values01) * 255.0), 0, 255).astype("int64")
+    return lut[idx]
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """Grey (H, W) or (H, W, 1) -> (H, W, 3); RGB passes through."""
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.shape[-1] == 1:
+        a = np.repeat(a, 3, axis=-1)
+    return a
+
+
+def overlay(image_rgb: np.ndarray, heat01: np.ndarray, alpha: float = 0.45, cmap: str = "jet") -> np.ndarray:
+    """Blend a [0, 1] heatmap (same H, W) over an RGB uint8 image."""
+    heat = colormap(heat01, cmap).astype("float64")
+    base = to_rgb(image_rgb).astype("float64")
+    return to_uint8((1 - alpha) * base + alpha * heat)
+
+
+def upscale_nearest(image: np.ndarray, factor: int) -> np.ndarray:
+    """Integer nearest-neighbour enlargement, so small tiles stay crisp in a grid."""
+    if factor <= 1:
+        return image
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
