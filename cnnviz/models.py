@@ -199,11 +199,7 @@ def _load_file(path: Path, *, unsafe: bool, name: str) -> LoadedModel:
         input_shape(model)
     except CnnvizError:
         raise CnnvizError(f"{str(path)!r} holds a model without a defined input shape (never built); save it after building") from None
-    classes = None
-    out = model.outputs[0].shape if model.outputs else None
-    if out is not None and len(out) == 2 and out[-1]:
-        classes = None
-    return LoadedModel(model, name, "unit", None, classes, "from the model file")
+    return LoadedModel(model, name, "unit", None, None, "from the model file")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -384,60 +380,81 @@ def spatial_rank(path: tuple) -> int:
 # ------------------------------------------------------------------ sub-models
 
 
-def feature_model(model, paths: Sequence[tuple], size: tuple[int, int] | None = None):
+def feature_model(model, paths: Sequence[tuple], size: tuple[int, int] | None = None, *, preactivation: bool = False):
     """``keras.Model(image input, [output of each layer path])`` with a free batch axis.
 
     Works for nested models (a base model inside a Sequential or a functional model) and for
-    Sequential models whose recorded input has a fixed batch size.
+    Sequential models whose recorded input has a fixed batch size. With ``preactivation``, a layer
+    with a built-in activation (``Conv2D(..., activation="relu")``) yields its value *before* the
+    activation, computed by a linear copy of the layer (the user's layer is not touched).
     """
     h, w, c = input_shape(model)
     if size is not None and (h is None or w is None):
         h, w = size
     inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
-    found = _trace(model, inputs, [tuple(p) for p in paths])
-    outputs = [found[id(p[-1])] for p in paths]
+    wanted = []
+    for p in paths:
+        linear = preactivation and getattr(getattr(p[-1], "activation", None), "__name__", "linear") != "linear"
+        wanted.append((tuple(p), "input" if linear else "output"))
+    found = _trace(model, inputs, wanted)
+    outputs = []
+    for p, kind in wanted:
+        tensor = found[(id(p[-1]), kind)]
+        outputs.append(_linear_copy(p[-1])(tensor) if kind == "input" else tensor)
     return keras.Model(inputs, outputs, name=f"cnnviz_features_{model.name}")
 
 
-def _trace(container, x, paths: list[tuple]) -> dict[int, object]:
-    """Symbolic outputs (keyed by id of the target layer) of ``paths`` when ``container`` is fed ``x``."""
-    found: dict[int, object] = {}
+def _linear_copy(layer):
+    """A new layer with ``layer``'s config and weights but no activation (the original is untouched)."""
+    config = dict(layer.get_config(), activation="linear", name=f"{layer.name}_preactivation")
+    copy = type(layer).from_config(config)
+    copy.build(layer.input.shape)
+    copy.set_weights([v.numpy() for v in layer.weights])
+    return copy
+
+
+def _trace(container, x, wanted: list[tuple[tuple, str]]) -> dict[tuple[int, str], object]:
+    """Symbolic tensors for ``(path, "output" | "input")`` items when ``container`` is fed ``x``,
+    keyed by ``(id(target layer), kind)``."""
+    found: dict[tuple[int, str], object] = {}
     if isinstance(container, keras.Sequential):
-        remaining = list(paths)
+        remaining = list(wanted)
         for layer in container.layers:
             if not remaining:
                 break
-            here = [p for p in remaining if p[0] is layer]
-            deeper = [p[1:] for p in here if len(p) > 1]
+            here = [(p, k) for p, k in remaining if p[0] is layer]
+            deeper = [(p[1:], k) for p, k in here if len(p) > 1]
             if deeper:
                 found.update(_trace(layer, x, deeper))
-            remaining = [p for p in remaining if p[0] is not layer]
-            if remaining or any(len(p) == 1 for p in here):
+            if any(len(p) == 1 and k == "input" for p, k in here):
+                found[(id(layer), "input")] = x
+            remaining = [(p, k) for p, k in remaining if p[0] is not layer]
+            if remaining or any(len(p) == 1 and k == "output" for p, k in here):
                 y = layer(x)
-                if any(len(p) == 1 for p in here):
-                    found[id(layer)] = y
+                if any(len(p) == 1 and k == "output" for p, k in here):
+                    found[(id(layer), "output")] = y
                 x = y
         return found
-    direct = [p for p in paths if len(p) == 1]
+    direct = [(p, k) for p, k in wanted if len(p) == 1]
     if direct:
-        sub = keras.Model(container.inputs, [p[0].output for p in direct])
+        sub = keras.Model(container.inputs, [p[0].output if k == "output" else p[0].input for p, k in direct])
         outs = sub(x)
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        for p, t in zip(direct, outs):
-            found[id(p[0])] = t
-    heads: dict[int, list[tuple]] = {}
-    for p in paths:
+        for (p, k), t in zip(direct, outs):
+            found[(id(p[0]), k)] = t
+    heads: dict[int, list[tuple[tuple, str]]] = {}
+    for p, k in wanted:
         if len(p) > 1:
-            heads.setdefault(id(p[0]), []).append(p)
+            heads.setdefault(id(p[0]), []).append((p, k))
     for group in heads.values():
-        head = group[0][0]
+        head = group[0][0][0]
         feed = head._inbound_nodes[0].input_tensors
         feed = feed[0] if len(feed) == 1 else feed
         if any(feed is t for t in container.inputs):
             feed_x = x
         else:
             feed_x = keras.Model(container.inputs, feed)(x)
-        found.update(_trace(head, feed_x, [p[1:] for p in group]))
+        found.update(_trace(head, feed_x, [(p[1:], k) for p, k in group]))
     return found
 
 
@@ -471,11 +488,7 @@ def logits_model(loaded: LoadedModel):
     h, w, c = input_shape(model)
     inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
     if kind == "Dense" and activation == "softmax":
-        penultimate = _input_of(model, last, inputs)
-        config = dict(last.get_config(), activation="linear", name=f"{last.name}_logits")
-        dense = keras.layers.Dense.from_config(config)
-        logits = dense(penultimate)
-        dense.set_weights([v.numpy() for v in last.weights])
+        logits = _linear_copy(last)(_input_of(model, last, inputs))
     elif kind in ("Softmax",) or (kind == "Activation" and activation == "softmax"):
         logits = _input_of(model, last, inputs)
     elif activation in (None, "linear") and kind != "Activation":
@@ -490,8 +503,5 @@ def logits_model(loaded: LoadedModel):
 def _input_of(model, layer, inputs):
     """Symbolic input of ``layer`` (the model's output layer) when the model is fed ``inputs``."""
     if isinstance(model, keras.Sequential):
-        previous = model.layers[-2] if len(model.layers) > 1 else None
-        if previous is None:
-            return inputs
-        return _trace(model, inputs, [(previous,)])[id(previous)]
+        return _trace(model, inputs, [((layer,), "input")])[(id(layer), "input")]
     return keras.Model(model.inputs, layer.input)(inputs)

@@ -1,0 +1,195 @@
+"""Filter visualisation: for each filter of a conv layer, an input that maximises its mean activation.
+
+Two methods:
+
+``classic``
+    The Keras-blog recipe: noise around grey, 20 steps of size 1 on RMS-normalised gradients of the
+    filter's mean (post-ReLU) activation, then the std-0.1 display transform.
+``smooth`` (default)
+    Maximises the filter's *pre-activation* averaged over its strongest quarter of positions (a
+    filter that is dead at the start still gets a gradient, and a strong local response is found
+    before a weak global one), coarse-to-fine over three octaves (73% of the steps at half size,
+    where a step costs a quarter, lay down low-frequency structure; the last steps sharpen at full
+    size), random jitter/scale/rotation each step, Gaussian-smoothed gradients, pixels kept inside
+    [0, 255]. The tile is exactly the image the model saw. On VGG16 ``block5_conv1`` (trained conv
+    stack, 128 px) this keeps 58 of the first 64 filters alive where the classic recipe keeps 16,
+    at less than half the time per filter: see ``benchmarks/filters.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .engine import Ascent, Stage, UpdateRule
+from .errors import CnnvizError
+from .imaging import deprocess_classic, to_uint8
+from .models import LoadedModel, feature_model, is_conv, layer_name, resolve_layer
+from .objectives import channel
+from .preprocessing import to_model_input
+from .transforms import Transforms
+
+METHODS = ("smooth", "classic")
+ALIVE_EPS = 1e-6
+
+
+@dataclass
+class FilterResult:
+    """Images (uint8, N x H x W x C, exactly the saved pixels) and their figures."""
+
+    layer: str
+    indices: list[int]
+    images: np.ndarray
+    activations: np.ndarray
+    alive: np.ndarray
+    method: str
+    size: tuple[int, int]
+    steps: int
+    seed: int
+    seconds: float
+    scanned: list[int] = field(default_factory=list)
+
+    def records(self) -> list[dict]:
+        return [{"filter": int(i), "activation": float(a), "dead": not bool(ok)}
+                for i, a, ok in zip(self.indices, self.activations, self.alive)]
+
+
+def check_conv_layer(loaded: LoadedModel, layer: str) -> tuple:
+    """Resolve ``layer`` and insist that it is convolutional; say what to use otherwise."""
+    path = resolve_layer(loaded.model, layer)
+    target = path[-1]
+    if is_conv(target):
+        return path
+    kind = type(target).__name__
+    from .models import conv_layers
+
+    convs = [layer_name(p) for p in conv_layers(loaded.model)]
+    before = [p for p in convs if p]  # all conv layers, in order
+    if "Pool" in kind:
+        from .models import iter_layers
+
+        order = [layer_name(p) for _, p in iter_layers(loaded.model)]
+        earlier = [c for c in before if order.index(c) < order.index(layer_name(path))]
+        hint = f"use the conv layer before it: {earlier[-1]}" if earlier else f"conv layers: {', '.join(before[:6])}"
+        raise CnnvizError(f"layer {layer_name(path)!r} is a pooling layer ({kind}), it has no filters; {hint}")
+    extra = "; for class outputs use `cnnviz fool`" if kind == "Dense" else ""
+    listing = ", ".join(before[:6]) + (" ..." if len(before) > 6 else "")
+    raise CnnvizError(f"layer {layer_name(path)!r} is {kind}, not convolutional; filters needs a conv layer ({listing or 'none in this model'}){extra}")
+
+
+def default_steps(method: str) -> int:
+    return 20 if method == "classic" else 30
+
+
+def stages(method: str, size: tuple[int, int], steps: int, fixed: bool) -> list[Stage]:
+    """The octave schedule: classic is ``steps`` plain steps of 1 pixel at full size."""
+    if method == "classic":
+        return [Stage(size, steps, 1.0, 0.0)]
+    if fixed or min(size) < 48 or steps < 3:
+        # fixed-size input (LeNet): one size; large steps first, then fine ones
+        first = max(1, steps // 2)
+        out = [Stage(size, first, 10.0, 0.5)]
+        return out + ([Stage(size, steps - first, 4.0, 0.0)] if steps > first else [])
+    h, w = size
+    n1 = max(1, round(steps * 22 / 30))
+    n2 = max(1, round(steps * 6 / 30))
+    n3 = max(1, steps - n1 - n2)
+    return [Stage((h // 2, w // 2), n1, 4.0, 0.5),
+            Stage((round(h * 0.7), round(w * 0.7)), n2, 3.0, 0.5),
+            Stage((h, w), n3, 2.0, 0.0)]
+
+
+def _transforms(method: str, size: tuple[int, int]) -> Transforms:
+    if method == "classic":
+        return Transforms()
+    return Transforms(jitter=max(1.0, min(size) / 32), scale=(0.95, 1.05), rotate=5.0)
+
+
+def visualize_filters(
+    loaded: LoadedModel,
+    layer: str,
+    filters: list[int] | None = None,
+    *,
+    top: int | None = None,
+    scan: int | None = None,
+    size: int | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+    method: str = "smooth",
+    batch_size: int = 16,
+    progress: Callable[[int, int], None] | None = None,
+) -> FilterResult:
+    """Render filters of ``layer``. ``filters``: indices (default: all, or the first ``scan`` when
+    ``top`` is given). ``top``: keep the ``top`` strongest live filters of those scanned."""
+    if method not in METHODS:
+        raise CnnvizError(f"unknown --method {method!r}; use one of: {', '.join(METHODS)}")
+    path = check_conv_layer(loaded, layer)
+    count = int(path[-1].filters if hasattr(path[-1], "filters") else path[-1].output.shape[-1])
+    steps = default_steps(method) if steps is None else steps
+    if steps < 1:
+        raise CnnvizError("--steps must be at least 1")
+    hw = loaded.image_size(size)
+    if top is not None:
+        if top < 1:
+            raise CnnvizError("--top must be at least 1")
+        scan = scan or min(count, max(top * 2, top))
+        if scan > count:
+            raise CnnvizError(f"--scan {scan} is more than the {count} filters of {layer_name(path)}")
+        if top > scan:
+            raise CnnvizError(f"--top {top} is more than --scan {scan}")
+        indices = list(filters) if filters else list(range(scan))
+    else:
+        indices = list(filters) if filters else list(range(count))
+    bad = [i for i in indices if not 0 <= i < count]
+    if bad:
+        raise CnnvizError(f"filter {bad[0]} is out of range: {layer_name(path)} has {count} filters (0-{count - 1})")
+
+    h0, w0, channels = loaded.input_shape
+    fixed = bool(h0 and w0)
+    name = layer_name(path)
+    pre = method != "classic"
+    optimise_model = feature_model(loaded.model, [path], preactivation=pre)
+    measure_model = feature_model(loaded.model, [path]) if pre else optimise_model
+    objective = channel(name) if method == "classic" else channel(name, top=0.25)
+    ascent = Ascent(optimise_model, [name], objective, loaded.preprocess,
+                    _transforms(method, hw), UpdateRule(clip=method != "classic"))
+    schedule = stages(method, hw, steps, fixed)
+    total = sum(s.steps for s in schedule) * len(indices)
+    start = time.perf_counter()
+    images = []
+    for b in range(0, len(indices), batch_size):
+        batch = indices[b : b + batch_size]
+        rngs = [np.random.default_rng([seed, i]) for i in batch]
+        h, w = schedule[0].size
+        x0 = np.stack([128.0 + r.uniform(-10, 10, size=(h, w, channels)) for r in rngs]).astype("float32")
+        done_before = b * sum(s.steps for s in schedule)
+        report = (lambda d, t, base=done_before: progress(base + d, total)) if progress else None
+        bounds = (-np.inf, np.inf) if method == "classic" else (0.0, 255.0)
+        x, _, _ = ascent.run(x0, np.asarray(batch), schedule, rngs, bounds=bounds, progress=report)
+        images.extend(deprocess_classic(img) if method == "classic" else to_uint8(img) for img in x)
+    seconds = time.perf_counter() - start
+    images = np.stack(images)
+    acts = mean_activation(measure_model, images, indices, loaded.preprocess)
+    alive = acts > ALIVE_EPS
+    result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds)
+    if top is not None:
+        order = sorted(range(len(indices)), key=lambda k: (not alive[k], -acts[k]))[:top]
+        result = FilterResult(name, [indices[k] for k in order], images[order], acts[order], alive[order],
+                              method, hw, steps, seed, seconds, scanned=indices)
+    return result
+
+
+def mean_activation(model, images: np.ndarray, indices: list[int], preprocess: str, batch_size: int = 32) -> np.ndarray:
+    """Mean activation of filter ``indices[k]`` for ``images[k]`` (saved uint8 pixels, re-preprocessed)."""
+    out = []
+    for b in range(0, len(images), batch_size):
+        x = to_model_input(images[b : b + batch_size].astype("float32"), preprocess)
+        maps = model(x, training=False)
+        maps = maps[0] if isinstance(maps, (list, tuple)) else maps
+        maps = np.asarray(maps)
+        for k, i in enumerate(indices[b : b + batch_size]):
+            out.append(float(maps[k, ..., i].mean()))
+    return np.asarray(out, dtype="float64")

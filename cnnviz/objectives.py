@@ -1,0 +1,131 @@
+"""What to maximise: small composable objectives in the style of Lucid.
+
+An objective maps the activations of a forward pass to one score per image::
+
+    channel("block5_conv1", 7)            # mean activation of filter 7
+    channel("block5_conv1")               # the filter given per image at run time (batched filters)
+    class_logit(65) - 0.1 * class_logit(18)
+    channel("conv2", 3) + 2.0 * channel("conv1", 0)
+
+``acts`` is a dict from layer name (and ``"logits"``) to tensors; ``targets`` is an int tensor with one
+index per image, used by objectives built without a fixed index. Objectives use ``keras.ops`` only
+when called, so building them imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+Score = Callable[[dict, Any], Any]
+
+
+class Objective:
+    """A per-image score ``f(acts, targets) -> (batch,)`` plus the layers it reads."""
+
+    def __init__(self, fn: Score, layers: tuple[str, ...], description: str):
+        self.fn = fn
+        self.layers = tuple(dict.fromkeys(layers))
+        self.description = description
+
+    def __call__(self, acts: dict, targets: Any) -> Any:
+        return self.fn(acts, targets)
+
+    def __add__(self, other: "Objective | float") -> "Objective":
+        if not isinstance(other, Objective):
+            value = float(other)
+            return Objective(lambda a, t: self(a, t) + value, self.layers, f"{self.description} + {value:g}")
+        return Objective(lambda a, t: self(a, t) + other(a, t), self.layers + other.layers,
+                         f"{self.description} + {other.description}")
+
+    __radd__ = __add__
+
+    def __mul__(self, factor: float) -> "Objective":
+        factor = float(factor)
+        return Objective(lambda a, t: factor * self(a, t), self.layers, f"{factor:g} * ({self.description})")
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> "Objective":
+        return self * -1.0
+
+    def __sub__(self, other: "Objective | float") -> "Objective":
+        return self + (-other)
+
+    def __repr__(self) -> str:
+        return f"Objective({self.description})"
+
+
+def _pick(x: Any, index: int | None, targets: Any) -> Any:
+    """Channel ``index`` of x (..., C), or per image the channel named in ``targets``."""
+    from keras import ops
+
+    if index is not None:
+        return x[..., index]
+    onehot = ops.one_hot(ops.cast(targets, "int32"), ops.shape(x)[-1], dtype=x.dtype)
+    shape = [-1] + [1] * (len(x.shape) - 2) + [ops.shape(x)[-1]]
+    return ops.sum(x * ops.reshape(onehot, shape), axis=-1)
+
+
+def channel(layer: str, index: int | None = None, top: float | None = None) -> Objective:
+    """Mean over space of channel ``index`` of ``layer`` (per-image index from targets when None).
+
+    ``top``: average only the strongest share of positions (0.25 = the top quarter), which rewards
+    a filter firing strongly somewhere before it fires everywhere.
+    """
+    from_targets = index is None
+
+    def score(acts, targets):
+        from keras import ops
+
+        picked = _pick(acts[layer], index, targets)
+        if len(picked.shape) == 1:
+            return picked
+        flat = ops.reshape(picked, (ops.shape(picked)[0], -1))
+        if top is None:
+            return ops.mean(flat, axis=1)
+        k = max(1, int(round(int(flat.shape[1]) * top))) if flat.shape[1] is not None else None
+        if k is None:
+            import tensorflow as tf
+
+            k = tf.maximum(1, tf.cast(tf.round(tf.cast(tf.shape(flat)[1], tf.float32) * top), tf.int32))
+        return ops.mean(ops.top_k(flat, k, sorted=False)[0], axis=1)
+
+    which = "per-image" if from_targets else index
+    label = f"channel({layer!r}, {which}" + (f", top={top:g})" if top else ")")
+    return Objective(score, (layer,), label)
+
+
+def class_logit(index: int | None = None) -> Objective:
+    """The logit of class ``index`` (pre-softmax score)."""
+
+    def score(acts, targets):
+        return _pick(acts["logits"], index, targets)
+
+    return Objective(score, ("logits",), f"class_logit({'per-image' if index is None else index})")
+
+
+def class_logprob(index: int | None = None) -> Objective:
+    """log p(class) = logit - logsumexp(logits): raises the class and lowers the others."""
+
+    def score(acts, targets):
+        from keras import ops
+
+        logits = acts["logits"]
+        return _pick(logits, index, targets) - ops.logsumexp(logits, axis=-1)
+
+    return Objective(score, ("logits",), f"class_logprob({'per-image' if index is None else index})")
+
+
+def total_variation() -> Objective:
+    """Mean absolute difference between neighbouring pixels of the image the model sees (a penalty:
+    use it with a negative weight)."""
+
+    def score(acts, targets):
+        from keras import ops
+
+        x = acts["pixels"]
+        dy = ops.mean(ops.abs(x[:, 1:] - x[:, :-1]), axis=(1, 2, 3))
+        dx = ops.mean(ops.abs(x[:, :, 1:] - x[:, :, :-1]), axis=(1, 2, 3))
+        return dy + dx
+
+    return Objective(score, ("pixels",), "total_variation()")
