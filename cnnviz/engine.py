@@ -177,10 +177,10 @@ def input_gradients(model, x: np.ndarray, score: Callable) -> tuple[np.ndarray, 
 
 
 def layer_gradients(model, x: np.ndarray, score: Callable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For ``model(x) -> [feature maps, logits]``: (feature maps, d score / d feature maps, logits)."""
+    """For ``model(x) -> [logits, feature maps]``: (feature maps, d score / d feature maps, logits)."""
     xt = tf.constant(x, tf.float32)
     with tf.GradientTape() as tape:
-        maps, logits = model(xt, training=False)
+        logits, maps = model(xt, training=False)
         s = score(logits)
         total = tf.reduce_sum(s)
     grads = tape.gradient(total, maps)

@@ -223,15 +223,20 @@ def save_result(paths: OutputPaths, image: np.ndarray, record: dict[str, Any]) -
     return paths
 
 
-def save_tiles(folder: str | Path, named: dict[str, np.ndarray], overwrite: bool = False) -> list[Path]:
-    """Write each image alone (``name.png``) into ``folder``, refusing existing files unless overwrite."""
+def plan_tiles(folder: str | Path, names: Sequence[str], overwrite: bool = False) -> list[Path]:
+    """Check that ``folder/<name>.png`` can be written for every name (before the work is done)."""
     folder = Path(folder)
-    plan_output(folder, "_", overwrite=True)
-    targets = [folder / f"{name}.png" for name in named]
+    plan_output(folder, ".cnnviz-check", overwrite=True)
+    targets = [folder / f"{name}.png" for name in names]
     if not overwrite:
         clash = [p for p in targets if p.exists()]
         if clash:
             raise CnnvizError(f"{str(clash[0])!r} already exists; pass --overwrite to replace it")
-    for p, image in zip(targets, named.values()):
-        save_png(p, image)
     return targets
+
+
+def save_tiles(paths: Sequence[Path], images: Sequence[np.ndarray]) -> list[Path]:
+    """Write each image alone at full resolution (exactly the pixels of its grid tile)."""
+    for p, image in zip(paths, images):
+        save_png(p, image)
+    return list(paths)

@@ -413,39 +413,53 @@ def _linear_copy(layer):
     return copy
 
 
-def _trace(container, x, wanted: list[tuple[tuple, str]]) -> dict[tuple[int, str], object]:
+def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = False):
     """Symbolic tensors for ``(path, "output" | "input")`` items when ``container`` is fed ``x``,
-    keyed by ``(id(target layer), kind)``."""
+    keyed by ``(id(target layer), kind)``. With ``need_output``, returns ``(found, container output)``
+    computed in the same pass (so gradients flow from the output back to the found tensors)."""
     found: dict[tuple[int, str], object] = {}
     if isinstance(container, keras.Sequential):
         remaining = list(wanted)
         for layer in container.layers:
-            if not remaining:
+            if not remaining and not need_output:
                 break
             here = [(p, k) for p, k in remaining if p[0] is layer]
             deeper = [(p[1:], k) for p, k in here if len(p) > 1]
-            if deeper:
-                found.update(_trace(layer, x, deeper))
             if any(len(p) == 1 and k == "input" for p, k in here):
                 found[(id(layer), "input")] = x
             remaining = [(p, k) for p, k in remaining if p[0] is not layer]
-            if remaining or any(len(p) == 1 and k == "output" for p, k in here):
+            if deeper:
+                inner, y = _trace(layer, x, deeper, need_output=True)
+                found.update(inner)
+            elif remaining or need_output or any(len(p) == 1 and k == "output" for p, k in here):
                 y = layer(x)
-                if any(len(p) == 1 and k == "output" for p, k in here):
-                    found[(id(layer), "output")] = y
-                x = y
-        return found
+            else:
+                break
+            if any(len(p) == 1 and k == "output" for p, k in here):
+                found[(id(layer), "output")] = y
+            x = y
+        return (found, x) if need_output else found
     direct = [(p, k) for p, k in wanted if len(p) == 1]
-    if direct:
-        sub = keras.Model(container.inputs, [p[0].output if k == "output" else p[0].input for p, k in direct])
-        outs = sub(x)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    nested = [(p, k) for p, k in wanted if len(p) > 1]
+    if nested and need_output:
+        raise CnnvizError(
+            f"layers nested inside the functional model {container.name!r} cannot be used together with its output; "
+            f"pick a layer of the outer model"
+        )
+    tensors = [p[0].output if k == "output" else p[0].input for p, k in direct]
+    if need_output:
+        tensors = tensors + list(container.outputs)
+    out = None
+    if tensors:
+        outs = keras.Model(container.inputs, tensors)(x)
+        outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
         for (p, k), t in zip(direct, outs):
             found[(id(p[0]), k)] = t
+        if need_output:
+            out = outs[len(direct)] if len(container.outputs) == 1 else outs[len(direct):]
     heads: dict[int, list[tuple[tuple, str]]] = {}
-    for p, k in wanted:
-        if len(p) > 1:
-            heads.setdefault(id(p[0]), []).append((p, k))
+    for p, k in nested:
+        heads.setdefault(id(p[0]), []).append((p, k))
     for group in heads.values():
         head = group[0][0][0]
         feed = head._inbound_nodes[0].input_tensors
@@ -455,7 +469,7 @@ def _trace(container, x, wanted: list[tuple[tuple, str]]) -> dict[tuple[int, str
         else:
             feed_x = keras.Model(container.inputs, feed)(x)
         found.update(_trace(head, feed_x, [(p[1:], k) for p, k in group]))
-    return found
+    return (found, out) if need_output else found
 
 
 def output_layer(model):
@@ -468,11 +482,13 @@ def output_layer(model):
     return layer
 
 
-def logits_model(loaded: LoadedModel):
+def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
     """``(keras.Model(image) -> logits, number of classes)`` for class work.
 
     A final softmax (a Dense with softmax activation, or a Softmax/Activation layer) is dropped so
     that the logits are optimised; a linear output is taken as logits. Anything else is refused.
+    With ``extra`` layer paths the model returns ``[logits, *their outputs]`` from one forward pass
+    (so the logits' gradient with respect to those outputs is defined: Grad-CAM).
     """
     model = loaded.model
     outputs = model.outputs
@@ -487,21 +503,25 @@ def logits_model(loaded: LoadedModel):
     kind = type(last).__name__
     h, w, c = input_shape(model)
     inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
+    extras = [(tuple(p), "output") for p in extra]
     if kind == "Dense" and activation == "softmax":
-        logits = _linear_copy(last)(_input_of(model, last, inputs))
-    elif kind in ("Softmax",) or (kind == "Activation" and activation == "softmax"):
-        logits = _input_of(model, last, inputs)
+        penultimate, found_extra = _trace_top(model, last, "input", inputs, extras)
+        logits = _linear_copy(last)(penultimate)
+    elif kind == "Softmax" or (kind == "Activation" and activation == "softmax"):
+        logits, found_extra = _trace_top(model, last, "input", inputs, extras)
     elif activation in (None, "linear") and kind != "Activation":
-        logits = model(inputs)
+        logits, found_extra = _trace_top(model, last, "output", inputs, extras)
     else:
         raise CnnvizError(
             f"{loaded.name}'s output layer {last.name!r} ends in {activation or kind}; class commands need a softmax or linear (logits) output"
         )
-    return keras.Model(inputs, logits, name=f"cnnviz_logits_{model.name}"), num_classes
+    outs = [logits] + found_extra if extras else logits
+    return keras.Model(inputs, outs, name=f"cnnviz_logits_{model.name}"), num_classes
 
 
-def _input_of(model, layer, inputs):
-    """Symbolic input of ``layer`` (the model's output layer) when the model is fed ``inputs``."""
-    if isinstance(model, keras.Sequential):
-        return _trace(model, inputs, [((layer,), "input")])[(id(layer), "input")]
-    return keras.Model(model.inputs, layer.input)(inputs)
+def _trace_top(model, last, kind: str, inputs, extras: list):
+    """The input or output of the output layer ``last`` plus ``extras``, in one traced graph."""
+    if isinstance(model, keras.Sequential) or last in model.layers:
+        found = _trace(model, inputs, [((last,), kind)] + extras)
+        return found[(id(last), kind)], [found[(id(p[-1]), k)] for p, k in extras]
+    raise CnnvizError(f"the output layer {last.name!r} of {model.name!r} sits inside a nested functional model; save the model flat")

@@ -1,0 +1,120 @@
+"""Edge detection by a Keras ``Conv2D`` whose weights are fixed classic kernels.
+
+The convolution the tutorials talk about is literally the one that runs: the image is padded
+(reflect-101 by default, OpenCV's default border) and passed through a ``Conv2D(padding="valid",
+use_bias=False)`` layer holding V and H (or any kernel).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import CnnvizError
+from .kernels_classic import EDGE_PAIRS, NAMES, SINGLE, gallery_kernels, load_kernel_file
+
+BORDERS = {"reflect101": "reflect", "symmetric": "symmetric", "zero": "constant", "replicate": "edge"}
+
+
+def kernel_conv(kernels: np.ndarray):
+    """A Keras Conv2D(n, k x k, valid, no bias) holding ``kernels`` (k, k, n) for 1 input channel."""
+    from ._backend import keras
+
+    k, _, n = kernels.shape
+    layer = keras.layers.Conv2D(n, k, padding="valid", use_bias=False, trainable=False, dtype="float64")
+    layer.build((None, None, None, 1))
+    layer.set_weights([kernels.reshape(k, k, 1, n).astype("float64")])
+    return layer
+
+
+def apply_kernels(image: np.ndarray, kernels: np.ndarray, border: str = "reflect101") -> np.ndarray:
+    """Correlate a 2-D image (H, W) with each kernel (k, k, n) -> (H, W, n), through Conv2D."""
+    if border not in BORDERS:
+        raise CnnvizError(f"unknown border {border!r}; use one of: {', '.join(BORDERS)}")
+    kernels = np.asarray(kernels, dtype="float64")
+    if kernels.ndim == 2:
+        kernels = kernels[..., None]
+    r = kernels.shape[0] // 2
+    img = np.asarray(image, dtype="float64")
+    padded = np.pad(img, r, mode=BORDERS[border])
+    out = kernel_conv(kernels)(padded[None, :, :, None])
+    return np.asarray(out)[0]
+
+
+def grey(image: np.ndarray) -> np.ndarray:
+    """uint8 RGB or grey -> float grey (H, W), ITU-R 601 luma like OpenCV."""
+    a = np.asarray(image, dtype="float64")
+    if a.ndim == 3 and a.shape[-1] == 3:
+        return a @ np.array([0.299, 0.587, 0.114])
+    return a.reshape(a.shape[0], a.shape[1])
+
+
+def resolve_kernel(name: str) -> tuple[str, np.ndarray, np.ndarray | None]:
+    """``(label, V, H or None)`` for a kernel name or file."""
+    if name in EDGE_PAIRS:
+        v = EDGE_PAIRS[name]
+        return name, v, v.T.copy()
+    if name in SINGLE:
+        return name, SINGLE[name], None
+    k = load_kernel_file(name)
+    return name, k, k.T.copy()
+
+
+@dataclass
+class EdgeResult:
+    """Responses of V and H (per channel when ``per_channel``: (H, W, C)), magnitude and angle."""
+
+    kernel: str
+    v_kernel: np.ndarray
+    h_kernel: np.ndarray | None
+    vertical: np.ndarray
+    horizontal: np.ndarray | None
+    magnitude: np.ndarray
+    angle: np.ndarray | None
+
+
+def edge_filter(image: np.ndarray, kernel: str = "sobel", *, per_channel: bool = False, border: str = "reflect101") -> EdgeResult:
+    """Apply V and H (or a single kernel) to the grey image, or to each colour channel."""
+    label, v, h = resolve_kernel(kernel)
+    stack = np.stack([v, h], axis=-1) if h is not None else v[..., None]
+    planes = [np.asarray(image, "float64")[..., c] for c in range(image.shape[-1])] if per_channel and image.ndim == 3 and image.shape[-1] == 3 else [grey(image)]
+    responses = np.stack([apply_kernels(p, stack, border) for p in planes], axis=-1)  # (H, W, n, C)
+    if len(planes) == 1:
+        responses = responses[..., 0]
+    vert = responses[:, :, 0]
+    horiz = responses[:, :, 1] if h is not None else None
+    if horiz is not None:
+        mag = np.hypot(vert, horiz)
+        # per channel: the orientation of the channel with the strongest gradient
+        if mag.ndim == 3:
+            pick = np.argmax(mag, axis=-1)[..., None]
+            angle = np.arctan2(np.take_along_axis(horiz, pick, -1), np.take_along_axis(vert, pick, -1))[..., 0]
+        else:
+            angle = np.arctan2(horiz, vert)
+    else:
+        mag, angle = np.abs(vert), None
+    return EdgeResult(label, v, h, vert, horiz, mag, angle)
+
+
+def orientation_rgb(angle: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    """Colour wheel: hue = gradient direction, brightness = magnitude (uint8 RGB)."""
+    import cv2
+
+    mag = magnitude if magnitude.ndim == 2 else magnitude.max(axis=-1)
+    hue = ((np.mod(angle, 2 * np.pi) / (2 * np.pi)) * 179).astype("uint8")
+    val = np.clip(mag / (np.percentile(mag, 99.5) + 1e-8) * 255, 0, 255).astype("uint8")
+    hsv = np.stack([hue, np.full_like(hue, 255), val], axis=-1)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+def gallery(image: np.ndarray, border: str = "reflect101") -> dict[str, np.ndarray]:
+    """``{kernel name: response (H, W)}`` of every classic kernel on the grey image (one Conv2D)."""
+    kernels = gallery_kernels()
+    stack = np.stack(list(kernels.values()), axis=-1)
+    out = apply_kernels(grey(image), stack, border)
+    return {name: out[..., i] for i, name in enumerate(kernels)}
+
+
+def available() -> str:
+    return ", ".join(NAMES)
