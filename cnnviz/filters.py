@@ -11,7 +11,9 @@ Two methods:
     before a weak global one), coarse-to-fine over three octaves (73% of the steps at half size,
     where a step costs a quarter, lay down low-frequency structure; the last steps sharpen at full
     size), random jitter/scale/rotation each step, Gaussian-smoothed gradients, pixels kept inside
-    [0, 255]. The tile is exactly the image the model saw. On VGG16 ``block5_conv1`` (trained conv
+    [0, 255], and a final line search along contrast (the image scaled about grey by 1, 1.5 or
+    2.25, whichever activates the filter most; forward passes only). The tile is exactly the image
+    the model saw. On VGG16 ``block5_conv1`` (trained conv
     stack, 128 px) this keeps 58 of the first 64 filters alive where the classic recipe keeps 16,
     at less than half the time per filter: see ``benchmarks/filters.py``.
 """
@@ -170,9 +172,13 @@ def visualize_filters(
         bounds = (-np.inf, np.inf) if method == "classic" else (0.0, 255.0)
         x, _, _ = ascent.run(x0, np.asarray(batch), schedule, rngs, bounds=bounds, progress=report)
         images.extend(deprocess_classic(img) if method == "classic" else to_uint8(img) for img in x)
-    seconds = time.perf_counter() - start
     images = np.stack(images)
-    acts = mean_activation(measure_model, images, indices, loaded.preprocess)
+    if method == "classic":
+        seconds = time.perf_counter() - start
+        acts = mean_activation(measure_model, images, indices, loaded.preprocess)
+    else:
+        images, acts = contrast_search(measure_model, images, indices, loaded.preprocess)
+        seconds = time.perf_counter() - start
     alive = acts > ALIVE_EPS
     result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds)
     if top is not None:
@@ -180,6 +186,24 @@ def visualize_filters(
         result = FilterResult(name, [indices[k] for k in order], images[order], acts[order], alive[order],
                               method, hw, steps, seed, seconds, scanned=indices)
     return result
+
+
+CONTRASTS = (1.5, 2.25)
+
+
+def contrast_search(model, images: np.ndarray, indices: list[int], preprocess: str,
+                    factors: tuple[float, ...] = CONTRASTS) -> tuple[np.ndarray, np.ndarray]:
+    """Line search along contrast: per image, keep ``128 + k (x - 128)`` for the k in (1, *factors)
+    whose saved pixels give the highest mean activation. Returns (images, their activations)."""
+    best_images = images.copy()
+    best = mean_activation(model, images, indices, preprocess)
+    for k in factors:
+        candidate = to_uint8((images.astype("float32") - 128.0) * k + 128.0)
+        acts = mean_activation(model, candidate, indices, preprocess)
+        better = acts > best
+        best[better] = acts[better]
+        best_images[better] = candidate[better]
+    return best_images, best
 
 
 def mean_activation(model, images: np.ndarray, indices: list[int], preprocess: str, batch_size: int = 32) -> np.ndarray:

@@ -142,16 +142,16 @@ def load_model(
         loaded = _load_file(bundled_path(), unsafe=False, name="lenet")
         loaded.class_names, loaded.preprocess, loaded.weights = digit_classes(), "unit", "bundled (MNIST)"
         if weights not in (None, "imagenet", "built-in"):
-            loaded.weights = _load_weights(loaded.model, weights, include_top=True)
+            loaded.weights = _load_weights(loaded.model, weights, include_top=include_top)
     elif key.endswith((".keras", ".h5", ".hdf5")) or Path(key).exists():
         loaded = _load_file(Path(key), unsafe=unsafe, name=Path(key).name)
         if weights not in (None, "imagenet", "built-in"):
-            loaded.weights = _load_weights(loaded.model, weights, include_top=True)
+            loaded.weights = _load_weights(loaded.model, weights, include_top=include_top)
     else:
         near = difflib.get_close_matches(lower, MODEL_NAMES, n=3, cutoff=0.4)
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise CnnvizError(
-            f"unknown model {key!r}{hint} Give a name ({', '.join(MODEL_NAMES[:4])}, ...) or a .keras/.h5 file"
+            f"unknown model {key!r}{hint}; give a name ({', '.join(MODEL_NAMES[:4])}, ...) or a .keras/.h5 file"
         )
     if preprocess is not None:
         loaded.preprocess = preprocess
@@ -357,9 +357,8 @@ def resolve_layer(model, name: str) -> tuple:
         if len(bare) > 1:
             options = ", ".join("/".join(l.name for l in p) for p in bare)
             raise CnnvizError(f"layer name {candidate!r} is ambiguous; use one of: {options}")
-    names = [q for q, _ in entries] + [p[-1].name for _, p in entries]
+    names = list(dict.fromkeys([q for q, _ in entries] + [p[-1].name for _, p in entries]))
     near = difflib.get_close_matches(name, names, n=4, cutoff=0.5)
-    near = list(dict.fromkeys(near))
     if not near:
         near = [p[-1].name for p in conv_layers(model)][:4]
     raise CnnvizError(f"unknown layer {name!r}; nearest: {', '.join(near) or 'none'}")

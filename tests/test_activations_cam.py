@@ -1,0 +1,113 @@
+import keras
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from cnnviz.activations import activation_maps, channel_order
+from cnnviz.cam import class_heatmap, grad_cam, grad_cam_from
+from cnnviz.errors import CnnvizError
+from cnnviz.preprocessing import to_model_input
+
+from conftest import assert_unchanged, snapshot, wrap
+
+
+def test_activations_equal_direct_forward_pass(lenet, digits):
+    x, _ = digits
+    snap = snapshot(lenet.model)
+    maps = activation_maps(lenet, x[5], ["conv1", "conv2", "pool2"])
+    for name, m in maps.items():
+        direct = keras.Model(lenet.model.inputs, lenet.model.get_layer(name).output)(to_model_input(x[5:6].astype("float32"), "unit"))
+        np.testing.assert_allclose(m, np.asarray(direct)[0], rtol=1e-5, atol=1e-6)
+    assert maps["conv2"].shape == (10, 10, 16)
+    assert_unchanged(lenet.model, snap)
+
+
+def test_layer_without_spatial_output(lenet, digits):
+    with pytest.raises(CnnvizError, match="'fc1' has no spatial output.*conv1"):
+        activation_maps(lenet, digits[0][0], ["fc1"])
+
+
+def test_channel_order():
+    m = np.zeros((2, 2, 3))
+    m[..., 1] = 5
+    m[0, 0, 2] = 9
+    assert channel_order(m, "max") == [2, 1, 0]
+    assert channel_order(m, "mean", 2) == [1, 2]
+    with pytest.raises(CnnvizError, match="unknown --sort"):
+        channel_order(m, "median")
+
+
+def _one_conv_model():
+    inputs = keras.Input((4, 4, 1))
+    conv = keras.layers.Conv2D(2, 1, use_bias=False, name="conv")
+    x = conv(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    dense = keras.layers.Dense(2, name="logits")
+    model = keras.Model(inputs, dense(x))
+    conv.set_weights([np.array([1.0, -2.0], "float32").reshape(1, 1, 1, 2)])
+    dense.set_weights([np.array([[3.0, 1.0], [0.5, -1.0]], "float32"), np.zeros(2, "float32")])
+    return model
+
+
+def test_grad_cam_by_hand():
+    model = _one_conv_model()
+    loaded = wrap(model, preprocess="none")
+    image = np.arange(16, dtype="float64").reshape(4, 4, 1)
+    # A_k = w_k * x;  logit_c = sum_k W[k, c] * mean(A_k);  dlogit_c / dA_k = W[k, c] / 16
+    w, W = np.array([1.0, -2.0]), np.array([[3.0, 1.0], [0.5, -1.0]])
+    for c in (0, 1):
+        alpha = W[:, c] / 16.0
+        expected = np.maximum((image * w * alpha).sum(axis=-1), 0.0)
+        res = class_heatmap(loaded, image, c)
+        np.testing.assert_allclose(res.raw, expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(res.heat, expected / (expected.max() + 1e-8), rtol=1e-5, atol=1e-6)
+    predicted = int(np.argmax(W.T @ (w * image.mean())))  # logits by hand: [2, 3] * mean(x)
+    assert predicted == 1 and class_heatmap(loaded, image, None).class_index == predicted
+
+
+def test_grad_cam_pp_and_zero_maps():
+    maps = np.zeros((3, 3, 2))
+    grads = np.zeros((3, 3, 2))
+    for plus in (False, True):
+        out = grad_cam_from(maps, grads, plus)
+        assert np.isfinite(out).all() and (out == 0).all()
+    maps = np.random.default_rng(0).uniform(0, 1, (3, 3, 2))
+    grads = np.ones((3, 3, 2))
+    # with a constant positive gradient, Grad-CAM++ weights are 1/(2 + sum A) * 9 per channel
+    expected_w = 9.0 / (2.0 + maps.sum(axis=(0, 1)))
+    np.testing.assert_allclose(grad_cam_from(maps, grads, True), (maps * expected_w).sum(-1), rtol=1e-9)
+
+
+def test_all_negative_map_gives_zero_heat_not_nan():
+    model = _one_conv_model()
+    image = -np.ones((4, 4, 1))
+    res = class_heatmap(wrap(model, preprocess="none"), image, 0)
+    assert np.isfinite(res.heat).all()
+
+
+def test_sanity_check_reinitialised_weights_change_map(lenet, digits):
+    """Adebayo et al. 2018: a heatmap that survives weight randomisation explains nothing."""
+    x, y = digits
+    i = int(np.where(y == 4)[0][0])
+    trained = grad_cam(lenet, x[i])
+    keras.utils.set_random_seed(123)
+    random_model = keras.models.clone_model(lenet.model)  # fresh random initialisation
+    randomised = wrap(random_model, preprocess="unit", classes=lenet.class_names)
+    shuffled = grad_cam(randomised, x[i], class_index=4)
+    rho = spearmanr(trained.ravel(), shuffled.ravel()).statistic
+    assert rho < 0.5
+    assert trained.shape == (28, 28) and 0 <= trained.min() and trained.max() <= 1
+
+
+def test_methods_share_the_path(lenet, digits):
+    x, _ = digits
+    snap = snapshot(lenet.model)
+    for method in ("gradcam", "gradcam++", "smoothgrad"):
+        res = class_heatmap(lenet, x[2], method=method, samples=8)
+        assert res.heat.shape == (28, 28) and np.isfinite(res.heat).all()
+        assert res.class_index == 1 and res.heat.max() == pytest.approx(1.0, abs=1e-6)
+    assert_unchanged(lenet.model, snap)
+    with pytest.raises(CnnvizError, match="unknown --method"):
+        class_heatmap(lenet, x[0], method="lime")
+    with pytest.raises(CnnvizError, match="class 12 is out of range"):
+        class_heatmap(lenet, x[0], 12)

@@ -1,0 +1,203 @@
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from cnnviz.cli import app
+from cnnviz.grid import caption_height
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_clean_error(result, pattern, code=1):
+    assert result.exit_code == code, result.output
+    lines = [l for l in result.output.strip().splitlines() if l.strip()]
+    assert lines[-1].startswith("error: ") and re.search(pattern, lines[-1]), result.output
+    assert "Traceback" not in result.output
+
+
+def test_help_and_version_do_not_import_tensorflow():
+    code = "import sys; from cnnviz.cli import app; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    out = subprocess.run([sys.executable, "-m", "cnnviz", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "filters" in out and "fool" in out and "demo" in out
+    assert run("--version").output.startswith("cnnviz 0.1.0")
+
+
+def test_layers_table():
+    r = run("layers", "lenet")
+    assert r.exit_code == 0, r.output
+    assert "61,610" in r.output and "conv2" in r.output and "conv" in r.output and "(None, 10, 10, 16)" in r.output
+
+
+def test_filters_end_to_end(tmp_path):
+    out, tiles = tmp_path / "out", tmp_path / "tiles"
+    r = run("filters", "lenet", "--layer", "conv1", "--out", out, "--tiles", tiles, "--seed", "1")
+    assert r.exit_code == 0, r.output
+    png = out / "filters_lenet_conv1_smooth.png"
+    grid = np.asarray(Image.open(png))
+    # 6 tiles of 28 px enlarged x4 (to >= 96), 3 columns x 2 rows, 4 px margins, one caption line
+    assert grid.shape == (2 * (112 + caption_height(1)) + 3 * 4, 3 * 112 + 4 * 4, 3)
+    manifest = json.loads((out / "filters_lenet_conv1_smooth.json").read_text())
+    assert manifest["model"] == "lenet" and manifest["layer"] == "conv1" and manifest["seed"] == 1
+    assert [t["filter"] for t in manifest["tiles"]] == list(range(6)) and manifest["image"] == png.name
+    # each tile file holds exactly the pixels shown in the grid
+    for k in range(6):
+        tile = np.asarray(Image.open(tiles / f"filter_{k}.png"))
+        assert tile.shape == (28, 28)
+        r_, c_ = divmod(k, 3)
+        y, x = 4 + r_ * (112 + caption_height(1) + 4), 4 + c_ * (112 + 4)
+        np.testing.assert_array_equal(grid[y : y + 112 : 4, x : x + 112 : 4, 0], tile)
+    # an existing result is not replaced silently
+    again = run("filters", "lenet", "--layer", "conv1", "--out", out)
+    assert_clean_error(again, "already exists; pass --overwrite")
+    assert run("filters", "lenet", "--layer", "conv1", "--out", out, "--overwrite", "--filters", "0-1").exit_code == 0
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["--layer", "fc1"], "'fc1' is Dense, not convolutional"),
+    (["--layer", "pool2"], "pooling layer.*conv2"),
+    (["--layer", "conv9"], "unknown layer 'conv9'; nearest: .*conv1"),
+    (["--layer", "conv2", "--filters", "5-2"], "ends before it starts"),
+    (["--layer", "conv2", "--filters", "99"], "filter 99 is out of range"),
+    (["--layer", "conv2", "--steps", "0"], "--steps must be at least 1"),
+    (["--layer", "conv2", "--size", "16"], "takes 28x28 inputs only"),
+])
+def test_filters_bad_input(tmp_path, args, pattern):
+    r = run("filters", "lenet", *args, "--out", tmp_path)
+    assert_clean_error(r, pattern)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_vgg16_size_too_small(tmp_path):
+    r = run("filters", "vgg16", "--weights", "none", "--layer", "conv5_1", "--size", "16", "--out", tmp_path)
+    assert_clean_error(r, "--size 16 is too small for vgg16")
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = run("filters", "lenet", "--layer", "conv1", "--out", blocker / "sub")
+    assert_clean_error(r, "cannot create output folder")
+
+
+def test_fool_digits_png_fools_the_model(tmp_path, lenet):
+    r = run("fool", "--model", "lenet", "--class", "3", "--class", "7", "--out", tmp_path, "--tiles", tmp_path / "t")
+    assert r.exit_code == 0, r.output
+    for k in (3, 7):
+        img = np.asarray(Image.open(tmp_path / "t" / f"class_{k}.png"))
+        assert img.shape == (28, 28)
+        p = lenet.model.predict(img[None, ..., None].astype("float32") / 255.0, verbose=0)[0, k]
+        assert p >= 0.999
+    manifest = json.loads((tmp_path / "fool_lenet_fool_3-7.json").read_text())
+    assert all(t["reached"] for t in manifest["tiles"]) and manifest["confidence"] == 0.999
+
+
+def test_fool_bad_input(tmp_path):
+    assert_clean_error(run("fool", "--model", "lenet", "--class", "12", "--out", tmp_path), "class 12 is out of range")
+    assert_clean_error(run("fool", "--model", "lenet", "--class", "3", "--confidence", "1.5", "--out", tmp_path), "between 0 and 1")
+    assert_clean_error(run("fool", "--model", "lenet", "--class", "3", "--image", tmp_path / "none.png", "--out", tmp_path), "does not exist")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_adversarial_cli(tmp_path, digits):
+    x, y = digits
+    src = tmp_path / "three.png"
+    Image.fromarray(x[int(np.where(y == 3)[0][0])][..., 0]).save(src)
+    out = tmp_path / "o"
+    r = run("fool", "--model", "lenet", "--image", src, "--class", "8", "--epsilon", "64", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "now says '8'" in r.output
+    rgb = tmp_path / "rgb.png"
+    Image.fromarray(np.repeat(x[0], 3, axis=-1)).save(rgb)
+    r = run("fool", "--model", "lenet", "--image", rgb, "--class", "8", "--epsilon", "1", "--steps", "10", "--out", out)
+    assert r.exit_code == 3 and "converted the RGB image to grey" in r.output and "not reached" in r.output
+
+
+def test_activations_and_cam_cli(tmp_path):
+    r = run("activations", "--model", "lenet", "--layer", "conv1", "--layer", "conv2", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    data = json.loads((tmp_path / "activations_lenet_sample_conv2.json").read_text())
+    assert len(data["channels"]) == 16 and {"mean", "max"} <= set(data["channels"][0])
+    assert_clean_error(run("activations", "--model", "lenet", "--layer", "fc2", "--out", tmp_path), "no spatial output")
+    r = run("cam", "--model", "lenet", "--method", "gradcam++", "--out", tmp_path)
+    assert r.exit_code == 0 and "gradcam++: class '0'" in r.output, r.output
+    assert_clean_error(run("cam", "--model", "lenet", "--class", "11", "--out", tmp_path), "class 11 is out of range")
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not an image")
+    assert_clean_error(run("cam", bad, "--model", "lenet", "--out", tmp_path), "not a readable image")
+
+
+def test_edges_and_kernels_cli(tmp_path):
+    r = run("edges", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert Image.open(tmp_path / "edges_chelsea_sobel.png").size[0] > 1000
+    assert run("edges", "--gallery", "--out", tmp_path).exit_code == 0
+    assert_clean_error(run("edges", "--kernel", "sobell", "--out", tmp_path / "x"), "use one of: sobel, prewitt")
+    r = run("kernels", "lenet", "--out", tmp_path)
+    assert r.exit_code == 0 and "conv1: 6 kernels" in r.output
+
+
+def test_train_small(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.integers(0, 255, (200, 28, 28)).astype("uint8"), y=rng.integers(0, 10, 200))
+    r = run("train", "lenet", "--data", tmp_path / "d.npz", "--epochs", "1", "--out", tmp_path / "m.keras")
+    assert r.exit_code == 0, r.output
+    assert "held-out accuracy" in r.output and "160 train, 40 held out" in r.output
+    assert run("layers", tmp_path / "m.keras").exit_code == 0
+    np.savez(tmp_path / "bad.npz", images=np.zeros((3, 28, 28)))
+    assert_clean_error(run("train", "lenet", "--data", tmp_path / "bad.npz", "--out", tmp_path / "n.keras"), "needs 'x'")
+    assert_clean_error(run("train", "lenet", "--data", tmp_path / "d.npz", "--out", tmp_path / "m.keras"), "already exists")
+
+
+def test_idx_folder(tmp_path):
+    from cnnviz.datasets import load_dataset
+
+    def write(name, arr):
+        header = bytes([0, 0, 8, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+        (tmp_path / name).write_bytes(header + arr.astype("uint8").tobytes())
+
+    write("train-images-idx3-ubyte", np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256)
+    write("train-labels-idx1-ubyte", np.array([3, 4]))
+    write("t10k-images-idx3-ubyte", np.zeros((1, 28, 28)))
+    write("t10k-labels-idx1-ubyte", np.array([9]))
+    split = load_dataset(str(tmp_path))
+    assert split.x_train.shape == (2, 28, 28, 1) and split.y_train.tolist() == [3, 4] and split.y_test.tolist() == [9]
+    assert split.x_train[1, 0, 0, 0] == (28 * 28) % 256
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs = []
+
+    def handle_starttag(self, tag, attrs):
+        self.refs += [v for k, v in attrs if k in ("href", "src")]
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    from cnnviz.demo import DEMO_ITEMS
+
+    r = run("demo", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    for stem, _ in DEMO_ITEMS:
+        assert (tmp_path / f"{stem}.png").is_file() and (tmp_path / f"{stem}.json").is_file()
+    parser = _Links()
+    parser.feed((tmp_path / "index.html").read_text())
+    assert len(parser.refs) >= 2 * len(DEMO_ITEMS)
+    assert all((tmp_path / ref).is_file() for ref in parser.refs)
+    fool = json.loads((tmp_path / "demo_fool_digits.json").read_text())
+    assert all(t["reached"] for t in fool["tiles"])
+    assert_clean_error(run("demo", "--out", tmp_path), "already exists")

@@ -1,0 +1,124 @@
+import keras
+import numpy as np
+import pytest
+
+from cnnviz.engine import Ascent, Stage, UpdateRule
+from cnnviz.errors import CnnvizError
+from cnnviz.filters import check_conv_layer, mean_activation, visualize_filters
+from cnnviz.grid import encode_png
+from cnnviz.models import feature_model, resolve_layer
+from cnnviz.objectives import channel, class_logit
+from cnnviz.selection import parse_indices
+
+from conftest import assert_unchanged, snapshot, wrap
+
+
+def test_objective_rises_on_tiny_model(tiny_conv_model):
+    path = resolve_layer(tiny_conv_model, "c2")
+    fm = feature_model(tiny_conv_model, [path])
+    ascent = Ascent(fm, ["c2"], channel("c2"), "unit", rule=UpdateRule(clip=True))
+    rng = np.random.default_rng(0)
+    x0 = (128 + rng.uniform(-10, 10, (3, 16, 16, 3))).astype("float32")
+    targets = np.array([0, 2, 4])
+    before = ascent.score(x0, targets)
+    x, after, steps = ascent.run(x0, targets, [Stage((16, 16), 5, 4.0)], [np.random.default_rng(i) for i in range(3)])
+    assert steps == 5
+    assert (ascent.score(x, targets) > before).all()
+    assert x.min() >= 0 and x.max() <= 255
+
+
+def test_objectives_compose():
+    acts = {"l": np.arange(2 * 2 * 2 * 3, dtype="float32").reshape(2, 2, 2, 3), "logits": np.array([[1.0, 5.0], [2.0, 0.0]], "float32")}
+    targets = np.array([2, 0])
+    # per-image channel: image 0 -> channel 2, image 1 -> channel 0
+    expected = [acts["l"][0, ..., 2].mean(), acts["l"][1, ..., 0].mean()]
+    np.testing.assert_allclose(channel("l")(acts, targets), expected)
+    combo = 2.0 * channel("l", 1) - class_logit(1) + 1.0
+    np.testing.assert_allclose(combo(acts, targets), 2 * acts["l"][..., 1].mean(axis=(1, 2)) - [5.0, 0.0] + 1.0)
+    top = channel("l", 0, top=0.25)(acts, targets)  # the strongest of 4 positions
+    np.testing.assert_allclose(top, acts["l"][..., 0].reshape(2, -1).max(axis=1))
+    assert "channel('l', 1)" in repr(combo)
+
+
+def test_batched_equals_one_at_a_time(lenet):
+    a = visualize_filters(lenet, "conv2", [0, 3, 7], seed=5, batch_size=3)
+    b = visualize_filters(lenet, "conv2", [0, 3, 7], seed=5, batch_size=1)
+    diff = np.abs(a.images.astype(int) - b.images.astype(int))
+    assert diff.max() <= 1 and diff.mean() < 0.01
+    np.testing.assert_allclose(a.activations, b.activations, rtol=1e-3, atol=1e-4)
+
+
+def test_same_seed_same_png_bytes(lenet):
+    a = visualize_filters(lenet, "conv1", seed=3)
+    b = visualize_filters(lenet, "conv1", seed=3)
+    c = visualize_filters(lenet, "conv1", seed=4)
+    assert [encode_png(i) for i in a.images] == [encode_png(i) for i in b.images]
+    assert [encode_png(i) for i in a.images] != [encode_png(i) for i in c.images]
+
+
+def test_smooth_beats_classic_on_lenet(lenet):
+    classic = visualize_filters(lenet, "conv2", method="classic")
+    smooth = visualize_filters(lenet, "conv2")
+    assert smooth.alive.all()
+    assert smooth.alive.sum() > classic.alive.sum()
+    assert smooth.activations.mean() > classic.activations.mean()
+    # the reported activation is that of the shown pixels, re-preprocessed
+    fm = feature_model(lenet.model, [resolve_layer(lenet.model, "conv2")])
+    np.testing.assert_allclose(mean_activation(fm, smooth.images, smooth.indices, "unit"), smooth.activations, rtol=1e-5)
+    # a tile is not grey noise: it has contrast
+    assert min(float(img.std()) for img in smooth.images) > 20
+
+
+def test_top_and_scan(lenet):
+    r = visualize_filters(lenet, "conv2", top=4, scan=8, steps=6)
+    assert len(r.indices) == 4 and r.scanned == list(range(8))
+    assert list(r.activations) == sorted(r.activations, reverse=True)
+
+
+def test_dead_filter_is_marked_without_nan():
+    inputs = keras.Input((12, 12, 1))
+    conv = keras.layers.Conv2D(2, 3, activation="relu", name="c")
+    model = keras.Model(inputs, conv(inputs))
+    kernel = np.zeros((3, 3, 1, 2), "float32")
+    kernel[1, 1, 0, 0] = 1.0
+    conv.set_weights([kernel, np.array([0.0, -1.0], "float32")])  # filter 1: all-zero kernel, bias -1: dead
+    snap = snapshot(model)
+    r = visualize_filters(wrap(model), "c", steps=4)
+    assert list(r.alive) == [True, False]
+    assert r.activations[1] == 0.0 and np.isfinite(r.images.astype(float)).all()
+    assert r.records()[1]["dead"] is True
+    classic = visualize_filters(wrap(model), "c", steps=4, method="classic")
+    assert classic.records()[1]["dead"] and np.isfinite(classic.images.astype(float)).all()
+    assert_unchanged(model, snap)
+
+
+def test_user_model_unchanged(lenet):
+    snap = snapshot(lenet.model)
+    visualize_filters(lenet, "conv2", [1, 2], steps=3)
+    assert_unchanged(lenet.model, snap)
+
+
+def test_bad_requests(lenet):
+    with pytest.raises(CnnvizError, match="filter 16 is out of range: conv2 has 16 filters"):
+        visualize_filters(lenet, "conv2", [16])
+    with pytest.raises(CnnvizError, match="'fc1' is Dense, not convolutional.*conv1, conv2.*cnnviz fool"):
+        check_conv_layer(lenet, "fc1")
+    with pytest.raises(CnnvizError, match="'pool1' is a pooling layer.*use the conv layer before it: conv1"):
+        check_conv_layer(lenet, "pool1")
+    with pytest.raises(CnnvizError, match="--steps must be at least 1"):
+        visualize_filters(lenet, "conv1", steps=0)
+    with pytest.raises(CnnvizError, match="takes 28x28 inputs only"):
+        visualize_filters(lenet, "conv1", size=64)
+    with pytest.raises(CnnvizError, match="unknown --method"):
+        visualize_filters(lenet, "conv1", method="deepdream")
+
+
+def test_parse_indices():
+    assert parse_indices("0-3,9", 10) == [0, 1, 2, 3, 9]
+    assert parse_indices("3,7,12", 64) == [3, 7, 12]
+    with pytest.raises(CnnvizError, match="ends before it starts; write 2-5"):
+        parse_indices("5-2", 10)
+    with pytest.raises(CnnvizError, match="not an index or a range"):
+        parse_indices("a-b", 10)
+    with pytest.raises(CnnvizError, match="filter 64 is out of range"):
+        parse_indices("60-64", 64)
