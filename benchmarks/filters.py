@@ -98,8 +98,9 @@ def main() -> None:
     for label, r, n in (("classic, one at a time", classic, n_classic), ("cnnviz default, batched", smooth, args.filters)):
         schedule = stages(r.method, size, r.steps, fixed=False)
         flops = sum(2.0 * conv_flops(vgg.model, args.layer, s.size) * s.steps for s in schedule) * n  # forward + input gradient
-        rows.append((label, r.seconds / n, r.alive.mean(), float(r.activations.mean()), flops / r.seconds / 1e9))
+        rows.append((label, r.seconds / n, r.alive.mean(), float(r.activations.mean()), flops / r.ascent_seconds / 1e9))
     print()
+    print("s/filter: all the time the method needs to produce its images; GFLOP/s: its gradient steps alone")
     print(f"{'method':26s} {'s/filter':>9s} {'alive':>7s} {'mean act':>9s} {'GFLOP/s':>8s} {'% of peak':>9s}")
     for label, spf, alive, act, gf in rows:
         print(f"{label:26s} {spf:9.3f} {alive:7.1%} {act:9.2f} {gf:8.1f} {gf / peak:9.0%}")

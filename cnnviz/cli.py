@@ -336,9 +336,9 @@ def _input_image(image: Optional[Path], loaded, size: Optional[int]):
     h, w = loaded.image_size(size)
     if image is None and loaded.name == "lenet":
         x, _ = sample_digits()
-        return x[0], "sample digit 0", []
+        return x[0], "sample digit 0", "digit0", []
     pixels, notes = load_for_model(image, h, w, loaded.channels)
-    return pixels, str(image) if image else "bundled cat", notes
+    return pixels, str(image) if image else "bundled cat", Path(image).stem if image else "chelsea", notes
 
 
 @app.command()
@@ -368,11 +368,10 @@ def activations(
         _fail(f"unknown --scale {scale!r}; use layer or channel")
     check_order(sort, max_)
     loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe)
-    pixels, source, notes = _input_image(image, loaded, size)
+    pixels, source, istem, notes = _input_image(image, loaded, size)
     for n in notes:
         _note(n)
     paths_ = resolve_spatial(loaded, layers_, all_conv)
-    istem = Path(image).stem if image else "sample"
     plans = {layer_name(p): plan_output(out, _stem("activations", _model_stem(model), istem, layer_name(p).replace("/", "-")), overwrite) for p in paths_}
     maps = activation_maps(loaded, pixels, [layer_name(p) for p in paths_])
     for name, m in maps.items():
@@ -414,10 +413,9 @@ def cam(
     clf = Classifier(loaded)
     if class_ is not None:
         clf.resolve(class_)
-    pixels, source, notes = _input_image(image, loaded, size)
+    pixels, source, istem, notes = _input_image(image, loaded, size)
     for n in notes:
         _note(n)
-    istem = Path(image).stem if image else "sample"
     paths = plan_output(out, _stem("cam", _model_stem(model), istem, method.replace("+", "pp"), class_), overwrite)
     res = class_heatmap(loaded, pixels, class_, method=method, layer=layer, seed=seed, classifier=clf)
     save_result(paths, cam_panel(pixels, res.heat, method, res.class_name, res.probability), {

@@ -39,9 +39,11 @@ def adversarial_panel(original: np.ndarray, adversarial: np.ndarray, before: Seq
 
 
 def activation_tiles(maps: np.ndarray, order: Sequence[int], scale: str = "layer", cmap: str = "viridis") -> list[np.ndarray]:
-    """Colour-mapped channels; ``scale="layer"``: one scale for all (comparable), ``"channel"``: each its own."""
-    lo, hi = 0.0, float(maps.max()) if maps.size else 0.0
-    lo = min(lo, float(maps.min()))
+    """Colour-mapped channels; ``scale="layer"``: one scale for all (comparable; its top is the
+    layer's 99.5th percentile so that one extreme channel does not darken the rest), ``"channel"``:
+    each channel its own."""
+    lo = min(0.0, float(maps.min())) if maps.size else 0.0
+    hi = float(np.percentile(maps, 99.5)) if maps.size else 0.0
     tiles = []
     for c in order:
         m = maps[..., c]
@@ -79,8 +81,7 @@ def cam_panel(image: np.ndarray, heat: np.ndarray, method: str, class_name: str,
 
 
 def edges_panel(image: np.ndarray, result) -> np.ndarray:
-    def show(a):
-        a = a if a.ndim == 2 else np.abs(a).max(axis=-1) * np.sign(a.sum(axis=-1))
+    def show(a):  # signed response, grey at zero; per-channel responses stay in colour
         return to_uint8(symmetric01(a) * 255.0)
 
     panels = [image, show(result.vertical)]

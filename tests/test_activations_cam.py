@@ -111,3 +111,26 @@ def test_methods_share_the_path(lenet, digits):
         class_heatmap(lenet, x[0], method="lime")
     with pytest.raises(CnnvizError, match="class 12 is out of range"):
         class_heatmap(lenet, x[0], 12)
+
+
+def test_cam_and_activations_on_nested_base(tmp_path):
+    from cnnviz.models import load_model
+
+    keras.utils.set_random_seed(0)
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    outer = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")])
+    outer.save(tmp_path / "transfer.keras")
+    loaded = load_model(str(tmp_path / "transfer.keras"), preprocess="caffe")
+    image = np.random.default_rng(0).integers(0, 255, (32, 32, 3)).astype("uint8")
+    res = class_heatmap(loaded, image, 2)
+    assert res.layer == "vgg16/block5_conv3" and res.heat.shape == (32, 32) and np.isfinite(res.heat).all()
+    # the gradient really flows from the logits to the nested maps: Grad-CAM by hand on the same maps
+    from cnnviz.engine import layer_gradients
+    from cnnviz.models import logits_model, resolve_layer
+
+    model, _ = logits_model(loaded, extra=[resolve_layer(loaded.model, "block5_conv3")])
+    maps, grads, _ = layer_gradients(model, to_model_input(image[None].astype("float32"), "caffe"), lambda l: l[:, 2])
+    assert np.abs(grads).sum() > 0
+    np.testing.assert_allclose(res.raw, grad_cam_from(maps[0], grads[0]), rtol=1e-5, atol=1e-7)
+    maps = activation_maps(loaded, image, ["vgg16/block1_conv1", "block3_pool"])
+    assert maps["vgg16/block1_conv1"].shape == (32, 32, 64) and maps["vgg16/block3_pool"].shape == (4, 4, 256)

@@ -128,7 +128,7 @@ def test_adversarial_cli(tmp_path, digits):
 def test_activations_and_cam_cli(tmp_path):
     r = run("activations", "--model", "lenet", "--layer", "conv1", "--layer", "conv2", "--out", tmp_path)
     assert r.exit_code == 0, r.output
-    data = json.loads((tmp_path / "activations_lenet_sample_conv2.json").read_text())
+    data = json.loads((tmp_path / "activations_lenet_digit0_conv2.json").read_text())
     assert len(data["channels"]) == 16 and {"mean", "max"} <= set(data["channels"][0])
     assert_clean_error(run("activations", "--model", "lenet", "--layer", "fc2", "--out", tmp_path), "no spatial output")
     r = run("cam", "--model", "lenet", "--method", "gradcam++", "--out", tmp_path)

@@ -69,6 +69,21 @@ def test_smooth_beats_classic_on_lenet(lenet):
     assert min(float(img.std()) for img in smooth.images) > 20
 
 
+def test_progress_counts_filter_steps(lenet):
+    seen = []
+    visualize_filters(lenet, "conv2", list(range(5)), steps=4, batch_size=2, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (20, 20) and all(t == 20 for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_default_size_for_any_size_models():
+    from cnnviz.models import load_model
+
+    vgg = load_model("vgg16", weights=None)
+    r = visualize_filters(vgg, "block1_conv1", [0], steps=1)
+    assert r.size == (128, 128) and r.images.shape == (1, 128, 128, 3)
+
+
 def test_top_and_scan(lenet):
     r = visualize_filters(lenet, "conv2", top=4, scan=8, steps=6)
     assert len(r.indices) == 4 and r.scanned == list(range(8))
@@ -122,3 +137,18 @@ def test_parse_indices():
         parse_indices("a-b", 10)
     with pytest.raises(CnnvizError, match="filter 64 is out of range"):
         parse_indices("60-64", 64)
+
+
+def test_filters_on_vgg16_nested_in_sequential(tmp_path):
+    from cnnviz.models import load_model
+
+    keras.utils.set_random_seed(0)
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    outer = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    outer.save(tmp_path / "transfer.keras")
+    loaded = load_model(str(tmp_path / "transfer.keras"), preprocess="caffe")
+    snap = snapshot(loaded.model)
+    r = visualize_filters(loaded, "conv2_1", [0, 5], steps=3)
+    assert r.layer == "vgg16/block2_conv1" and r.images.shape == (2, 32, 32, 3)
+    assert np.isfinite(r.activations).all()
+    assert_unchanged(loaded.model, snap)
