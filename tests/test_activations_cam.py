@@ -8,7 +8,7 @@ from cnnviz.cam import class_heatmap, grad_cam, grad_cam_from
 from cnnviz.errors import CnnvizError
 from cnnviz.preprocessing import to_model_input
 
-from conftest import assert_unchanged, snapshot, wrap
+from conftest import assert_unchanged, save_nested_vgg16, snapshot, wrap
 
 
 def test_activations_equal_direct_forward_pass(lenet, digits):
@@ -116,11 +116,8 @@ def test_methods_share_the_path(lenet, digits):
 def test_cam_and_activations_on_nested_base(tmp_path):
     from cnnviz.models import load_model
 
-    keras.utils.set_random_seed(0)
-    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
-    outer = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")])
-    outer.save(tmp_path / "transfer.keras")
-    loaded = load_model(str(tmp_path / "transfer.keras"), preprocess="caffe")
+    path = save_nested_vgg16(tmp_path, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax"))
+    loaded = load_model(path, preprocess="caffe")
     image = np.random.default_rng(0).integers(0, 255, (32, 32, 3)).astype("uint8")
     res = class_heatmap(loaded, image, 2)
     assert res.layer == "vgg16/block5_conv3" and res.heat.shape == (32, 32) and np.isfinite(res.heat).all()

