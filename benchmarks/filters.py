@@ -22,7 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 
 def hed_weights() -> str:
@@ -34,7 +33,7 @@ def hed_weights() -> str:
 
 def conv_flops(model, upto: str, size: tuple[int, int]) -> float:
     """Forward FLOPs (2 x multiply-adds) of the Conv2D layers up to and including ``upto``."""
-    from cnnviz.models import feature_model, iter_layers, resolve_layer
+    from cnnviz.models import feature_model, iter_layers
 
     convs = []
     for name, path in iter_layers(model):

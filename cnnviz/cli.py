@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, List, Optional

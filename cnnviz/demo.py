@@ -36,7 +36,6 @@ def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
     from .edges import edge_filter, gallery
     from .filters import visualize_filters
     from .fooling import Classifier, adversarial, fool_from_noise
-    from .grid import hstack_panels
     from .images import bundled_cat, read_image, resize
     from .kernels import learned_kernels
     from .kernels_classic import gallery_kernels

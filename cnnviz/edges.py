@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import CnnvizError
-from .kernels_classic import EDGE_PAIRS, NAMES, SINGLE, gallery_kernels, load_kernel_file
+from .kernels_classic import EDGE_PAIRS, SINGLE, gallery_kernels, load_kernel_file
 
 BORDERS = {"reflect101": "reflect", "symmetric": "symmetric", "zero": "constant", "replicate": "edge"}
 
@@ -114,7 +114,3 @@ def gallery(image: np.ndarray, border: str = "reflect101") -> dict[str, np.ndarr
     stack = np.stack(list(kernels.values()), axis=-1)
     out = apply_kernels(grey(image), stack, border)
     return {name: out[..., i] for i, name in enumerate(kernels)}
-
-
-def available() -> str:
-    return ", ".join(NAMES)

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._backend import keras, tf
+from ._backend import tf
 from .objectives import Objective
 from .preprocessing import to_model_input
 from .transforms import IDENTITY, Transforms

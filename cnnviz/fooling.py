@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -49,7 +49,6 @@ class FoolResult:
     method: str
     seed: int
     seconds: float
-    notes: list[str] = field(default_factory=list)
 
     def records(self) -> list[dict]:
         return [{"class": c, "probability": float(p), "reached": bool(r), "steps": s,
@@ -153,8 +152,7 @@ def fool_from_noise(
                     first_reach.setdefault(k, state["steps"])
             return bool(np.all(p >= confidence))
 
-        lr = 2.0 * 255.0 / 255.0
-        schedule = [Stage((h, w), max_steps, lr, 0.0)]
+        schedule = [Stage((h, w), max_steps, 2.0, 0.0)]  # 2 pixel units (RMS) per step
         x, _, taken = ascent.run(x0, np.asarray(targets), schedule, rngs, progress=progress, stop=stop, check_every=10)
         steps_each = [first_reach.get(k, taken) for k in range(len(targets))]
     else:

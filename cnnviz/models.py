@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -59,7 +59,6 @@ class LoadedModel:
     default_size: int | None = None
     class_names: tuple[str, ...] | None = None
     weights: str = "built-in"
-    notes: list[str] = field(default_factory=list)
 
     @property
     def input_shape(self) -> tuple[int | None, int | None, int]:
@@ -366,14 +365,6 @@ def resolve_layer(model, name: str) -> tuple:
 
 def layer_name(path: tuple) -> str:
     return "/".join(l.name for l in path)
-
-
-def spatial_rank(path: tuple) -> int:
-    """Rank of a layer's output (4 for (batch, H, W, C) feature maps)."""
-    try:
-        return len(path[-1].output.shape)
-    except (AttributeError, ValueError):
-        return 0
 
 
 # ------------------------------------------------------------------ sub-models

@@ -68,10 +68,3 @@ def to_pixels(x: Any, mode: str) -> Any:
     if mode == "torch":
         return (x * _per_channel(TORCH_STD, channels) + _per_channel(TORCH_MEAN, channels)) * 255.0
     return to_pixels(x, check_mode(mode))
-
-
-def pixel_scale(mode: str) -> float:
-    """How many model-input units one pixel step (1/255 of the range) is worth, roughly."""
-    return {"none": 1.0, "unit": 1 / 255.0, "caffe": 1.0, "tf": 1 / 127.5, "torch": 1 / (255.0 * 0.226)}[
-        check_mode(mode)
-    ]

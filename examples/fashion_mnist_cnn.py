@@ -12,8 +12,6 @@ import argparse
 from pathlib import Path
 
 import keras
-import numpy as np
-
 from cnnviz.datasets import load_dataset
 from cnnviz.errors import CnnvizError
 from cnnviz.filters import visualize_filters
