@@ -203,6 +203,7 @@ def filters(
     tiles: Optional[Path] = typer.Option(None, "--tiles", help="Also write each image alone as DIR/filter_<index>.png."),
     cols: Optional[int] = typer.Option(None, "--cols", help="Grid columns."),
     batch_size: int = typer.Option(16, "--batch-size", help="Filters optimised at once."),
+    precision: str = typer.Option("auto", "--precision", help="Gradient steps in float32 or bfloat16 (auto: bf16 where the CPU has it natively)."),
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
@@ -214,12 +215,14 @@ def filters(
         _fail("--steps must be at least 1")
     if batch_size < 1:
         _fail("--batch-size must be at least 1")
+    from .engine import resolve_precision
     from .filters import check_conv_layer, visualize_filters
     from .grid import plan_output, plan_tiles, save_result, save_tiles
     from .models import layer_name
     from .render import filters_grid
     from .selection import parse_indices
 
+    resolve_precision(precision)
     loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe)
     path = check_conv_layer(loaded, layer)
     count = int(path[-1].filters)
@@ -229,11 +232,12 @@ def filters(
     paths = plan_output(out, _stem("filters", _model_stem(model), name.replace("/", "-"), method), overwrite)
     with progress_bar(f"filters of {name}") as update:
         result = visualize_filters(loaded, layer, chosen, top=top, scan=scan, size=size, steps=steps, seed=seed,
-                                   method=method, batch_size=batch_size, progress=update)
+                                   method=method, batch_size=batch_size, precision=precision, progress=update)
     tile_names = {f"filter_{i}": img for i, img in zip(result.indices, result.images)}
     tile_paths = plan_tiles(tiles, list(tile_names), overwrite) if tiles else []
     image = filters_grid(result.indices, result.images, result.activations, result.alive, cols)
-    record = {"command": "filters", **loaded.describe(), "layer": name, "method": method, "size": list(result.size),
+    record = {"command": "filters", **loaded.describe(), "layer": name, "method": method, "precision": result.precision,
+              "size": list(result.size),
               "steps": result.steps, "seed": seed, "seconds": round(result.seconds, 2),
               "alive": int(result.alive.sum()), "count": len(result.indices), "scanned": result.scanned, "tiles": result.records()}
     save_result(paths, image, record)

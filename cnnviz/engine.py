@@ -8,7 +8,9 @@ It reports progress through a callback and never prints. :func:`input_gradients`
 
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -19,6 +21,43 @@ from .preprocessing import to_model_input
 from .transforms import IDENTITY, Transforms
 
 Progress = Callable[[int, int], None]
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+@lru_cache(maxsize=1)
+def native_bfloat16() -> bool:
+    """True when this machine runs bf16 convolutions natively on the CPU (AVX512-BF16 or AMX) and
+    TensorFlow sees no GPU: then the compiled steps can run in bf16 at about twice the speed."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            flags = fh.read()
+    except OSError:
+        return False
+    return (" avx512_bf16" in flags or " amx_bf16" in flags) and not tf.config.list_physical_devices("GPU")
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` -> ``bfloat16`` where :func:`native_bfloat16`, else ``float32``."""
+    if precision not in PRECISIONS:
+        from .errors import CnnvizError
+
+        raise CnnvizError(f"unknown precision {precision!r}; use one of: {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16() else "float32"
+    return precision
+
+
+@contextmanager
+def _bfloat16_rewrite():
+    """Let TensorFlow's oneDNN pass run the convolutions of functions instantiated here in bf16
+    (float32 in and out; only compiled functions are rewritten, eager ops are not)."""
+    key = "auto_mixed_precision_onednn_bfloat16"
+    before = bool(tf.config.optimizer.get_experimental_options().get(key, False))
+    tf.config.optimizer.set_experimental_options({key: True})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({key: before})
 
 
 @dataclass(frozen=True)
@@ -46,10 +85,11 @@ class Ascent:
 
     ``model`` maps model input (after ``preprocess``) to the tensors named ``names`` (their order);
     the objective sees them as ``acts[name]``, plus ``acts["pixels"]``, the (transformed) pixels.
+    ``precision``: the arithmetic of the compiled steps (``auto``: bf16 where the CPU has it natively).
     """
 
     def __init__(self, model, names: Sequence[str], objective: Objective, preprocess: str,
-                 transforms: Transforms = Transforms(), rule: UpdateRule = UpdateRule()):
+                 transforms: Transforms = Transforms(), rule: UpdateRule = UpdateRule(), precision: str = "float32"):
         missing = [n for n in objective.layers if n not in names and n != "pixels"]
         if missing:
             raise ValueError(f"objective needs {missing}, model gives {list(names)}")
@@ -59,6 +99,7 @@ class Ascent:
         self.preprocess = preprocess
         self.transforms = transforms
         self.rule = rule
+        self.precision = resolve_precision(precision)
         channels = int(model.inputs[0].shape[-1])
         pixels = tf.TensorSpec((None, None, None, channels), tf.float32)
         self._step = tf.function(
@@ -130,8 +171,12 @@ class Ascent:
         t = tf.constant(targets, tf.int32)
         lo = tf.constant(bounds[0], tf.float32)
         hi = tf.constant(bounds[1], tf.float32)
+        with _bfloat16_rewrite() if self.precision == "bfloat16" else nullcontext():
+            return self._run(x, t, lo, hi, stages, rngs, progress, stop, check_every)
+
+    def _run(self, x, t, lo, hi, stages, rngs, progress, stop, check_every):
         total = sum(s.steps for s in stages)
-        done, scores = 0, np.zeros(len(pixels), "float32")
+        done, scores = 0, np.zeros(int(x.shape[0]), "float32")
         for stage in stages:
             if tuple(x.shape[1:3]) != tuple(stage.size):
                 x = tf.image.resize(x, stage.size, method="bilinear")

@@ -55,6 +55,7 @@ class FilterResult:
     seed: int
     seconds: float
     ascent_seconds: float = 0.0
+    precision: str = "float32"
     scanned: list[int] = field(default_factory=list)
 
     def records(self) -> list[dict]:
@@ -125,10 +126,14 @@ def visualize_filters(
     seed: int = 0,
     method: str = "smooth",
     batch_size: int = 16,
+    precision: str = "auto",
     progress: Callable[[int, int], None] | None = None,
 ) -> FilterResult:
     """Render filters of ``layer``. ``filters``: indices (default: all, or the first ``scan`` when
-    ``top`` is given). ``top``: keep the ``top`` strongest live filters of those scanned."""
+    ``top`` is given). ``top``: keep the ``top`` strongest live filters of those scanned.
+    ``precision``: of the gradient steps of the default method (``auto``: bf16 where the CPU has it
+    natively; ``classic`` always runs in float32, as the blog did). Reported activations are always
+    measured in float32."""
     if method not in METHODS:
         raise CnnvizError(f"unknown --method {method!r}; use one of: {', '.join(METHODS)}")
     path = check_conv_layer(loaded, layer)
@@ -162,7 +167,8 @@ def visualize_filters(
     measure_model = feature_model(loaded.model, [path]) if pre else optimise_model
     objective = channel(name) if method == "classic" else channel(name, top=0.25)
     ascent = Ascent(optimise_model, [name], objective, loaded.preprocess,
-                    _transforms(method, hw), UpdateRule(clip=method != "classic"))
+                    _transforms(method, hw), UpdateRule(clip=method != "classic"),
+                    precision="float32" if method == "classic" else precision)
     schedule = stages(method, hw, steps, fixed)
     per_filter = sum(s.steps for s in schedule)
     total = per_filter * len(indices)
@@ -188,11 +194,12 @@ def visualize_filters(
         images, acts = contrast_search(measure_model, images, indices, loaded.preprocess)
         seconds = time.perf_counter() - start
     alive = acts > ALIVE_EPS
-    result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds, ascent_seconds)
+    result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds, ascent_seconds,
+                          ascent.precision)
     if top is not None:
         order = sorted(range(len(indices)), key=lambda k: (not alive[k], -acts[k]))[:top]
         result = FilterResult(name, [indices[k] for k in order], images[order], acts[order], alive[order],
-                              method, hw, steps, seed, seconds, ascent_seconds, scanned=indices)
+                              method, hw, steps, seed, seconds, ascent_seconds, ascent.precision, scanned=indices)
     return result
 
 
