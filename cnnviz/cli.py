@@ -230,6 +230,8 @@ def filters(
     loaded.image_size(size)  # validate before any work
     name = layer_name(path)
     paths = plan_output(out, _stem("filters", _model_stem(model), name.replace("/", "-"), method), overwrite)
+    if tiles:  # check before the work: every filter that could be written (all scanned ones with --top)
+        plan_tiles(tiles, [f"filter_{i}" for i in (chosen or range(count if top is None else (scan or count)))], overwrite)
     with progress_bar(f"filters of {name}") as update:
         result = visualize_filters(loaded, layer, chosen, top=top, scan=scan, size=size, steps=steps, seed=seed,
                                    method=method, batch_size=batch_size, precision=precision, progress=update)
@@ -308,18 +310,17 @@ def fool(
                    f"(L-inf {res.linf:.1f}). Try a larger --epsilon or more --steps", err=True)
         raise typer.Exit(EXIT_NOT_REACHED)
     paths = plan_output(out, _stem("fool", mstem, method, "-".join(str(t) for t in targets)), overwrite)
+    tile_paths = plan_tiles(tiles, [f"class_{c}" for c in targets], overwrite) if tiles else []
     with progress_bar(f"{method}: {len(targets)} class(es)") as update:
         res = fool_from_noise(loaded, targets, confidence=confidence, max_steps=steps, seed=seed, size=size,
                               method=method, progress=update, classifier=clf)
     captions = [f"{clf.name(c)} (#{c}): p={p:.5f}\n" + "\n".join(f"{t.probability:.4f} {t.name}" for t in top[:5])
                 for c, p, top in zip(res.classes, res.probabilities, res.top5)]
-    tile_names = {f"class_{c}": img for c, img in zip(res.classes, res.images)}
-    tile_paths = plan_tiles(tiles, list(tile_names), overwrite) if tiles else []
     save_result(paths, fool_grid(res.images, captions), {
         "command": "fool", "mode": method, **loaded.describe(), "confidence": confidence, "max_steps": steps,
         "seed": seed, "seconds": round(res.seconds, 2), "tiles": res.records()})
     if tiles:
-        save_tiles(tile_paths, list(tile_names.values()))
+        save_tiles(tile_paths, list(res.images))
         typer.echo(f"wrote {len(tile_paths)} tiles to {tiles}")
     _written(paths.png, paths.manifest)
     for c, p, ok, s in zip(res.classes, res.probabilities, res.reached, res.steps):

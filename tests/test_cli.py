@@ -200,3 +200,15 @@ def test_demo_end_to_end(tmp_path):
     fool = json.loads((tmp_path / "demo_fool_digits.json").read_text())
     assert all(t["reached"] for t in fool["tiles"])
     assert_clean_error(run("demo", "--out", tmp_path), "already exists")
+
+
+def test_tiles_clash_is_found_before_the_work(tmp_path):
+    tiles = tmp_path / "tiles"
+    tiles.mkdir()
+    (tiles / "filter_2.png").write_bytes(b"a user's file")
+    r = run("filters", "lenet", "--layer", "conv1", "--out", tmp_path / "o", "--tiles", tiles)
+    assert_clean_error(r, "filter_2.png' already exists")
+    assert "filters of" not in r.output  # no progress bar: nothing was computed
+    assert (tiles / "filter_2.png").read_bytes() == b"a user's file"
+    (tiles / "class_4.png").write_bytes(b"x")
+    assert_clean_error(run("fool", "--model", "lenet", "--class", "4", "--out", tmp_path / "o", "--tiles", tiles), "class_4.png' already exists")
