@@ -515,8 +515,9 @@ def demo(
     seed: int = SeedOpt,
 ) -> None:
     """The main job on the bundled LeNet, offline: every kind of grid, then OUT/index.html."""
-    from .demo import run_demo
+    from .demo import plan_demo, run_demo
 
+    plan_demo(out, overwrite)
     with progress_bar("cnnviz demo (LeNet)") as update:
         index = run_demo(out, overwrite=overwrite, seed=seed, progress=update, echo=lambda s: None)
     typer.echo(f"wrote {index}  (open it in a browser)")

@@ -28,12 +28,12 @@ def load_dataset(spec: str, holdout: float = 0.2) -> Split:
     if spec == "mnist":
         return _keras_mnist()
     p = Path(spec)
+    if not p.exists():
+        raise CnnvizError(f"dataset {spec!r} not found; use 'mnist', an .npz file with x and y, or a folder of IDX files")
     if p.is_dir():
         return _idx_folder(p)
     if p.suffix == ".npz":
         return _npz(p, holdout)
-    if not p.exists():
-        raise CnnvizError(f"dataset {spec!r} not found; use 'mnist', an .npz file with x and y, or a folder of IDX files")
     raise CnnvizError(f"{spec!r} is not a dataset cnnviz reads; use 'mnist', an .npz with x and y, or a folder of IDX files")
 
 

@@ -28,6 +28,16 @@ DEMO_ITEMS = (
 )
 
 
+def plan_demo(out: str | Path, overwrite: bool = False) -> dict[str, OutputPaths]:
+    """Check, before any work, that every demo file (and index.html) can be written."""
+    out = Path(out)
+    plans = {stem: plan_output(out, stem, overwrite) for stem, _ in DEMO_ITEMS}
+    index_path = out / "index.html"
+    if index_path.exists() and not overwrite:
+        raise CnnvizError(f"{str(index_path)!r} already exists; pass --overwrite to replace it or --out DIR")
+    return plans
+
+
 def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
              progress: Callable[[int, int], None] | None = None, echo: Callable[[str], None] = print) -> Path:
     """Write every demo grid (PNG + JSON) and ``index.html`` into ``out``; returns the index path."""
@@ -44,11 +54,8 @@ def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
     from .render import (activations_panel, adversarial_panel, cam_panel, edges_panel, filters_grid,
                          fool_grid, gallery_grid, kernels_grid)
 
-    out = Path(out)
-    plans = {stem: plan_output(out, stem, overwrite) for stem, _ in DEMO_ITEMS}
-    index_path = out / "index.html"
-    if index_path.exists() and not overwrite:
-        raise CnnvizError(f"{str(index_path)!r} already exists; pass --overwrite to replace it or --out DIR")
+    plans = plan_demo(out, overwrite)
+    index_path = Path(out) / "index.html"
     total = len(DEMO_ITEMS)
     done = 0
 

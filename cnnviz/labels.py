@@ -63,5 +63,10 @@ def resolve_class(spec: str | int, names: tuple[str, ...] | None, num_classes: i
             if text.lower() in (s.lower() for s in synonyms):
                 return i
     near = difflib.get_close_matches(text.lower(), lowered, n=3, cutoff=0.5)
-    hint = ", ".join(repr(names[lowered.index(n)]) for n in near) if near else "none close"
-    raise CnnvizError(f"unknown class name {text!r}; nearest: {hint}")
+    if near:
+        hint = "nearest: " + ", ".join(repr(names[lowered.index(n)]) for n in near)
+    elif len(names) <= 20:
+        hint = "this model's classes are: " + ", ".join(names)
+    else:
+        hint = f"none close; give an index 0-{num_classes - 1}"
+    raise CnnvizError(f"unknown class name {text!r}; {hint}")

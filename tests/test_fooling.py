@@ -62,7 +62,7 @@ def test_adversarial_budget_too_small_is_not_success(lenet, digits):
 def test_bad_class_requests(lenet):
     with pytest.raises(CnnvizError, match="class 10 is out of range; this model has classes 0-9"):
         fool_from_noise(lenet, [10])
-    with pytest.raises(CnnvizError, match="unknown class name 'seven'"):
+    with pytest.raises(CnnvizError, match="unknown class name 'seven'; this model's classes are: 0, 1, 2"):
         fool_from_noise(lenet, ["seven"])
     with pytest.raises(CnnvizError, match="between 0 and 1"):
         fool_from_noise(lenet, [1], confidence=1.0)
