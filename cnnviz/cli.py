@@ -167,14 +167,12 @@ def train(
     """Train the tutorial LeNet (reproduces the bundled model) and report held-out accuracy."""
     if which != "lenet":
         _fail(f"cannot train {which!r}; cnnviz trains: lenet")
-    if out.suffix != ".keras":
-        _fail(f"--out {str(out)!r}: the model is saved in Keras format; use a name ending in .keras")
-    if out.exists() and not overwrite:
-        _fail(f"{str(out)!r} already exists; pass --overwrite to replace it")
     if epochs < 1:
         _fail("--epochs must be at least 1")
     from .datasets import load_dataset
-    from .training import save_model_atomic, train_lenet
+    from .training import check_model_path, save_model_atomic, train_lenet
+
+    check_model_path(out, overwrite)
 
     split = load_dataset(data)
     typer.echo(f"data: {split.source}: {len(split.x_train)} train, {len(split.x_test)} held out")
@@ -235,8 +233,7 @@ def filters(
     with progress_bar(f"filters of {name}") as update:
         result = visualize_filters(loaded, layer, chosen, top=top, scan=scan, size=size, steps=steps, seed=seed,
                                    method=method, batch_size=batch_size, precision=precision, progress=update)
-    tile_names = {f"filter_{i}": img for i, img in zip(result.indices, result.images)}
-    tile_paths = plan_tiles(tiles, list(tile_names), overwrite) if tiles else []
+    tile_paths = [tiles / f"filter_{i}.png" for i in result.indices] if tiles else []  # checked above
     image = filters_grid(result.indices, result.images, result.activations, result.alive, cols)
     record = {"command": "filters", **loaded.describe(), "layer": name, "method": method, "precision": result.precision,
               "size": list(result.size),
@@ -244,7 +241,7 @@ def filters(
               "alive": int(result.alive.sum()), "count": len(result.indices), "scanned": result.scanned, "tiles": result.records()}
     save_result(paths, image, record)
     if tiles:
-        save_tiles(tile_paths, list(tile_names.values()))
+        save_tiles(tile_paths, list(result.images))
     typer.echo(f"{int(result.alive.sum())} of {len(result.indices)} filters alive; {result.seconds / len(result.indices):.2f} s per filter")
     _written(paths.png, paths.manifest)
     if tiles:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import CnnvizError
+from .imaging import luma
 from .kernels_classic import EDGE_PAIRS, SINGLE, gallery_kernels, load_kernel_file
 
 BORDERS = {"reflect101": "reflect", "symmetric": "symmetric", "zero": "constant", "replicate": "edge"}
@@ -46,7 +47,7 @@ def grey(image: np.ndarray) -> np.ndarray:
     """uint8 RGB or grey -> float grey (H, W), ITU-R 601 luma like OpenCV."""
     a = np.asarray(image, dtype="float64")
     if a.ndim == 3 and a.shape[-1] == 3:
-        return a @ np.array([0.299, 0.587, 0.114])
+        return luma(a)
     return a.reshape(a.shape[0], a.shape[1])
 
 

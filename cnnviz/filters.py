@@ -29,7 +29,7 @@ import numpy as np
 from .engine import Ascent, Stage, UpdateRule
 from .errors import CnnvizError
 from .imaging import deprocess_classic, to_uint8
-from .models import LoadedModel, feature_model, is_conv, layer_name, resolve_layer
+from .models import LoadedModel, conv_layers, feature_model, is_conv, iter_layers, layer_name, resolve_layer
 from .objectives import channel
 from .preprocessing import to_model_input
 from .transforms import Transforms
@@ -70,19 +70,14 @@ def check_conv_layer(loaded: LoadedModel, layer: str) -> tuple:
     if is_conv(target):
         return path
     kind = type(target).__name__
-    from .models import conv_layers
-
-    convs = [layer_name(p) for p in conv_layers(loaded.model)]
-    before = [p for p in convs if p]  # all conv layers, in order
+    convs = [layer_name(p) for p in conv_layers(loaded.model)]  # in model order
     if "Pool" in kind:
-        from .models import iter_layers
-
-        order = [layer_name(p) for _, p in iter_layers(loaded.model)]
-        earlier = [c for c in before if order.index(c) < order.index(layer_name(path))]
-        hint = f"use the conv layer before it: {earlier[-1]}" if earlier else f"conv layers: {', '.join(before[:6])}"
+        order = [name for name, _ in iter_layers(loaded.model)]
+        earlier = [c for c in convs if order.index(c) < order.index(layer_name(path))]
+        hint = f"use the conv layer before it: {earlier[-1]}" if earlier else f"conv layers: {', '.join(convs[:6])}"
         raise CnnvizError(f"layer {layer_name(path)!r} is a pooling layer ({kind}), it has no filters; {hint}")
     extra = "; for class outputs use `cnnviz fool`" if kind == "Dense" else ""
-    listing = ", ".join(before[:6]) + (" ..." if len(before) > 6 else "")
+    listing = ", ".join(convs[:6]) + (" ..." if len(convs) > 6 else "")
     raise CnnvizError(f"layer {layer_name(path)!r} is {kind}, not convolutional; filters needs a conv layer ({listing or 'none in this model'}){extra}")
 
 

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -153,14 +154,15 @@ def plan_output(out_dir: str | Path, stem: str, overwrite: bool = False) -> Outp
     return paths
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+@contextmanager
+def atomic_target(path: str | Path, suffix: str = ".part"):
+    """Yield a temporary path beside ``path``: when the block succeeds it replaces ``path`` (with
+    the usual file mode); on any error or Ctrl-C it is removed, leaving nothing half-written."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=str(path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=str(path.parent))
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield Path(tmp)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
@@ -171,6 +173,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    with atomic_target(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def encode_png(image: np.ndarray) -> bytes:

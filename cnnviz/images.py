@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CnnvizError
+from .imaging import luma
 
 
 def bundled_cat() -> Path:
@@ -41,8 +42,7 @@ def fit_channels(image: np.ndarray, channels: int) -> tuple[np.ndarray, str | No
     if have == channels:
         return image, None
     if have == 3 and channels == 1:
-        grey = image.astype("float64") @ np.array([0.299, 0.587, 0.114])
-        return np.rint(grey)[..., None].astype(image.dtype), "converted the RGB image to grey for this 1-channel model"
+        return np.rint(luma(image))[..., None].astype(image.dtype), "converted the RGB image to grey for this 1-channel model"
     if have == 1 and channels == 3:
         return np.repeat(image, 3, axis=-1), "converted the grey image to RGB (3 equal channels) for this RGB model"
     raise CnnvizError(f"the image has {have} channels but the model takes {channels}")

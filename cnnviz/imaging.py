@@ -47,6 +47,11 @@ def colormap(values01: np.ndarray, name: str = "viridis") -> np.ndarray:
     return lut[idx]
 
 
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """Grey level (float64, H x W) of an RGB image: ITU-R 601 weights, as OpenCV uses."""
+    return np.asarray(rgb, dtype="float64") @ np.array([0.299, 0.587, 0.114])
+
+
 def to_rgb(image: np.ndarray) -> np.ndarray:
     """Grey (H, W) or (H, W, 1) -> (H, W, 3); RGB passes through."""
     a = np.asarray(image)

@@ -11,19 +11,22 @@ from .errors import CnnvizError
 
 
 @lru_cache(maxsize=1)
+def _imagenet_rows() -> tuple[list[str], ...]:
+    """Rows of the shipped table: index, WordNet id, unique short name, WordNet lemmas."""
+    text = resources.files("cnnviz").joinpath("data/imagenet_classes.tsv").read_text(encoding="utf-8")
+    return tuple(line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
 def imagenet_classes() -> tuple[str, ...]:
     """The 1,000 ILSVRC-2012 class names in index order (unique short names; 65 is 'sea snake')."""
-    text = resources.files("cnnviz").joinpath("data/imagenet_classes.tsv").read_text(encoding="utf-8")
-    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
-    return tuple(row[2] for row in rows)
+    return tuple(row[2] for row in _imagenet_rows())
 
 
 @lru_cache(maxsize=1)
 def imagenet_synonyms() -> tuple[tuple[str, ...], ...]:
     """For each ImageNet class, its WordNet lemmas ('tench', 'Tinca tinca')."""
-    text = resources.files("cnnviz").joinpath("data/imagenet_classes.tsv").read_text(encoding="utf-8")
-    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
-    return tuple(tuple(s.strip() for s in row[3].split(",")) for row in rows)
+    return tuple(tuple(s.strip() for s in row[3].split(",")) for row in _imagenet_rows())
 
 
 def digit_classes() -> tuple[str, ...]:

@@ -229,13 +229,16 @@ def _load_weights(model, path, *, include_top: bool) -> str:
     return f"{p.name} (Keras weights file)"
 
 
-def _h5_datasets(path: Path) -> list[tuple[str, "object"]]:
+def _h5_datasets(path: Path, values: bool = True) -> list[tuple[str, "object"]]:
+    """(name, array) for every dataset of an HDF5 file; with ``values=False`` the names only
+    (array None), without reading the data."""
     import h5py
 
     found: list[tuple[str, object]] = []
     try:
         with h5py.File(str(path), "r") as f:
-            f.visititems(lambda name, obj: found.append((name, obj[()])) if isinstance(obj, h5py.Dataset) else None)
+            f.visititems(lambda name, obj: found.append((name, obj[()] if values else None))
+                         if isinstance(obj, h5py.Dataset) else None)
     except OSError as exc:
         raise CnnvizError(f"{str(path)!r} is not a readable HDF5 weights file ({_first_line(exc)})") from None
     return found
@@ -248,7 +251,7 @@ def _is_keras_weights_for(model, path: Path) -> bool:
     if path.suffix.lower() not in (".h5", ".hdf5"):
         return True
     names = {path_[-1].name for _, path_ in iter_layers(model) if path_[-1].weights}
-    keys = {part for key, _ in _h5_datasets(path) for part in key.split("/")}
+    keys = {part for key, _ in _h5_datasets(path, values=False) for part in key.split("/")}
     return bool(names) and names <= keys
 
 

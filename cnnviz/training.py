@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -76,8 +75,8 @@ def _random_shift(x: np.ndarray, rng: np.random.Generator, max_shift: int) -> np
     return out
 
 
-def save_model_atomic(model, path: str | Path, overwrite: bool = False) -> Path:
-    """Save a Keras model to ``path`` (.keras) through a temporary file in the same folder."""
+def check_model_path(path: str | Path, overwrite: bool = False) -> Path:
+    """Check (before training) that a .keras model can be written to ``path``."""
     p = Path(path)
     if p.suffix != ".keras":
         raise CnnvizError(f"--out {str(p)!r}: the model is saved in Keras format; use a name ending in .keras")
@@ -89,16 +88,14 @@ def save_model_atomic(model, path: str | Path, overwrite: bool = False) -> Path:
         raise CnnvizError(f"cannot create folder {str(p.parent)!r}: {exc.strerror or exc}") from None
     if not os.access(p.parent, os.W_OK):
         raise CnnvizError(f"folder {str(p.parent)!r} is not writable; choose another --out")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=".keras", dir=str(p.parent))
-    os.close(fd)
-    try:
-        model.save(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    return p
+
+
+def save_model_atomic(model, path: str | Path, overwrite: bool = False) -> Path:
+    """Save a Keras model to ``path`` (.keras) through a temporary file in the same folder."""
+    from .grid import atomic_target
+
+    p = check_model_path(path, overwrite)
+    with atomic_target(p, suffix=".keras") as tmp:
+        model.save(str(tmp))
     return p
