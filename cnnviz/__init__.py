@@ -2,7 +2,7 @@
 
 Importing the package is cheap: TensorFlow is imported only by the modules that need it
 (``cnnviz.models``, ``cnnviz.engine`` and the feature modules), never by ``cnnviz.cli`` at start-up,
-``cnnviz.imaging``, ``cnnviz.grid`` or ``cnnviz.plotting``.
+``cnnviz.pixels``, ``cnnviz.output`` or ``cnnviz.plotting``.
 """
 
 __version__ = "0.1.0"

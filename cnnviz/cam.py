@@ -13,7 +13,7 @@ import numpy as np
 
 from .engine import input_gradients, layer_gradients
 from .errors import CnnvizError
-from .fooling import Classifier, Prediction
+from .models import Classifier, Prediction
 from .models import LoadedModel, conv_layers, layer_name, logits_model, resolve_layer
 from .preprocessing import to_model_input
 

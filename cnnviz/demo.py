@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import CnnvizError
-from .grid import OutputPaths, _atomic_write, plan_output, save_result
+from .output.files import OutputPaths, _atomic_write, plan_output, save_result
 
 #: (stem, what it shows) for every grid the demo writes, in page order.
 DEMO_ITEMS = (
@@ -45,14 +45,14 @@ def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
     from .cam import class_heatmap
     from .edges import edge_filter, gallery
     from .filters import visualize_filters
-    from .fooling import Classifier, adversarial, fool_from_noise
-    from .images import bundled_cat, read_image, resize
+    from .models import Classifier
+    from .fooling import adversarial, fool_from_noise
+    from .image_files import bundled_cat, read_image, resize
     from .kernels import learned_kernels
     from .kernels_classic import gallery_kernels
-    from .lenet import sample_digits
+    from .models.lenet import sample_digits
     from .models import load_model
-    from .render import (activations_panel, adversarial_panel, cam_panel, edges_panel, filters_grid,
-                         fool_grid, gallery_grid, kernels_grid)
+    from .output.render import activations_panel, adversarial_panel, cam_panel, edges_panel, filters_grid, fool_grid, gallery_grid, kernels_grid
 
     plans = plan_demo(out, overwrite)
     index_path = Path(out) / "index.html"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import CnnvizError
-from .imaging import luma
+from .pixels import luma
 from .kernels_classic import EDGE_PAIRS, SINGLE, gallery_kernels, load_kernel_file
 
 BORDERS = {"reflect101": "reflect", "symmetric": "symmetric", "zero": "constant", "replicate": "edge"}

@@ -28,7 +28,7 @@ import numpy as np
 
 from .engine import Ascent, Stage, UpdateRule
 from .errors import CnnvizError
-from .imaging import deprocess_classic, to_uint8
+from .pixels import deprocess_classic, to_uint8
 from .models import LoadedModel, conv_layers, feature_model, is_conv, iter_layers, layer_name, resolve_layer
 from .objectives import channel
 from .preprocessing import to_model_input

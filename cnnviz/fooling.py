@@ -19,20 +19,11 @@ import numpy as np
 from .engine import Ascent, Stage, UpdateRule
 from .errors import CnnvizError
 from .filters import _transforms, stages
-from .imaging import to_uint8
-from .labels import resolve_class
-from .models import LoadedModel, logits_model
+from .pixels import to_uint8
+from .models import Classifier, LoadedModel, Prediction
 from .objectives import class_logit, class_logprob
-from .preprocessing import to_model_input
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class Prediction:
-    index: int
-    name: str
-    probability: float
 
 
 @dataclass
@@ -75,36 +66,6 @@ class AdversarialResult:
         return {"target": self.target, "probability": self.probability, "reached": self.reached,
                 "steps": self.steps, "linf": self.linf, "l2": self.l2, "epsilon": self.epsilon,
                 "top5_before": [vars(p) for p in self.before], "top5_after": [vars(p) for p in self.after]}
-
-
-class Classifier:
-    """A model's logits as a function of pixels, with class names and top-k predictions."""
-
-    def __init__(self, loaded: LoadedModel):
-        self.loaded = loaded
-        self.model, self.num_classes = logits_model(loaded)
-        names = loaded.class_names
-        self.names = tuple(names) if names and len(names) == self.num_classes else None
-
-    def resolve(self, spec: str | int) -> int:
-        return resolve_class(spec, self.names, self.num_classes)
-
-    def name(self, index: int) -> str:
-        return self.names[index] if self.names else str(index)
-
-    def probabilities(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
-        out = []
-        for b in range(0, len(images), batch_size):
-            x = to_model_input(np.asarray(images[b : b + batch_size], "float32"), self.loaded.preprocess)
-            logits = np.asarray(self.model(x, training=False), dtype="float64")
-            logits -= logits.max(axis=1, keepdims=True)
-            p = np.exp(logits)
-            out.append(p / p.sum(axis=1, keepdims=True))
-        return np.concatenate(out)
-
-    def top(self, probs: np.ndarray, k: int = 5) -> list[Prediction]:
-        order = np.argsort(-probs)[:k]
-        return [Prediction(int(i), self.name(int(i)), float(probs[i])) for i in order]
 
 
 def check_confidence(confidence: float) -> float:

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .imaging import normalize01, overlay, symmetric01, to_rgb, to_uint8
+from .pixels import normalize01, overlay, symmetric01, to_rgb, to_uint8
 
 
 def _axes_grid(n: int, ax=None, cols: int | None = None, size: float = 1.8, title: str | None = None):

@@ -36,7 +36,7 @@ def train_lenet(
     ``progress(epoch, epochs, logs)`` is called after every epoch.
     """
     from ._backend import keras, tf
-    from .lenet import build_lenet
+    from .models.lenet import build_lenet
 
     if epochs < 1:
         raise CnnvizError("--epochs must be at least 1")
@@ -93,7 +93,7 @@ def check_model_path(path: str | Path, overwrite: bool = False) -> Path:
 
 def save_model_atomic(model, path: str | Path, overwrite: bool = False) -> Path:
     """Save a Keras model to ``path`` (.keras) through a temporary file in the same folder."""
-    from .grid import atomic_target
+    from .output.files import atomic_target
 
     p = check_model_path(path, overwrite)
     with atomic_target(p, suffix=".keras") as tmp:

@@ -15,10 +15,10 @@ import keras
 from cnnviz.datasets import load_dataset
 from cnnviz.errors import CnnvizError
 from cnnviz.filters import visualize_filters
-from cnnviz.grid import save_png
+from cnnviz.output.files import save_png
 from cnnviz.kernels import learned_kernels
 from cnnviz.models import LoadedModel
-from cnnviz.render import filters_grid, kernels_grid
+from cnnviz.output.render import filters_grid, kernels_grid
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")

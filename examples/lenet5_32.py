@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from cnnviz.datasets import load_dataset
-from cnnviz.summary import layer_rows
+from cnnviz.models.summary import layer_rows
 
 
 def build() -> keras.Model:

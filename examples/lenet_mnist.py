@@ -13,12 +13,12 @@ from pathlib import Path
 from cnnviz.datasets import load_dataset
 from cnnviz.filters import visualize_filters
 from cnnviz.fooling import fool_from_noise
-from cnnviz.grid import save_png
+from cnnviz.output.files import save_png
 from cnnviz.kernels import learned_kernels
 from cnnviz.models import LoadedModel
 from cnnviz.labels import digit_classes
-from cnnviz.render import filters_grid, fool_grid, kernels_grid
-from cnnviz.summary import layer_rows
+from cnnviz.output.render import filters_grid, fool_grid, kernels_grid
+from cnnviz.models.summary import layer_rows
 from cnnviz.training import train_lenet
 
 

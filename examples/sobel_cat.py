@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from cnnviz.edges import edge_filter, gallery
-from cnnviz.grid import save_png
-from cnnviz.images import bundled_cat, read_image
+from cnnviz.output.files import save_png
+from cnnviz.image_files import bundled_cat, read_image
 from cnnviz.kernels_classic import gallery_kernels
-from cnnviz.render import edges_panel, gallery_grid
+from cnnviz.output.render import edges_panel, gallery_grid
 
 
 def main() -> None:

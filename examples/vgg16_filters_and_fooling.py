@@ -13,9 +13,9 @@ from pathlib import Path
 from cnnviz.errors import CnnvizError
 from cnnviz.filters import visualize_filters
 from cnnviz.fooling import fool_from_noise
-from cnnviz.grid import save_png
+from cnnviz.output.files import save_png
 from cnnviz.models import load_model
-from cnnviz.render import filters_grid, fool_grid
+from cnnviz.output.render import filters_grid, fool_grid
 
 
 def main() -> None:

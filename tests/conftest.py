@@ -18,7 +18,7 @@ def lenet():
 
 @pytest.fixture(scope="session")
 def digits():
-    from cnnviz.lenet import sample_digits
+    from cnnviz.models.lenet import sample_digits
 
     return sample_digits()
 

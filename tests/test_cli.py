@@ -10,7 +10,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from cnnviz.cli import app
-from cnnviz.grid import caption_height
+from cnnviz.output.layout import caption_height
 
 runner = CliRunner()
 

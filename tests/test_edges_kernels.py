@@ -6,7 +6,7 @@ from scipy import ndimage
 
 from cnnviz.edges import apply_kernels, edge_filter, gallery, grey
 from cnnviz.errors import CnnvizError
-from cnnviz.images import bundled_cat, read_image
+from cnnviz.image_files import bundled_cat, read_image
 from cnnviz.kernels import learned_kernels
 from cnnviz.kernels_classic import (LAPLACIAN, SOBEL_V, gallery_kernels, load_kernel_file, nearest_template,
                                     ring_rotate, templates)

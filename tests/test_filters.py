@@ -5,7 +5,7 @@ import pytest
 from cnnviz.engine import Ascent, Stage, UpdateRule
 from cnnviz.errors import CnnvizError
 from cnnviz.filters import check_conv_layer, mean_activation, visualize_filters
-from cnnviz.grid import encode_png
+from cnnviz.output.files import encode_png
 from cnnviz.models import feature_model, resolve_layer
 from cnnviz.objectives import channel, class_logit
 from cnnviz.selection import parse_indices
@@ -170,7 +170,7 @@ def test_smooth_beats_classic_on_trained_vgg16_block5():
 
 
 def test_precision_options(lenet):
-    from cnnviz.engine import _bfloat16_rewrite, native_bfloat16, resolve_precision
+    from cnnviz.engine.ascent import _bfloat16_rewrite, native_bfloat16, resolve_precision
     import tensorflow as tf
 
     assert resolve_precision("float32") == "float32"

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from cnnviz.errors import CnnvizError
-from cnnviz.fooling import Classifier, adversarial, fool_from_noise
+from cnnviz.models import Classifier
+from cnnviz.fooling import adversarial, fool_from_noise
 from cnnviz.labels import imagenet_classes, resolve_class
 from cnnviz.models import load_model
 

@@ -5,27 +5,27 @@ import numpy as np
 import pytest
 
 from cnnviz import __version__
-from cnnviz import grid
+from cnnviz.output import files, layout
 from cnnviz.errors import CnnvizError
 
 
 def test_grid_geometry_exact():
     tiles = [np.full((10, 12, 3), i * 20, "uint8") for i in range(7)]
-    g = grid.make_grid(tiles, cols=3, margin=5, min_tile=0)
+    g = layout.make_grid(tiles, cols=3, margin=5, min_tile=0)
     assert g.shape == (3 * 10 + 4 * 5, 3 * 12 + 4 * 5, 3)
     # tile 4 sits at row 1, col 1 and is filled with its own value; margins are background
     y, x = 5 + 1 * (10 + 5), 5 + 1 * (12 + 5)
     assert (g[y : y + 10, x : x + 12] == 80).all()
-    assert (g[:5] == grid.BACKGROUND).all() and (g[:, :5] == grid.BACKGROUND).all()
+    assert (g[:5] == layout.BACKGROUND).all() and (g[:, :5] == layout.BACKGROUND).all()
     # the two empty cells of the last row stay background
-    assert (g[5 + 2 * 15 :, 5 + 12 + 5 :] == grid.BACKGROUND).all()
+    assert (g[5 + 2 * 15 :, 5 + 12 + 5 :] == layout.BACKGROUND).all()
 
 
 def test_grid_captions_and_upscaling():
     tiles = [np.zeros((28, 28), "uint8")] * 6
-    g = grid.make_grid(tiles, ["a", "b", "c", "d", "e", "f"], margin=4, min_tile=96)
+    g = layout.make_grid(tiles, ["a", "b", "c", "d", "e", "f"], margin=4, min_tile=96)
     factor = 4  # ceil(96 / 28)
-    cap = grid.caption_height(1)
+    cap = layout.caption_height(1)
     assert g.shape == (2 * (28 * factor + cap) + 3 * 4, 3 * 28 * factor + 4 * 4, 3)
     # the caption band holds dark text
     band = g[4 + 28 * factor : 4 + 28 * factor + cap, 4 : 4 + 28 * factor]
@@ -34,15 +34,15 @@ def test_grid_captions_and_upscaling():
 
 def test_grid_rejects_mixed_sizes():
     with pytest.raises(CnnvizError, match="differ in size"):
-        grid.make_grid([np.zeros((4, 4)), np.zeros((5, 5))])
+        layout.make_grid([np.zeros((4, 4)), np.zeros((5, 5))])
 
 
 def test_png_is_deterministic_and_round_trips(tmp_path):
     from PIL import Image
 
     img = np.random.default_rng(0).integers(0, 255, (9, 7, 3)).astype("uint8")
-    assert grid.encode_png(img) == grid.encode_png(img.copy())
-    grid.save_png(tmp_path / "a.png", img)
+    assert files.encode_png(img) == files.encode_png(img.copy())
+    files.save_png(tmp_path / "a.png", img)
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")), img)
 
 
@@ -52,26 +52,26 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
-        grid.save_png(tmp_path / "x.png", np.zeros((4, 4), "uint8"))
+        files.save_png(tmp_path / "x.png", np.zeros((4, 4), "uint8"))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_plan_output_refuses_existing_and_unwritable(tmp_path):
-    paths = grid.plan_output(tmp_path / "new", "result")
+    paths = files.plan_output(tmp_path / "new", "result")
     assert paths.png == tmp_path / "new" / "result.png"
     paths.png.write_bytes(b"user file")
     with pytest.raises(CnnvizError, match="already exists; pass --overwrite"):
-        grid.plan_output(tmp_path / "new", "result")
-    assert grid.plan_output(tmp_path / "new", "result", overwrite=True).png == paths.png
+        files.plan_output(tmp_path / "new", "result")
+    assert files.plan_output(tmp_path / "new", "result", overwrite=True).png == paths.png
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
     with pytest.raises(CnnvizError, match="cannot create output folder|not a folder"):
-        grid.plan_output(blocker / "sub", "r")
+        files.plan_output(blocker / "sub", "r")
 
 
 def test_manifest_records_version(tmp_path):
-    paths = grid.plan_output(tmp_path, "m")
-    grid.save_result(paths, np.zeros((3, 3), "uint8"), {"value": np.float32(1.5), "arr": np.arange(3)})
+    paths = files.plan_output(tmp_path, "m")
+    files.save_result(paths, np.zeros((3, 3), "uint8"), {"value": np.float32(1.5), "arr": np.arange(3)})
     data = json.loads(paths.manifest.read_text())
     assert data["cnnviz_version"] == __version__
     assert data["value"] == 1.5 and data["arr"] == [0, 1, 2] and data["image"] == "m.png"

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_plotting_imports_no_tensorflow():
-    code = "import sys; import cnnviz.plotting, cnnviz.imaging, cnnviz.grid, cnnviz.render; assert 'tensorflow' not in sys.modules"
+    code = "import sys; import cnnviz.plotting, cnnviz.pixels, cnnviz.output.layout, cnnviz.output.files, cnnviz.output.render; assert 'tensorflow' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CnnvizError
-from .imaging import luma
+from .pixels import luma
 
 
 def bundled_cat() -> Path:

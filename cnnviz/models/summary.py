@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import is_conv, iter_layers
+from .layers import is_conv, iter_layers
 
 
 @dataclass

@@ -15,10 +15,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._backend import tf
-from .objectives import Objective
-from .preprocessing import to_model_input
-from .transforms import IDENTITY, Transforms
+from .._backend import tf
+from ..objectives import Objective
+from ..preprocessing import to_model_input
+from ..transforms import IDENTITY, Transforms
 
 Progress = Callable[[int, int], None]
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -39,7 +39,7 @@ def native_bfloat16() -> bool:
 def resolve_precision(precision: str) -> str:
     """``auto`` -> ``bfloat16`` where :func:`native_bfloat16`, else ``float32``."""
     if precision not in PRECISIONS:
-        from .errors import CnnvizError
+        from ..errors import CnnvizError
 
         raise CnnvizError(f"unknown precision {precision!r}; use one of: {', '.join(PRECISIONS)}")
     if precision == "auto":

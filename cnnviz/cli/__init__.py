@@ -1,0 +1,18 @@
+"""The ``cnnviz`` command line: thin typer commands over the library, one module per command family.
+
+Nothing here imports TensorFlow at module level, so ``cnnviz --help`` and ``--version`` are fast.
+"""
+
+from __future__ import annotations
+
+# registration order is the order of `cnnviz --help`
+from . import models  # noqa: F401,I001
+from . import filters, fool, maps, edges, demo  # noqa: F401,E402,I001
+from .app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

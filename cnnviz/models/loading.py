@@ -1,0 +1,200 @@
+"""Load models by name (``lenet``, ``keras.applications``) or from a ``.keras``/``.h5`` file.
+
+Nothing here changes the user's model once it is loaded.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .._backend import keras
+from ..errors import CnnvizError, first_line as _first_line
+from ..labels import digit_classes, imagenet_classes
+from ..preprocessing import check_mode
+from .layers import iter_layers
+from .lenet import bundled_path
+from .weights import _load_weights
+
+#: keras.applications image classifiers by lower-case name: (constructor, preprocessing, native size).
+APPLICATIONS: dict[str, tuple[str, str, int]] = {
+    "vgg16": ("VGG16", "caffe", 224),
+    "vgg19": ("VGG19", "caffe", 224),
+    "resnet50": ("ResNet50", "caffe", 224),
+    "resnet101": ("ResNet101", "caffe", 224),
+    "resnet152": ("ResNet152", "caffe", 224),
+    "resnet50v2": ("ResNet50V2", "tf", 224),
+    "resnet101v2": ("ResNet101V2", "tf", 224),
+    "resnet152v2": ("ResNet152V2", "tf", 224),
+    "inceptionv3": ("InceptionV3", "tf", 299),
+    "inceptionresnetv2": ("InceptionResNetV2", "tf", 299),
+    "xception": ("Xception", "tf", 299),
+    "mobilenet": ("MobileNet", "tf", 224),
+    "mobilenetv2": ("MobileNetV2", "tf", 224),
+    "mobilenetv3small": ("MobileNetV3Small", "none", 224),
+    "mobilenetv3large": ("MobileNetV3Large", "none", 224),
+    "densenet121": ("DenseNet121", "torch", 224),
+    "densenet169": ("DenseNet169", "torch", 224),
+    "densenet201": ("DenseNet201", "torch", 224),
+    "efficientnetb0": ("EfficientNetB0", "none", 224),
+    "efficientnetb1": ("EfficientNetB1", "none", 240),
+    "efficientnetb2": ("EfficientNetB2", "none", 260),
+    "efficientnetb3": ("EfficientNetB3", "none", 300),
+    "nasnetmobile": ("NASNetMobile", "tf", 224),
+    "convnexttiny": ("ConvNeXtTiny", "none", 224),
+}
+MODEL_NAMES = ("lenet", *APPLICATIONS)
+
+
+@dataclass
+class LoadedModel:
+    """A Keras model with what cnnviz needs to feed and show it."""
+
+    model: "keras.Model"
+    name: str
+    preprocess: str
+    default_size: int | None = None
+    class_names: tuple[str, ...] | None = None
+    weights: str = "built-in"
+
+    @property
+    def input_shape(self) -> tuple[int | None, int | None, int]:
+        """(height, width, channels); height/width are None when the model takes any size."""
+        return input_shape(self.model)
+
+    @property
+    def channels(self) -> int:
+        return int(self.input_shape[2])
+
+    def image_size(self, size: int | None = None) -> tuple[int, int]:
+        """The (height, width) to feed: the model's own when fixed, else ``size`` or the default."""
+        h, w, _ = self.input_shape
+        if h and w:
+            if size is not None and (size, size) != (h, w):
+                raise CnnvizError(f"{self.name} takes {h}x{w} inputs only; drop --size or use --size {h}")
+            return int(h), int(w)
+        size = size or self.default_size or 224
+        minimum = min_input_size(self.model)
+        if size < minimum:
+            raise CnnvizError(f"--size {size} is too small for {self.name}; it needs at least {minimum}")
+        return size, size
+
+    def describe(self) -> dict:
+        return {"model": self.name, "preprocess": self.preprocess, "weights": self.weights}
+
+
+def input_shape(model) -> tuple[int | None, int | None, int]:
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        raise CnnvizError(f"model {model.name!r} has no defined input; build it (model.build(shape)) first")
+    if len(inputs) != 1:
+        raise CnnvizError(f"model {model.name!r} has {len(inputs)} inputs; cnnviz needs a one-image-input model")
+    shape = tuple(inputs[0].shape)
+    if len(shape) != 4:
+        raise CnnvizError(f"model {model.name!r} takes inputs of shape {shape}; cnnviz needs images (batch, H, W, C)")
+    return shape[1], shape[2], int(shape[3])
+
+
+def min_input_size(model) -> int:
+    """Smallest square input that survives every downsampling (2 ** number of stride/pool halvings)."""
+    halvings = 0
+    for _, path in iter_layers(model):
+        layer = path[-1]
+        strides = getattr(layer, "strides", None) or getattr(layer, "pool_size", None)
+        if isinstance(strides, (tuple, list)) and strides and int(strides[0]) >= 2:
+            halvings += 1
+    return max(8, 2**halvings)
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_model(
+    spec: str,
+    *,
+    include_top: bool = False,
+    weights: str | Path | None = "imagenet",
+    preprocess: str | None = None,
+    unsafe: bool = False,
+    labels: Sequence[str] | None = None,
+) -> LoadedModel:
+    """Load a model by name (``vgg16``, ``lenet``...) or from a ``.keras``/``.h5`` file.
+
+    ``weights``: for ``keras.applications`` models, ``"imagenet"`` (Keras downloads and caches them),
+    ``None`` for random initialisation, or a local weights file. For ``lenet`` and model files the
+    default keeps their own weights; a file path loads other weights into them.
+    ``include_top``: load the classifier head (class work) or not (filters, activations; any size).
+    """
+    if preprocess is not None:
+        check_mode(preprocess)
+    key = str(spec).strip()
+    lower = key.lower().replace("-", "").replace("_", "")
+    if lower in APPLICATIONS:
+        loaded = _load_application(lower, include_top, weights)
+    elif lower == "lenet":
+        loaded = _load_file(bundled_path(), unsafe=False, name="lenet")
+        loaded.class_names, loaded.preprocess, loaded.weights = digit_classes(), "unit", "bundled (MNIST)"
+        if weights not in (None, "imagenet", "built-in"):
+            loaded.weights = _load_weights(loaded.model, weights, include_top=include_top)
+    elif key.endswith((".keras", ".h5", ".hdf5")) or Path(key).exists():
+        loaded = _load_file(Path(key), unsafe=unsafe, name=Path(key).name)
+        if weights not in (None, "imagenet", "built-in"):
+            loaded.weights = _load_weights(loaded.model, weights, include_top=include_top)
+    else:
+        near = difflib.get_close_matches(lower, MODEL_NAMES, n=3, cutoff=0.4)
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        raise CnnvizError(
+            f"unknown model {key!r}{hint}; give a name ({', '.join(MODEL_NAMES[:4])}, ...) or a .keras/.h5 file"
+        )
+    if preprocess is not None:
+        loaded.preprocess = preprocess
+    if labels is not None:
+        loaded.class_names = tuple(labels)
+    return loaded
+
+
+def _load_application(name: str, include_top: bool, weights) -> LoadedModel:
+    ctor_name, mode, size = APPLICATIONS[name]
+    ctor = getattr(keras.applications, ctor_name)
+    local = weights not in (None, "imagenet")
+    try:
+        model = ctor(include_top=include_top, weights=None if local else weights)
+    except Exception as exc:  # Keras raises a bare Exception on a failed download
+        if weights == "imagenet":
+            raise CnnvizError(
+                f"could not get the ImageNet weights for {name} ({_first_line(exc)}); "
+                f"use --weights FILE for a local weights file, or the bundled model: lenet"
+            ) from None
+        raise CnnvizError(f"could not build {name}: {_first_line(exc)}") from None
+    source = "imagenet" if weights == "imagenet" else "random (weights=None)"
+    if local:
+        source = _load_weights(model, weights, include_top=include_top)
+    classes = imagenet_classes() if include_top else None
+    return LoadedModel(model, name, mode, None if include_top else size, classes, source)
+
+
+def _load_file(path: Path, *, unsafe: bool, name: str) -> LoadedModel:
+    if not path.is_file():
+        raise CnnvizError(f"model file {str(path)!r} does not exist; give a .keras or .h5 model, or a name such as lenet")
+    try:
+        model = keras.saving.load_model(str(path), compile=False, safe_mode=not unsafe)
+    except Exception as exc:
+        text = str(exc)
+        if "safe_mode" in text or "Lambda" in text:
+            raise CnnvizError(
+                f"{str(path)!r} contains a Lambda layer (arbitrary Python code), which Keras' safe mode refuses; "
+                f"if you trust the file, pass --unsafe"
+            ) from None
+        raise CnnvizError(f"cannot load model {str(path)!r}: {_first_line(exc)}") from None
+    if not isinstance(model, keras.Model):
+        raise CnnvizError(f"{str(path)!r} holds no Keras model")
+    try:
+        input_shape(model)
+    except CnnvizError:
+        raise CnnvizError(f"{str(path)!r} holds a model without a defined input shape (never built); save it after building") from None
+    return LoadedModel(model, name, "unit", None, None, "from the model file")

@@ -1,0 +1,157 @@
+"""Sub-models for feature extraction and class work: plain ``keras.Model(inputs, outputs)`` sharing the
+user's layers (and so its weights); nothing here assigns to the user's model."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .._backend import keras
+from ..errors import CnnvizError
+from .loading import LoadedModel, input_shape
+
+
+def feature_model(model, paths: Sequence[tuple], size: tuple[int, int] | None = None, *, preactivation: bool = False):
+    """``keras.Model(image input, [output of each layer path])`` with a free batch axis.
+
+    Works for nested models (a base model inside a Sequential or a functional model) and for
+    Sequential models whose recorded input has a fixed batch size. With ``preactivation``, a layer
+    with a built-in activation (``Conv2D(..., activation="relu")``) yields its value *before* the
+    activation, computed by a linear copy of the layer (the user's layer is not touched).
+    """
+    h, w, c = input_shape(model)
+    if size is not None and (h is None or w is None):
+        h, w = size
+    inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
+    wanted = []
+    for p in paths:
+        linear = preactivation and getattr(getattr(p[-1], "activation", None), "__name__", "linear") != "linear"
+        wanted.append((tuple(p), "input" if linear else "output"))
+    found = _trace(model, inputs, wanted)
+    outputs = []
+    for p, kind in wanted:
+        tensor = found[(id(p[-1]), kind)]
+        outputs.append(_linear_copy(p[-1])(tensor) if kind == "input" else tensor)
+    return keras.Model(inputs, outputs, name=f"cnnviz_features_{model.name}")
+
+
+def _linear_copy(layer):
+    """A new layer with ``layer``'s config and weights but no activation (the original is untouched)."""
+    config = dict(layer.get_config(), activation="linear", name=f"{layer.name}_preactivation")
+    copy = type(layer).from_config(config)
+    copy.build(layer.input.shape)
+    copy.set_weights([v.numpy() for v in layer.weights])
+    return copy
+
+
+def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = False):
+    """Symbolic tensors for ``(path, "output" | "input")`` items when ``container`` is fed ``x``,
+    keyed by ``(id(target layer), kind)``. With ``need_output``, returns ``(found, container output)``
+    computed in the same pass (so gradients flow from the output back to the found tensors)."""
+    found: dict[tuple[int, str], object] = {}
+    if isinstance(container, keras.Sequential):
+        remaining = list(wanted)
+        for layer in container.layers:
+            if not remaining and not need_output:
+                break
+            here = [(p, k) for p, k in remaining if p[0] is layer]
+            deeper = [(p[1:], k) for p, k in here if len(p) > 1]
+            if any(len(p) == 1 and k == "input" for p, k in here):
+                found[(id(layer), "input")] = x
+            remaining = [(p, k) for p, k in remaining if p[0] is not layer]
+            if deeper:
+                inner, y = _trace(layer, x, deeper, need_output=True)
+                found.update(inner)
+            elif remaining or need_output or any(len(p) == 1 and k == "output" for p, k in here):
+                y = layer(x)
+            else:
+                break
+            if any(len(p) == 1 and k == "output" for p, k in here):
+                found[(id(layer), "output")] = y
+            x = y
+        return (found, x) if need_output else found
+    direct = [(p, k) for p, k in wanted if len(p) == 1]
+    nested = [(p, k) for p, k in wanted if len(p) > 1]
+    if nested and need_output:
+        raise CnnvizError(
+            f"layers nested inside the functional model {container.name!r} cannot be used together with its output; "
+            f"pick a layer of the outer model"
+        )
+    tensors = [p[0].output if k == "output" else p[0].input for p, k in direct]
+    if need_output:
+        tensors = tensors + list(container.outputs)
+    out = None
+    if tensors:
+        outs = keras.Model(container.inputs, tensors)(x)
+        outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+        for (p, k), t in zip(direct, outs):
+            found[(id(p[0]), k)] = t
+        if need_output:
+            out = outs[len(direct)] if len(container.outputs) == 1 else outs[len(direct):]
+    heads: dict[int, list[tuple[tuple, str]]] = {}
+    for p, k in nested:
+        heads.setdefault(id(p[0]), []).append((p, k))
+    for group in heads.values():
+        head = group[0][0][0]
+        feed = head._inbound_nodes[0].input_tensors
+        feed = feed[0] if len(feed) == 1 else feed
+        if any(feed is t for t in container.inputs):
+            feed_x = x
+        else:
+            feed_x = keras.Model(container.inputs, feed)(x)
+        found.update(_trace(head, feed_x, [(p[1:], k) for p, k in group]))
+    return (found, out) if need_output else found
+
+
+def output_layer(model):
+    """The layer that produces the model's (single) output, descending into a nested last model."""
+    layer = model.layers[-1]
+    if not isinstance(model, keras.Sequential):
+        layer = model.outputs[0]._keras_history.operation
+    while isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential) and layer.layers:
+        layer = layer.outputs[0]._keras_history.operation
+    return layer
+
+
+def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
+    """``(keras.Model(image) -> logits, number of classes)`` for class work.
+
+    A final softmax (a Dense with softmax activation, or a Softmax/Activation layer) is dropped so
+    that the logits are optimised; a linear output is taken as logits. Anything else is refused.
+    With ``extra`` layer paths the model returns ``[logits, *their outputs]`` from one forward pass
+    (so the logits' gradient with respect to those outputs is defined: Grad-CAM).
+    """
+    model = loaded.model
+    outputs = model.outputs
+    if len(outputs) != 1 or len(outputs[0].shape) != 2 or not outputs[0].shape[-1]:
+        shape = [tuple(o.shape) for o in outputs]
+        raise CnnvizError(
+            f"{loaded.name} outputs {shape}; class commands need a (batch, classes) softmax or logits output"
+        )
+    num_classes = int(outputs[0].shape[-1])
+    last = output_layer(model)
+    activation = getattr(getattr(last, "activation", None), "__name__", None)
+    kind = type(last).__name__
+    h, w, c = input_shape(model)
+    inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
+    extras = [(tuple(p), "output") for p in extra]
+    if kind == "Dense" and activation == "softmax":
+        penultimate, found_extra = _trace_top(model, last, "input", inputs, extras)
+        logits = _linear_copy(last)(penultimate)
+    elif kind == "Softmax" or (kind == "Activation" and activation == "softmax"):
+        logits, found_extra = _trace_top(model, last, "input", inputs, extras)
+    elif activation in (None, "linear") and kind != "Activation":
+        logits, found_extra = _trace_top(model, last, "output", inputs, extras)
+    else:
+        raise CnnvizError(
+            f"{loaded.name}'s output layer {last.name!r} ends in {activation or kind}; class commands need a softmax or linear (logits) output"
+        )
+    outs = [logits] + found_extra if extras else logits
+    return keras.Model(inputs, outs, name=f"cnnviz_logits_{model.name}"), num_classes
+
+
+def _trace_top(model, last, kind: str, inputs, extras: list):
+    """The input or output of the output layer ``last`` plus ``extras``, in one traced graph."""
+    if isinstance(model, keras.Sequential) or last in model.layers:
+        found = _trace(model, inputs, [((last,), kind)] + extras)
+        return found[(id(last), kind)], [found[(id(p[-1]), k)] for p, k in extras]
+    raise CnnvizError(f"the output layer {last.name!r} of {model.name!r} sits inside a nested functional model; save the model flat")
