@@ -83,11 +83,9 @@ def channel(layer: str, index: int | None = None, top: float | None = None) -> O
         flat = ops.reshape(picked, (ops.shape(picked)[0], -1))
         if top is None:
             return ops.mean(flat, axis=1)
-        k = max(1, int(round(int(flat.shape[1]) * top))) if flat.shape[1] is not None else None
-        if k is None:
-            import tensorflow as tf
-
-            k = tf.maximum(1, tf.cast(tf.round(tf.cast(tf.shape(flat)[1], tf.float32) * top), tf.int32))
+        if flat.shape[1] is None:
+            raise ValueError("channel(top=...) needs static spatial shapes (the engine traces per shape)")
+        k = max(1, int(round(int(flat.shape[1]) * top)))
         return ops.mean(ops.top_k(flat, k, sorted=False)[0], axis=1)
 
     which = "per-image" if from_targets else index

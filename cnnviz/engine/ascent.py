@@ -1,24 +1,27 @@
-"""The gradient engine: the only module that takes gradients (``tf.GradientTape``).
+"""The gradient engine: the only module that takes gradients (through the backend adapter).
 
-:class:`Ascent` optimises a batch of images, each against its own target, with one compiled step
-function (``tf.function`` with relaxed shapes: traced once, reused for every batch and octave).
-It reports progress through a callback and never prints. :func:`input_gradients` and
+:class:`Ascent` optimises a batch of images, each against its own target, through one compiled step
+per (model, shape): the parametrisation makes pixels, the transforms (padding, one affine warp per
+image) move them, the image is resampled to the size the model takes, the objective scores it, the
+adapter of the Keras backend (``backends/``) takes the gradient, and the update rule (Adam, or the
+RMS-normalised / sign step of the classic recipes) moves the parameters. Everything but the gradient
+is ``keras.ops``. Progress goes to a callback; nothing prints. :func:`input_gradients` and
 :func:`layer_gradients` serve saliency and Grad-CAM.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._backend import tf
+from .. import transforms as T
 from ..objectives import Objective
+from ..param import Pixel
 from ..preprocessing import to_model_input
-from ..transforms import IDENTITY, Transforms
+from .backends import adapter
 
 Progress = Callable[[int, int], None]
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -26,14 +29,18 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 @lru_cache(maxsize=1)
 def native_bfloat16() -> bool:
-    """True when this machine runs bf16 convolutions natively on the CPU (AVX512-BF16 or AMX) and
-    TensorFlow sees no GPU: then the compiled steps can run in bf16 at about twice the speed."""
+    """True when the compiled steps can run in bf16 at about twice the speed: TensorFlow (its oneDNN
+    rewrite) on a CPU with native bf16 (AVX512-BF16 or AMX) and no GPU."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return False
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
             flags = fh.read()
     except OSError:
         return False
-    return (" avx512_bf16" in flags or " amx_bf16" in flags) and not tf.config.list_physical_devices("GPU")
+    return (" avx512_bf16" in flags or " amx_bf16" in flags) and not adapter("tensorflow").has_gpu()
 
 
 def resolve_precision(precision: str) -> str:
@@ -47,23 +54,17 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-@contextmanager
 def _bfloat16_rewrite():
-    """Let TensorFlow's oneDNN pass run the convolutions of functions instantiated here in bf16
-    (float32 in and out; only compiled functions are rewritten, eager ops are not)."""
-    key = "auto_mixed_precision_onednn_bfloat16"
-    before = bool(tf.config.optimizer.get_experimental_options().get(key, False))
-    tf.config.optimizer.set_experimental_options({key: True})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options({key: before})
+    """TensorFlow's bf16 rewrite context (kept under its old name)."""
+    return adapter("tensorflow").precision_scope("bfloat16")
 
 
 @dataclass(frozen=True)
 class Stage:
-    """One octave of an ascent: ``steps`` steps at ``size`` (h, w) with step size ``lr`` (pixels)
-    and Gaussian gradient smoothing ``blur`` (sigma in pixels, 0 for none)."""
+    """One octave: ``steps`` steps with step size ``lr`` and Gaussian gradient smoothing ``blur``
+    (sigma in pixels, 0 for none) while the model sees the image at ``size`` (h, w; a fixed-size
+    model always sees its own size: the image is resampled to it inside the step). A pixel image is
+    itself resized to ``size`` when the stage starts; other parametrisations keep their size."""
 
     size: tuple[int, int]
     steps: int
@@ -73,23 +74,50 @@ class Stage:
 
 @dataclass(frozen=True)
 class UpdateRule:
-    """How a gradient becomes a step: ``"rms"`` (divide by its per-image RMS, as in the Keras blog)
-    or ``"sign"`` (projected gradient / FGSM steps); ``clip`` keeps pixels inside [lo, hi]."""
+    """How a gradient becomes a step. ``"adam"``: Adam (state per parameter, bias-corrected);
+    ``"rms"``: divide by the gradient's per-image RMS, as in the Keras blog; ``"sign"``: projected
+    gradient / FGSM steps. ``clip`` keeps pixel parameters inside the bounds given to ``run``."""
 
     normalize: str = "rms"
     clip: bool = True
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+
+def adam_update(params, grads, state, lr, rule: UpdateRule):
+    """One Adam ascent step: ``params + lr * m_hat / (sqrt(v_hat) + eps)``. ``state = (m, v, t)``."""
+    from keras import ops
+
+    m, v, t = state
+    t = t + 1.0
+    m = rule.beta1 * m + (1.0 - rule.beta1) * grads
+    v = rule.beta2 * v + (1.0 - rule.beta2) * ops.square(grads)
+    m_hat = m / (1.0 - ops.power(rule.beta1, t))
+    v_hat = v / (1.0 - ops.power(rule.beta2, t))
+    return params + lr * m_hat / (ops.sqrt(v_hat) + rule.eps), (m, v, t)
+
+
+def _per_image_rms(x):
+    from keras import ops
+
+    axes = tuple(range(1, len(x.shape)))
+    return ops.sqrt(ops.mean(ops.square(x), axis=axes, keepdims=True))
 
 
 class Ascent:
-    """Gradient ascent of ``objective`` on input pixels through ``model``.
+    """Gradient ascent of ``objective`` through ``model`` on an image parametrisation.
 
     ``model`` maps model input (after ``preprocess``) to the tensors named ``names`` (their order);
-    the objective sees them as ``acts[name]``, plus ``acts["pixels"]``, the (transformed) pixels.
-    ``precision``: the arithmetic of the compiled steps (``auto``: bf16 where the CPU has it natively).
+    the objective sees them as ``acts[name]``, plus ``acts["pixels"]``, the (transformed) pixels the
+    model saw. ``transforms``: a list from :mod:`cnnviz.transforms` (or the older ``Transforms``).
+    ``param``: :class:`cnnviz.param.Pixel` (default) or :class:`cnnviz.param.Fourier`.
+    ``precision``: of the compiled steps (``auto``: bf16 where the CPU has it natively, TensorFlow).
     """
 
     def __init__(self, model, names: Sequence[str], objective: Objective, preprocess: str,
-                 transforms: Transforms = Transforms(), rule: UpdateRule = UpdateRule(), precision: str = "float32"):
+                 transforms: Any = (), rule: UpdateRule = UpdateRule(), precision: str = "float32",
+                 param: Any = None):
         missing = [n for n in objective.layers if n not in names and n != "pixels"]
         if missing:
             raise ValueError(f"objective needs {missing}, model gives {list(names)}")
@@ -97,61 +125,92 @@ class Ascent:
         self.names = tuple(names)
         self.objective = objective
         self.preprocess = preprocess
-        self.transforms = transforms
+        self.transforms = T.as_list(transforms)
+        self.pad = T.padding(self.transforms)
         self.rule = rule
+        self.param = param or Pixel(clip=rule.clip)
         self.precision = resolve_precision(precision)
-        channels = int(model.inputs[0].shape[-1])
-        pixels = tf.TensorSpec((None, None, None, channels), tf.float32)
-        self._step = tf.function(
-            self._step_impl,
-            input_signature=[pixels, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None, 8), tf.float32),
-                             tf.TensorSpec((), tf.float32), tf.TensorSpec((), tf.float32),
-                             tf.TensorSpec(None, tf.float32), tf.TensorSpec(None, tf.float32)],
-        )
-        self._score = tf.function(self._score_impl, input_signature=[pixels, tf.TensorSpec((None,), tf.int32)])
+        shape = tuple(model.inputs[0].shape)
+        self.channels = int(shape[-1])
+        self.fixed = (int(shape[1]), int(shape[2])) if shape[1] and shape[2] else None
+        self.backend = adapter()
+        self._steps: dict = {}
 
-    # -------------------------------------------------------------- compiled pieces
-    def _acts(self, seen):
-        outs = self.model(to_model_input(seen, self.preprocess), training=False)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        acts = dict(zip(self.names, outs))
-        acts["pixels"] = seen
-        return acts
+    # -------------------------------------------------------------- pieces of the step
+    def _seen(self, params, size, feed, matrices):
+        from keras import ops
 
-    def _score_impl(self, pixels, targets):
-        return self.objective(self._acts(pixels), targets)
+        h, w = size
+        image = self.param.image(params, h, w, self.channels)
+        seen = T.apply(image, self.transforms, matrices) if self.transforms else image
+        if tuple(seen.shape[1:3]) != tuple(feed):
+            seen = ops.image.resize(seen, feed, interpolation="bilinear")
+        return seen
 
-    def _step_impl(self, pixels, targets, matrices, lr, blur, lo, hi):
-        with tf.GradientTape() as tape:
-            tape.watch(pixels)
-            seen = pixels
-            if self.transforms.active:
-                shape = tf.shape(pixels)[1:3]
-                seen = tf.raw_ops.ImageProjectiveTransformV3(
-                    images=pixels, transforms=matrices, output_shape=shape, fill_value=0.0,
-                    interpolation="BILINEAR", fill_mode="REFLECT")
-            score = self.objective(self._acts(seen), targets)
-            total = tf.reduce_sum(score)
-        grad = tape.gradient(total, pixels)
-        grad = tf.cond(blur > 0, lambda: _gaussian_blur(grad, blur), lambda: grad)
-        if self.rule.normalize == "sign":
-            grad = tf.sign(grad)
-        else:
-            rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=[1, 2, 3], keepdims=True))
-            grad = grad / (rms + 1e-8)
-        new = pixels + lr * grad
-        if self.rule.clip:
-            new = tf.clip_by_value(new, lo, hi)
-        return new, score
+    def _loss(self, size, feed):
+        def loss(call, params, targets, matrices, *_):
+            seen = self._seen(params, size, feed, matrices)
+            acts = dict(zip(self.names, call(to_model_input(seen, self.preprocess))))
+            acts["pixels"] = seen
+            from keras import ops
+
+            score = self.objective(acts, targets)
+            return ops.sum(score), score
+
+        return loss
+
+    def _update(self, blur: float):
+        rule = self.rule
+        clip = rule.clip and isinstance(self.param, Pixel)
+
+        def update(params, grads, state, targets, matrices, lr, lo, hi):
+            from keras import ops
+
+            if blur > 0:
+                grads = _gaussian_blur(grads, blur)
+            if rule.normalize == "adam":
+                new, state = adam_update(params, grads, state, lr, rule)
+            elif rule.normalize == "sign":
+                new = params + lr * ops.sign(grads)
+            else:
+                new = params + lr * grads / (_per_image_rms(grads) + rule.eps)
+            if clip:
+                new = ops.clip(new, lo, hi)
+            return new, state
+
+        return update
+
+    def _step(self, size, feed, blur):
+        key = (tuple(size), tuple(feed), float(blur))
+        if key not in self._steps:
+            self._steps[key] = self.backend.compile_step(self.model, self._loss(size, feed), self._update(blur))
+        return self._steps[key]
+
+    def _feed(self, stage_size: tuple[int, int]) -> tuple[int, int]:
+        if self.fixed:
+            return self.fixed
+        return (int(stage_size[0]) + 2 * self.pad, int(stage_size[1]) + 2 * self.pad)
+
+    def image(self, params: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """The pixels (0-255, float) that ``params`` stand for."""
+        from keras import ops
+
+        return ops.convert_to_numpy(self.param.image(ops.convert_to_tensor(params, "float32"), *size, self.channels))
 
     # -------------------------------------------------------------- driver
     def score(self, pixels: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """Objective per image for these pixels (no transforms, no gradient)."""
-        return self._score(tf.constant(pixels, tf.float32), tf.constant(targets, tf.int32)).numpy()
+        """Objective per image for these pixels (no transforms, no gradient, no parametrisation)."""
+        from keras import ops
+
+        x = ops.convert_to_tensor(np.asarray(pixels, "float32"))
+        outs = self.model(to_model_input(x, self.preprocess), training=False)
+        acts = dict(zip(self.names, outs if isinstance(outs, (list, tuple)) else [outs]))
+        acts["pixels"] = x
+        return ops.convert_to_numpy(self.objective(acts, ops.convert_to_tensor(np.asarray(targets, "int32"))))
 
     def run(
         self,
-        pixels: np.ndarray,
+        start: np.ndarray,
         targets: np.ndarray,
         stages: Sequence[Stage],
         rngs: Sequence[np.random.Generator],
@@ -160,73 +219,89 @@ class Ascent:
         progress: Progress | None = None,
         stop: Callable[[np.ndarray, np.ndarray], bool] | None = None,
         check_every: int = 10,
+        size: tuple[int, int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, int]:
-        """Optimise ``pixels`` (B, H, W, C in 0-255) through ``stages``.
+        """Optimise ``start`` through ``stages``: pixels (B, H, W, C in 0-255) for the pixel
+        parametrisation, else its parameters for an image of ``size`` (h, w).
 
         ``rngs`` holds one random generator per image (its transforms). ``stop(pixels, scores)`` is
-        asked every ``check_every`` steps and at the end of each stage; True ends the run early.
-        Returns (pixels, last scores, steps taken).
+        asked every ``check_every`` steps; True ends the run early. Returns (pixels, last scores,
+        steps taken).
         """
-        x = tf.constant(pixels, tf.float32)
-        t = tf.constant(targets, tf.int32)
-        lo = tf.constant(bounds[0], tf.float32)
-        hi = tf.constant(bounds[1], tf.float32)
-        with _bfloat16_rewrite() if self.precision == "bfloat16" else nullcontext():
-            return self._run(x, t, lo, hi, stages, rngs, progress, stop, check_every)
+        from keras import ops
 
-    def _run(self, x, t, lo, hi, stages, rngs, progress, stop, check_every):
+        pixel = isinstance(self.param, Pixel)
+        params = ops.convert_to_tensor(np.asarray(start, "float32"))
+        size = tuple(start.shape[1:3]) if pixel else tuple(size)
+        t = ops.convert_to_tensor(np.asarray(targets, "int32"))
+        lo = ops.convert_to_tensor(np.asarray(bounds[0], "float32"))
+        hi = ops.convert_to_tensor(np.asarray(bounds[1], "float32"))
+        if self.rule.normalize == "adam":
+            state = (ops.zeros_like(params), ops.zeros_like(params), ops.convert_to_tensor(0.0))
+        else:
+            state = (ops.convert_to_tensor(0.0),)
         total = sum(s.steps for s in stages)
-        done, scores = 0, np.zeros(int(x.shape[0]), "float32")
-        for stage in stages:
-            if tuple(x.shape[1:3]) != tuple(stage.size):
-                x = tf.image.resize(x, stage.size, method="bilinear")
-            h, w = stage.size
-            for _ in range(stage.steps):
-                if self.transforms.active:
-                    m = np.stack([self.transforms.sample(r, h, w) for r in rngs])
-                else:
-                    m = np.tile(IDENTITY, (len(rngs), 1))
-                x, s = self._step(x, t, tf.constant(m), tf.constant(stage.lr, tf.float32),
-                                  tf.constant(stage.blur, tf.float32), lo, hi)
-                scores = s.numpy()
-                done += 1
-                if progress:
-                    progress(done, total)
-                if stop is not None and done % check_every == 0 and stop(x.numpy(), scores):
-                    return x.numpy(), scores, done
-        return x.numpy(), scores, done
+        done, scores = 0, np.zeros(len(rngs), "float32")
+        with self.backend.precision_scope(self.precision):
+            for stage in stages:
+                if pixel and tuple(size) != tuple(stage.size):
+                    params = ops.image.resize(params, stage.size, interpolation="bilinear")
+                    size = tuple(stage.size)
+                    if self.rule.normalize == "adam":
+                        state = (ops.zeros_like(params), ops.zeros_like(params), ops.convert_to_tensor(0.0))
+                padded = (size[0] + 2 * self.pad, size[1] + 2 * self.pad)
+                step = self._step(size, self._feed(stage.size), stage.blur)
+                lr = ops.convert_to_tensor(float(stage.lr))
+                for _ in range(stage.steps):
+                    if self.transforms:
+                        m = np.stack([T.sample(self.transforms, r, *padded) for r in rngs])
+                    else:
+                        m = np.tile(T.IDENTITY, (len(rngs), 1))
+                    params, state, s = step(params, state, t, ops.convert_to_tensor(m), lr, lo, hi)
+                    scores = ops.convert_to_numpy(s)
+                    done += 1
+                    if progress:
+                        progress(done, total)
+                    if stop is not None and done % check_every == 0:
+                        pixels = ops.convert_to_numpy(params) if pixel else self.image(ops.convert_to_numpy(params), size)
+                        if stop(pixels, scores):
+                            return pixels, scores, done
+        pixels = ops.convert_to_numpy(params) if pixel else self.image(ops.convert_to_numpy(params), size)
+        return pixels, scores, done
 
 
-def _gaussian_blur(x, sigma):
-    """Separable Gaussian blur (radius 2*sigma rounded up, at most 4) with reflected borders."""
+def _gaussian_blur(x, sigma: float):
+    """Separable Gaussian blur (radius 4) with reflected borders, per channel."""
+    from keras import ops
+
     radius = 4
-    offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
-    k = tf.exp(-0.5 * tf.square(offsets / tf.maximum(sigma, 1e-3)))
-    k = k / tf.reduce_sum(k)
-    channels = tf.shape(x)[-1]
-    kx = tf.tile(tf.reshape(k, [1, -1, 1, 1]), [1, 1, channels, 1])
-    ky = tf.tile(tf.reshape(k, [-1, 1, 1, 1]), [1, 1, channels, 1])
-    padded = tf.pad(x, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="REFLECT")
-    y = tf.nn.depthwise_conv2d(padded, kx, [1, 1, 1, 1], "VALID")
-    return tf.nn.depthwise_conv2d(y, ky, [1, 1, 1, 1], "VALID")
+    offsets = np.arange(-radius, radius + 1, dtype="float64")
+    k = np.exp(-0.5 * np.square(offsets / max(sigma, 1e-3)))
+    k = (k / k.sum()).astype("float32")
+    channels = int(x.shape[-1])
+    kx = ops.convert_to_tensor(np.tile(k.reshape(1, -1, 1, 1), (1, 1, channels, 1)))
+    ky = ops.convert_to_tensor(np.tile(k.reshape(-1, 1, 1, 1), (1, 1, channels, 1)))
+    padded = ops.pad(x, [[0, 0], [radius, radius], [radius, radius], [0, 0]], mode="reflect")
+    y = ops.depthwise_conv(padded, kx, 1, "valid")
+    return ops.depthwise_conv(y, ky, 1, "valid")
 
 
 def input_gradients(model, x: np.ndarray, score: Callable) -> tuple[np.ndarray, np.ndarray]:
     """d score / d input for a batch: ``score(outputs) -> (batch,)``. Returns (gradients, scores)."""
-    xt = tf.constant(x, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(xt)
-        s = score(model(xt, training=False))
-        total = tf.reduce_sum(s)
-    return tape.gradient(total, xt).numpy(), s.numpy()
+    from keras import ops
+
+    def loss(call, xt):
+        outs = call(xt)
+        s = score(outs[0] if len(outs) == 1 else outs)
+        return ops.sum(s), s
+
+    grads, s = adapter().gradients(model, loss, np.asarray(x, "float32"))
+    return ops.convert_to_numpy(grads), ops.convert_to_numpy(s)
 
 
 def layer_gradients(model, x: np.ndarray, score: Callable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For ``model(x) -> [logits, feature maps]``: (feature maps, d score / d feature maps, logits)."""
-    xt = tf.constant(x, tf.float32)
-    with tf.GradientTape() as tape:
-        logits, maps = model(xt, training=False)
-        s = score(logits)
-        total = tf.reduce_sum(s)
-    grads = tape.gradient(total, maps)
-    return maps.numpy(), grads.numpy(), logits.numpy()
+    from keras import ops
+
+    maps, grads, logits = adapter().map_gradients(model, np.asarray(x, "float32"), score)
+    return ops.convert_to_numpy(maps), ops.convert_to_numpy(grads), ops.convert_to_numpy(logits)

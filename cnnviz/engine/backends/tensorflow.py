@@ -1,0 +1,69 @@
+"""TensorFlow adapter: ``tf.GradientTape`` inside ``tf.function`` (the only TensorFlow import of the engine)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager, nullcontext
+
+import tensorflow as tf
+
+from . import as_list
+
+
+def _call(model):
+    return lambda x: as_list(model(x, training=False))
+
+
+def compile_step(model, loss, update):
+    call = _call(model)
+
+    def step(params, state, *args):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            total, aux = loss(call, params, *args)
+        grads = tape.gradient(total, params)
+        params, state = update(params, grads, state, *args)
+        return params, state, aux
+
+    # one trace per input shape (the stages of a schedule), reused across batches
+    return tf.function(step, reduce_retracing=False)
+
+
+def gradients(model, loss, params, *args):
+    call = _call(model)
+    params = tf.nest.map_structure(lambda p: tf.convert_to_tensor(p, tf.float32), params)
+    with tf.GradientTape() as tape:
+        tape.watch(params)
+        total, aux = loss(call, params, *args)
+    return tape.gradient(total, params), aux
+
+
+@contextmanager
+def _bfloat16_rewrite():
+    """Let oneDNN run the convolutions of functions instantiated here in bf16 (float32 in and out;
+    only compiled functions are rewritten, eager ops are not)."""
+    key = "auto_mixed_precision_onednn_bfloat16"
+    before = bool(tf.config.optimizer.get_experimental_options().get(key, False))
+    tf.config.optimizer.set_experimental_options({key: True})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({key: before})
+
+
+def precision_scope(precision: str):
+    return _bfloat16_rewrite() if precision == "bfloat16" else nullcontext()
+
+
+def has_gpu() -> bool:
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def map_gradients(model, x, score):
+    """(maps, d score / d maps, logits) for ``model(x) -> [logits, maps]``: the tape records the
+    forward pass, so it differentiates with respect to the intermediate maps directly."""
+    xt = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        logits, maps = model(xt, training=False)
+        total = tf.reduce_sum(score(logits))
+    return maps, tape.gradient(total, maps), logits
