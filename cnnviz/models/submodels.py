@@ -71,11 +71,8 @@ def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = Fa
         return (found, x) if need_output else found
     direct = [(p, k) for p, k in wanted if len(p) == 1]
     nested = [(p, k) for p, k in wanted if len(p) > 1]
-    if nested and need_output:
-        raise CnnvizError(
-            f"layers nested inside the functional model {container.name!r} cannot be used together with its output; "
-            f"pick a layer of the outer model"
-        )
+    if nested:
+        return _replay(container, x, wanted, need_output)
     tensors = [p[0].output if k == "output" else p[0].input for p, k in direct]
     if need_output:
         tensors = tensors + list(container.outputs)
@@ -99,6 +96,35 @@ def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = Fa
         else:
             feed_x = keras.Model(container.inputs, feed)(x)
         found.update(_trace(head, feed_x, [(p[1:], k) for p, k in group]))
+    return (found, out) if need_output else found
+
+
+def _replay(container, x, wanted: list[tuple[tuple, str]], need_output: bool):
+    """Like :func:`_trace` for a functional ``container`` holding nested models: re-run its graph on ``x``
+    operation by operation, tracing into the nested models on the way, so that the wanted inner tensors
+    and the container's output lie in ONE graph (the transfer-learning shape Input -> base -> pooling ->
+    Dense: calling the base separately leaves the logits disconnected from its conv maps)."""
+    groups: dict[int, list[tuple[tuple, str]]] = {}
+    for p, k in wanted:
+        groups.setdefault(id(p[0]), []).append((p, k))
+    found: dict[tuple[int, str], object] = {}
+
+    def call(op, *args, **kwargs):
+        group = groups.get(id(op), [])
+        direct = {k for p, k in group if len(p) == 1}
+        deeper = [(p[1:], k) for p, k in group if len(p) > 1]
+        if "input" in direct:
+            found[(id(op), "input")] = args[0]
+        if deeper:
+            inner, y = _trace(op, args[0], deeper, need_output=True)
+            found.update(inner)
+        else:
+            y = op(*args, **kwargs)
+        if "output" in direct:
+            found[(id(op), "output")] = y
+        return y
+
+    out = container._run_through_graph(x, operation_fn=lambda op: op, call_fn=call)
     return (found, out) if need_output else found
 
 
