@@ -1,0 +1,53 @@
+"""The attribution protocol: ``method.attribute(inputs, target) -> maps``.
+
+``inputs`` is a batch of model inputs (B, H, W, C, already preprocessed), ``target`` the class index;
+the result is one float32 map per input at input resolution (B, H, W), larger = more evidence for
+the class (signed where the method is: integrated gradients, occlusion). ``info`` holds what a run
+measured beside the maps (integrated gradients' completeness error, the layer, the placement).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from .subject import Subject, place_layer_maps
+
+
+class Attribution(Protocol):
+    name: str
+    info: dict
+
+    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray: ...
+
+
+class Method:
+    """Base of every method: holds the subject and what the last run measured."""
+
+    name = "method"
+
+    def __init__(self, subject: Subject):
+        self.subject = subject
+        self.info: dict = {}
+
+    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+class LayerMethod(Method):
+    """A method whose map lives on a conv layer's grid; :meth:`attribute` places it on the input by
+    the units' receptive fields. ``layer_maps`` keeps the last maps at layer resolution."""
+
+    def __init__(self, subject: Subject):
+        super().__init__(subject)
+        self.layer_maps: np.ndarray | None = None
+
+    def attribute_layer(self, inputs: np.ndarray, target: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+        self.layer_maps = self.attribute_layer(np.asarray(inputs, "float32"), target)
+        placed = place_layer_maps(self.subject, self.layer_maps)
+        self.info.update(layer=self.subject.layer, placement=self.subject.placement)
+        return placed
