@@ -12,11 +12,12 @@ from .registry import BASELINES
 
 
 def blur(image: np.ndarray) -> np.ndarray:
-    """A strong Gaussian blur (sigma 5 px at 224 px, scaled with the image, at least 1 px), as RISE uses."""
+    """A strong Gaussian blur, sigma = a tenth of the larger side (2.8 px at 28 px): RISE's insertion canvas
+    (sigma 5 at 224 px there) left LeNet at p = 0.95 on its digits; at a tenth the mean is 0.3."""
     import cv2
 
     h, w = image.shape[:2]
-    sigma = max(1.0, 5.0 * max(h, w) / 224.0)
+    sigma = max(1.0, max(h, w) / 10.0)
     out = cv2.GaussianBlur(np.asarray(image, "float32"), (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
     return out.reshape(image.shape)
 
