@@ -8,11 +8,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import CnnvizError
 from ..models import Classifier, LoadedModel, Prediction
 from ..preprocessing import to_model_input
 from . import faithfulness
 from .baselines import baseline_pixels
+from .options import Options, check_options
 from .registry import get, spec
 from .subject import EPS, make_subject
 
@@ -41,36 +41,6 @@ class Explanation:
     top5: list[Prediction]
     results: list[MethodResult]
     random: dict | None  # faithfulness of a random pixel order
-
-
-@dataclass
-class Options:
-    layer: str | None = None
-    noise_samples: int | None = None  # wrap every gradient method in the noise tunnel
-    noise_level: float = 0.15
-    baseline: str = "black"  # integrated gradients and occlusion
-    ig_steps: int | None = None
-    seed: int = 0
-    faithfulness_steps: int = faithfulness.DEFAULT_STEPS  # 0: skip the scores
-
-
-def check_options(methods: Sequence[str], options: Options) -> None:
-    """What can be checked before a model loads (the CLI calls this before TensorFlow is imported)."""
-    if not methods:
-        raise CnnvizError("no --method given")
-    for m in methods:
-        spec(m)
-    if options.noise_samples is not None and options.noise_samples < 1:
-        raise CnnvizError(f"--noise-samples must be at least 1, got {options.noise_samples}")
-    if not options.noise_level >= 0:
-        raise CnnvizError(f"--noise-level must be >= 0, got {options.noise_level}")
-    if options.ig_steps is not None and options.ig_steps < 1:
-        raise CnnvizError(f"--steps must be at least 1, got {options.ig_steps}")
-    if options.faithfulness_steps < 0:
-        raise CnnvizError(f"--faithfulness-steps must be >= 0, got {options.faithfulness_steps}")
-    from .baselines import check_baseline
-
-    check_baseline(options.baseline)
 
 
 class Explainer:

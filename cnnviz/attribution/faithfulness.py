@@ -10,7 +10,7 @@ import numpy as np
 
 from .baselines import blur
 
-DEFAULT_STEPS = 32
+from .options import DEFAULT_FAITHFULNESS_STEPS as DEFAULT_STEPS
 
 
 def pixel_order(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:

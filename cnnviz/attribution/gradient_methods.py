@@ -96,7 +96,7 @@ class NoiseTunnel(Method):
         return getattr(self.inner, "layer_maps", None)
 
 
-def SmoothGrad(subject, samples: int = 25, level: float = 0.15, seed: int = 0) -> NoiseTunnel:  # noqa: N802
+def SmoothGrad(subject, samples: int = 25, level: float = 0.15, seed: int = 0) -> NoiseTunnel:
     """SmoothGrad = the noise wrapper over plain saliency."""
     tunnel = NoiseTunnel(Saliency(subject), samples, level, seed)
     tunnel.name = "smoothgrad"

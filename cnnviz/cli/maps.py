@@ -122,7 +122,7 @@ def cam(
     unsafe: bool = UnsafeOpt,
 ) -> None:
     """Class heatmaps: one panel per image, methods side by side, each scored by deletion/insertion."""
-    from ..attribution.explain import Options, check_options
+    from ..attribution.options import Options, check_options
 
     names = list(dict.fromkeys(methods or ["gradcam"]))
     options = Options(layer=layer, noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, ig_steps=steps,
@@ -150,6 +150,11 @@ def cam(
             _note(f"{source}: {n}")
         inputs.append((pixels, source, istem))
     explainer = Explainer(loaded, names, inputs[0][0].shape[:2], options, clf)
+    if any(_REGISTRY[m].name in ("integrated-gradients", "occlusion") for m in names):
+        from ..attribution.baselines import baseline_pixels
+
+        for pixels, _, _ in inputs:
+            baseline_pixels(baseline, pixels, seed)  # a baseline file of the wrong size fails before any output
     mpart = "-".join(m.replace("+", "pp") for m in names)
     plans = []
     for pixels, source, istem in inputs:
