@@ -108,3 +108,23 @@ def test_bad_input_needing_the_model(tmp_path):
     r = run("cam", tmp_path / "img.png", "--model", tmp_path / "mlp.keras", "--preprocess", "unit", "--method", "saliency",
             "--method", "occlusion", "--out", out)
     assert r.exit_code == 0, r.output
+
+
+def test_cam_on_a_saved_transfer_learning_model(tmp_path):
+    """Issue 15 item 5: Input -> nested functional base -> pooling -> Dense, saved and reloaded."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    i = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv1")(i)
+    base = keras.Model(i, keras.layers.Conv2D(6, 3, activation="relu", name="conv_last")(x), name="base")
+    j = keras.Input((16, 16, 3))
+    outer = keras.Model(j, keras.layers.Dense(3, activation="softmax")(keras.layers.GlobalAveragePooling2D()(base(j))))
+    outer.save(tmp_path / "transfer.keras")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (16, 16, 3)).astype("uint8")).save(tmp_path / "img.png")
+    for extra in ([], ["--layer", "base/conv_last"]):
+        r = run("cam", tmp_path / "img.png", "--model", tmp_path / "transfer.keras", "--preprocess", "unit", "--method", "gradcam",
+                "--method", "gradcam++", "--method", "layercam", "--method", "scorecam", "--faithfulness-steps", "4",
+                "--out", tmp_path / "out", "--overwrite", *extra)
+        assert r.exit_code == 0, r.output
+        assert r.output.count("on layer base/conv_last") == 4 and "Traceback" not in r.output
