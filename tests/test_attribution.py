@@ -89,6 +89,7 @@ def test_grad_cam_pp_and_layer_cam_follow_the_papers_on_random_gradients():
     assert layer_cam_from(A, g).std() > 0 and grad_cam_pp_from(A, g).std() > 0
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the independent reference is a tf.GradientTape")
 def test_layer_cam_end_to_end_equals_a_direct_tape(tiny_conv_model):
     import tensorflow as tf
 
@@ -120,7 +121,7 @@ def test_integrated_gradients_completeness_on_lenet(lenet, digits, baseline):
         assert r.info["completeness_error"] < 0.05
         # independently: sum of the map = logit(x) - logit(baseline) from a plain forward pass
         b = baseline_pixels(baseline, x[i], 0)
-        logits = np.asarray(e.classifier.model(np.stack([x[i], b]).astype("float32") / 255.0), "float64")
+        logits = keras.ops.convert_to_numpy(e.classifier.model(np.stack([x[i], b]).astype("float32") / 255.0)).astype("float64")
         k = int(np.argmax(logits[0]))
         delta = logits[0, k] - logits[1, k]
         assert abs(r.raw.sum() - delta) <= 0.05 * abs(delta)

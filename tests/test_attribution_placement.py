@@ -84,7 +84,7 @@ def test_transfer_learning_layer_methods(kind):
     snap = snapshot(model)
     image = np.random.default_rng(0).uniform(0, 255, (16, 16, 3)).astype("float32")
     # by hand: logit_c = mean_ij(A) . W[:, c] + b, so dlogit/dA = W[:, c] / 144 everywhere
-    A = np.asarray(base(image[None] / 255.0))[0].astype("float64")
+    A = keras.ops.convert_to_numpy(base(image[None] / 255.0))[0].astype("float64")
     W = dense.get_weights()[0].astype("float64")
     expected = np.maximum((A * (W[:, 1] / 144.0)).sum(-1), 0.0)
     for layer in (None, "base/conv_last", "conv_last"):
@@ -96,6 +96,11 @@ def test_transfer_learning_layer_methods(kind):
         np.testing.assert_allclose(ex.results[0].layer_raw, expected, rtol=1e-4, atol=1e-7)
         layercam = np.maximum((np.maximum(W[:, 1] / 144.0, 0) * A).sum(-1), 0.0)
         np.testing.assert_allclose(ex.results[2].layer_raw, layercam, rtol=1e-4, atol=1e-7)
-    inner = Explainer(wrap(model), ["gradcam"], (16, 16), Options(layer="base/conv1", faithfulness_steps=0)).explain(image, 1)
-    assert inner.results[0].layer_raw.shape == (14, 14) and inner.results[0].layer_raw.max() > 0
+    inner = Explainer(wrap(model), ["gradcam"], (16, 16), Options(layer="base/conv1", faithfulness_steps=0))
+    assert inner.explain(image, 1).results[0].layer_raw.shape == (14, 14)
+    from cnnviz.attribution.subject import class_score
+    from cnnviz.engine import layer_gradients
+
+    maps, grads, _ = layer_gradients(inner.methods[0].subject.layer_model, image[None] / 255.0, class_score(1, 1, 3))
+    assert maps.shape == (1, 14, 14, 4) and np.abs(grads).sum() > 0  # the gradient reaches a layer deep in the base
     assert_unchanged(model, snap)

@@ -14,7 +14,7 @@ from . import faithfulness
 from .baselines import baseline_pixels
 from .options import Options, check_options
 from .registry import get, spec
-from .subject import EPS, make_subject
+from .subject import EPS, make_subject, probabilities
 
 Progress = Callable[[int, int], None]
 
@@ -51,7 +51,7 @@ class Explainer:
         check_options(methods, options)
         self.loaded, self.options = loaded, options
         self.classifier = classifier or Classifier(loaded)
-        plain = make_subject(loaded, image_hw, classifier=self.classifier)
+        plain = self.subject = make_subject(loaded, image_hw, classifier=self.classifier)
         layered = None
         self.methods = []
         for name in dict.fromkeys(methods):
@@ -70,12 +70,17 @@ class Explainer:
                     m = NoiseTunnel(m, options.noise_samples, options.noise_level, options.seed)
             self.methods.append(m)
 
+    def probabilities(self, pixels: np.ndarray) -> np.ndarray:
+        """Class probabilities for a batch of pixel images (through ``keras.ops``, so on every backend)."""
+        x = to_model_input(np.asarray(pixels, "float32"), self.loaded.preprocess).astype("float32")
+        return probabilities(self.subject.forward(x))
+
     def explain(self, image: np.ndarray, class_index: str | int | None = None, progress: Progress | None = None) -> Explanation:
         clf, opts = self.classifier, self.options
         pixels = np.asarray(image, "float32")
         pixels = pixels[..., None] if pixels.ndim == 2 else pixels
         x = to_model_input(pixels[None], self.loaded.preprocess).astype("float32")
-        probs = clf.probabilities(pixels[None])[0]
+        probs = self.probabilities(pixels[None])[0]
         k = int(np.argmax(probs)) if class_index is None else clf.resolve(class_index)
         base = to_model_input(baseline_pixels(opts.baseline, pixels, opts.seed)[None], self.loaded.preprocess)[0].astype("float32")
         total = len(self.methods) + (1 if opts.faithfulness_steps else 0)
@@ -93,13 +98,13 @@ class Explainer:
                 info["baseline"] = opts.baseline
             res = MethodResult(m.name, heat, raw, None if layer_raw is None else np.asarray(layer_raw[0]), info)
             if opts.faithfulness_steps:
-                res.faithfulness = faithfulness.scores(clf.probabilities, pixels, raw, k, opts.faithfulness_steps, opts.seed)
+                res.faithfulness = faithfulness.scores(self.probabilities, pixels, raw, k, opts.faithfulness_steps, opts.seed)
             results.append(res)
             if progress:
                 progress(i + 1, total)
         rand = None
         if opts.faithfulness_steps:
-            rand = faithfulness.scores(clf.probabilities, pixels, None, k, opts.faithfulness_steps, opts.seed)
+            rand = faithfulness.scores(self.probabilities, pixels, None, k, opts.faithfulness_steps, opts.seed)
             if progress:
                 progress(total, total)
         return Explanation(k, clf.name(k), float(probs[k]), clf.top(probs), results, rand)

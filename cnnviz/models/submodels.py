@@ -43,10 +43,13 @@ def _linear_copy(layer):
     return copy
 
 
-def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = False):
+def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = False, connected: bool = False):
     """Symbolic tensors for ``(path, "output" | "input")`` items when ``container`` is fed ``x``,
     keyed by ``(id(target layer), kind)``. With ``need_output``, returns ``(found, container output)``
-    computed in the same pass (so gradients flow from the output back to the found tensors)."""
+    computed in the same pass (so gradients flow from the output back to the found tensors). With
+    ``connected``, a functional graph is re-run layer by layer (:func:`_replay`), so that each found
+    tensor is the direct output of its layer and the rest of the graph follows from it (what a
+    backend that differentiates a sub-model ``found tensor -> output`` needs, JAX's and torch's)."""
     found: dict[tuple[int, str], object] = {}
     if isinstance(container, keras.Sequential):
         remaining = list(wanted)
@@ -71,7 +74,7 @@ def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = Fa
         return (found, x) if need_output else found
     direct = [(p, k) for p, k in wanted if len(p) == 1]
     nested = [(p, k) for p, k in wanted if len(p) > 1]
-    if nested:
+    if nested or need_output or connected:
         return _replay(container, x, wanted, need_output)
     tensors = [p[0].output if k == "output" else p[0].input for p, k in direct]
     if need_output:
@@ -178,6 +181,6 @@ def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
 def _trace_top(model, last, kind: str, inputs, extras: list):
     """The input or output of the output layer ``last`` plus ``extras``, in one traced graph."""
     if isinstance(model, keras.Sequential) or last in model.layers:
-        found = _trace(model, inputs, [((last,), kind)] + extras)
+        found = _trace(model, inputs, [((last,), kind)] + extras, connected=True)
         return found[(id(last), kind)], [found[(id(p[-1]), k)] for p, k in extras]
     raise CnnvizError(f"the output layer {last.name!r} of {model.name!r} sits inside a nested functional model; save the model flat")
