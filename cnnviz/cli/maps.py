@@ -169,7 +169,8 @@ def cam(
         _note(f"--noise-samples applies to gradient methods; {', '.join(skipped)} run without noise")
     with progress_bar("attribution") as tick:
         for n, ((pixels, source, istem), (paths, npys)) in enumerate(zip(inputs, plans)):
-            ex = explainer.explain(pixels, class_)
+            per = len(names) + (1 if faithfulness_steps else 0)
+            ex = explainer.explain(pixels, class_, progress=lambda d, t, n=n: tick(n * per + d, len(inputs) * per))
             rand = ex.random
             for r in ex.results:
                 if r.method in npys:
@@ -189,8 +190,11 @@ def cam(
                                                            f" (random order {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
                 typer.echo(f"{r.method}: class {ex.class_name!r} (#{ex.class_index}, p={ex.probability:.4f})"
                            + (f" on layer {r.layer}" if r.layer else "") + score)
+            for r in ex.results:
+                err = r.info.get("completeness_error")
+                if err is not None and err > 0.05:
+                    _note(f"{source}: integrated gradients' completeness error is {100 * err:.0f}% (over 5%); raise --steps")
             _written(paths.png, paths.manifest, *[npys[m] for m in names if m in npys])
-            tick(n + 1, len(inputs))
 
 
 def _jsonable_info(info: dict) -> dict:

@@ -51,7 +51,7 @@ def colorbar(height: int, cmap: str = CMAP, labels: Sequence[str] = ("1 = map ma
 
 
 def _scores_line(f: dict | None) -> str:
-    return f"deletion {f['deletion_auc']:.2f}  insertion {f['insertion_auc']:.2f}" if f else ""
+    return f"deletion {f['deletion_auc']:.3g}  insertion {f['insertion_auc']:.3g}" if f else ""
 
 
 def attribution_panel(image: np.ndarray, class_name: str, probability: float, results: Sequence, random: dict | None) -> np.ndarray:
@@ -69,13 +69,14 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
     first = [f"class {class_name!r}  p={probability:.3f}"]
     if random:
         first += ["lower deletion, higher insertion", "= more faithful; random order:",
-                  f"deletion {random['deletion_auc']:.2f} insertion {random['insertion_auc']:.2f}"]
+                  f"deletion {random['deletion_auc']:.3g} insertion {random['insertion_auc']:.3g}"]
     panels, titles = [fit(image)], ["\n".join(first)]
     for r in results:
         name = r.method + (f" @ {r.layer}" if r.layer else "")
         lines = [name, _scores_line(r.faithfulness)]
         if r.info.get("completeness_error") is not None:
-            lines.append(f"completeness error {100 * r.info['completeness_error']:.1f}%")
+            err = r.info["completeness_error"]
+            lines.append(f"completeness error {100 * err:.1f}%" + (" (raise --steps)" if err > 0.05 else ""))
         panels.append(fit(heat_over_grey(image, r.heat)))
         titles.append("\n".join(l for l in lines if l))
     bar = colorbar(h)
