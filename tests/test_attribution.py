@@ -219,3 +219,21 @@ def test_noise_tunnel_is_the_mean_over_the_noisy_copies(lenet, digits):
     each = Saliency(e.methods[0].subject).attribute(noisy, 1)
     np.testing.assert_allclose(got, each.mean(axis=0), rtol=1e-5, atol=1e-8)
     assert not np.allclose(got, each[0])
+
+
+def test_heat_over_grey_never_shows_the_image_colours():
+    from cnnviz.output.heatmaps import CMAP, colorbar, heat_over_grey
+    from cnnviz.pixels import colormap
+
+    img = np.zeros((4, 4, 3), "uint8")
+    img[..., 0] = 200  # a red image
+    heat = np.zeros((4, 4))
+    heat[1, 2] = 1.0
+    out = heat_over_grey(img, heat).astype(int)
+    cold = np.ones((4, 4), bool)
+    cold[1, 2] = False
+    assert (out[cold][:, 0] == out[cold][:, 1]).all() and (out[cold][:, 1] == out[cold][:, 2]).all()  # grey
+    grey = 64 + 0.6 * (0.299 * 200)
+    np.testing.assert_allclose(out[1, 2], np.rint(0.15 * grey + 0.85 * colormap(np.array(1.0), CMAP)), atol=1)
+    bar = colorbar(120)
+    assert bar.shape[0] == 120 and (bar[6, 8] == colormap(np.array(1.0), CMAP)).all()
