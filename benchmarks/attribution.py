@@ -61,6 +61,8 @@ def main() -> None:
             if m == names[0]:
                 rand_del.append(ex.random["deletion_auc"])
                 rand_ins.append(ex.random["insertion_auc"])
+            if "completeness_error" in r.info:
+                stats[m].setdefault("complete", []).append(r.info["completeness_error"])
             if r.layer_raw is not None:
                 h, w = r.layer_raw.shape
                 flat = np.maximum(place(r.layer_raw[None], stretched_centres(h, 28), stretched_centres(w, 28), (28, 28))[0], 0)
@@ -75,6 +77,10 @@ def main() -> None:
         print(f"{m:22s} {np.mean(s['del']):9.3f} {np.mean(s['ins']):9.3f} {np.mean(s['del']) / np.mean(rand_del):10.2f} "
               f"{np.mean(s['sec']):8.3f} {rf}")
     print(f"stroke share of the image (chance level): {np.mean(stroke_share):.3f}")
+    c = stats["integrated-gradients"].get("complete", [])
+    if c:
+        print(f"integrated gradients (black baseline, default steps): completeness error mean {100 * np.mean(c):.2f}%, "
+              f"max {100 * np.max(c):.2f}%")
 
 
 if __name__ == "__main__":
