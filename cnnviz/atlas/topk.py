@@ -1,0 +1,126 @@
+"""The dataset pass: one forward pass per batch for all chosen layers together; per filter, the top-k images
+(by the filter's strongest unit in the image), running statistics and an exact streaming histogram.
+
+Memory is O(filters x k) whatever the data set's size: the top-k are merged batch by batch (a running
+partial sort, equivalent to a heap per filter) and the histogram re-bins by merging neighbouring bins when a
+value falls outside its range, so no per-image value is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+HIST_BINS = 32
+
+
+@dataclass
+class StreamHistogram:
+    """Histogram of a stream with ``bins`` equal bins over ``[lo, hi)``; the range doubles (merging bin pairs,
+    which is exact) whenever a value falls outside it."""
+
+    bins: int = HIST_BINS
+    lo: float = 0.0
+    hi: float = 0.0
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, "int64"))
+
+    def add(self, values: np.ndarray) -> None:
+        values = np.asarray(values, "float64").ravel()
+        if values.size == 0:
+            return
+        vmin, vmax = float(values.min()), float(values.max())
+        if self.counts.size == 0:
+            width = max(vmax - vmin, 1e-6 * max(1.0, abs(vmax)), 1e-12)
+            self.lo, self.hi = vmin, vmin + width * (1 + 1e-9) + 1e-12
+            self.counts = np.zeros(self.bins, "int64")
+        while vmax >= self.hi:  # grow upwards: new bin j = old bins 2j, 2j+1
+            self.counts = np.concatenate([self.counts.reshape(-1, 2).sum(1), np.zeros(self.bins // 2, "int64")])
+            self.hi = self.lo + 2 * (self.hi - self.lo)
+        while vmin < self.lo:  # grow downwards: old bins end up in the upper half
+            self.counts = np.concatenate([np.zeros(self.bins // 2, "int64"), self.counts.reshape(-1, 2).sum(1)])
+            self.lo = self.hi - 2 * (self.hi - self.lo)
+        width = (self.hi - self.lo) / self.bins
+        k = np.clip(((values - self.lo) / width).astype("int64"), 0, self.bins - 1)
+        self.counts += np.bincount(k, minlength=self.bins)
+
+    @property
+    def edges(self) -> np.ndarray:
+        return np.linspace(self.lo, self.hi, self.bins + 1)
+
+
+@dataclass
+class LayerScan:
+    """Running results for one layer with ``filters`` channels and output grid ``grid`` (h, w)."""
+
+    filters: int
+    k: int
+    grid: tuple[int, int]
+    values: np.ndarray = None  # (F, k) best per-image maxima, descending
+    images: np.ndarray = None  # (F, k) their image indices (-1: none yet)
+    positions: np.ndarray = None  # (F, k) flat position of the maximum in the grid
+    total: np.ndarray = None  # (F,) sum over images of the spatial mean
+    peak: np.ndarray = None  # (F,) maximum over everything
+    active: np.ndarray = None  # (F,) images where the filter's maximum > 0
+    seen: int = 0
+    hists: list[StreamHistogram] = None
+
+    def __post_init__(self) -> None:
+        f, k = self.filters, self.k
+        self.values = np.full((f, k), -np.inf)
+        self.images = np.full((f, k), -1, "int64")
+        self.positions = np.zeros((f, k), "int64")
+        self.total = np.zeros(f)
+        self.peak = np.full(f, -np.inf)
+        self.active = np.zeros(f, "int64")
+        self.hists = [StreamHistogram() for _ in range(f)]
+
+    def update(self, maps: np.ndarray, first: int) -> None:
+        """Fold in activation maps (B, H, W, F) of images ``first .. first + B - 1``."""
+        b = maps.shape[0]
+        flat = np.asarray(maps, "float64").reshape(b, -1, self.filters)
+        arg = flat.argmax(1)  # (B, F) first position of the maximum
+        best = np.take_along_axis(flat, arg[:, None, :], 1)[:, 0, :]  # (B, F)
+        self.total += flat.mean(1).sum(0)
+        self.peak = np.maximum(self.peak, best.max(0))
+        self.active += (best > 0).sum(0)
+        self.seen += b
+        for f in range(self.filters):
+            self.hists[f].add(best[:, f])
+        values = np.concatenate([self.values, best.T], 1)  # (F, k + B)
+        images = np.concatenate([self.images, np.broadcast_to(np.arange(first, first + b), (self.filters, b))], 1)
+        positions = np.concatenate([self.positions, arg.T], 1)
+        # highest value first; ties go to the earlier image (so the result does not depend on batching)
+        order = np.lexsort((np.where(images < 0, np.iinfo("int64").max, images), -values), axis=-1)[:, : self.k]
+        self.values = np.take_along_axis(values, order, 1)
+        self.images = np.take_along_axis(images, order, 1)
+        self.positions = np.take_along_axis(positions, order, 1)
+
+    def top(self, f: int) -> list[tuple[int, float, tuple[int, int]]]:
+        """``[(image index, value, (i, j) unit position)]`` of filter ``f``, best first."""
+        out = []
+        for v, i, p in zip(self.values[f], self.images[f], self.positions[f]):
+            if i >= 0:
+                out.append((int(i), float(v), (int(p // self.grid[1]), int(p % self.grid[1]))))
+        return out
+
+
+def scan_layers(model, preprocess: str, names: list[str], source, k: int, batch_size: int = 32,
+                progress: Callable[[int, int], None] | None = None) -> dict[str, LayerScan]:
+    """Run ``source`` through ``model`` (a feature model returning each layer of ``names`` in order) once,
+    batch by batch, and keep per filter the top ``k`` images."""
+    from ..preprocessing import to_model_input
+
+    scans: dict[str, LayerScan] = {}
+    for first, batch in source.batches(batch_size):
+        outs = model(to_model_input(batch.astype("float32"), preprocess), training=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        for name, out in zip(names, outs):
+            out = np.asarray(out)
+            if name not in scans:
+                scans[name] = LayerScan(out.shape[-1], k, (out.shape[1], out.shape[2]))
+            scans[name].update(out, first)
+        if progress:
+            progress(first + len(batch), source.count)
+    return scans
