@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,12 +64,18 @@ def atlas_root(out: str | Path, model: str) -> Path:
     return Path(out) / f"atlas-{site.slug(stem)}"
 
 
-def check_root(root: Path, overwrite: bool) -> None:
-    """Refuse to write into a folder that is not an atlas (unless ``overwrite``); create it. No TensorFlow."""
+def check_root(root: Path, overwrite: bool, create: bool = True) -> None:
+    """Refuse to write into a folder that is not an atlas (unless ``overwrite``); create it (after the data
+    pass, so that a failed pass leaves no empty folder). No TensorFlow."""
     if root.exists() and not root.is_dir():
         raise CnnvizError(f"{str(root)!r} exists and is not a folder; choose another --out")
     if root.is_dir() and any(root.iterdir()) and not (root / "atlas.json").exists() and not overwrite:
         raise CnnvizError(f"{str(root)!r} exists and is not a cnnviz atlas; pass --overwrite or choose another --out")
+    parent = next((q for q in (root, *root.parents) if q.exists()), Path("."))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CnnvizError(f"cannot write into {str(parent)!r}; choose another --out")
+    if not create:
+        return
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -125,7 +132,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
     hw = loaded.image_size(settings.size)
     source = open_data(settings.data, hw[0], hw[1], loaded.channels, model_name=loaded.name)
     key = settings.key(loaded.describe(), source.count)
-    check_root(root, overwrite)
+    check_root(root, overwrite, create=False)
     meta = _read(root / "atlas.json")
     if meta and meta.get("key") != key and not overwrite:
         raise CnnvizError(f"{str(root)!r} holds an atlas built with other settings; pass --overwrite to rebuild it "
@@ -150,10 +157,14 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
             scans[n] = [FilterRecord.from_json(r) for r in saved["records"]]
         else:
             need.append(p)
+    raw = {}
     if need:
         model = feature_model(loaded.model, need, size=hw)
         report = (lambda d, t: progress("data", d, t)) if progress else None
         raw = scan_layers(model, loaded.preprocess, [layer_name(p) for p in need], source, settings.top_k, batch_size, report)
+    check_root(root, overwrite)  # created only now: a failed pass leaves no empty folder
+    _json(root / "atlas.json", {"key": key, "settings": vars(settings), "layers": names})
+    if need:
         for p in need:
             n = layer_name(p)
             recs = records_from_scan(n, raw[n], receptive_field(loaded.model, p, hw), hw, list(range(shown[n])))
@@ -168,7 +179,6 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
             "settings": {"top-k": settings.top_k, "filters per layer": settings.filters_per_layer, "seed": settings.seed,
                          "input size": f"{hw[0]}x{hw[1]}", "weights": loaded.weights, "preprocess": loaded.preprocess,
                          "cnnviz": __version__}}
-    _json(root / "atlas.json", {"key": key, "settings": vars(settings), "layers": names})
     site.write_css(root)
 
     total = sum(shown[layer_name(p)] for p in todo)
@@ -229,8 +239,8 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
         finished += count
         result.built.append(n)
         echo(f"finished {n}")
-        _write_pages(root, info, rows, names, state_path)
-    _write_pages(root, info, rows, names, state_path)
+        _write_pages(root, info, rows, names, state_path, key)
+    _write_pages(root, info, rows, names, state_path, key)
     return result
 
 
@@ -241,9 +251,9 @@ def _is_first_conv(loaded, path) -> bool:
     return bool(convs) and convs[0][-1] is path[-1]
 
 
-def _write_pages(root: Path, info: dict, rows, names: list[str], state_path) -> None:
+def _write_pages(root: Path, info: dict, rows, names: list[str], state_path, key: str) -> None:
     """Layer pages and the overview from the finished layers' states (links only to what exists)."""
-    states = {n: s for n in names if (s := _read(state_path(n))) is not None}
+    states = {n: s for n in names if (s := _read(state_path(n))) is not None and s.get("key") == key}
     order = [n for n in names if n in states]
     for k, n in enumerate(order):
         site.write_layer(root, states[n], order[k - 1] if k > 0 else None, order[k + 1] if k + 1 < len(order) else None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 # registration order is the order of `cnnviz --help`
 from . import models  # noqa: F401,I001
-from . import filters, fool, maps, edges, demo  # noqa: F401,E402,I001
+from . import filters, fool, maps, edges, atlas, demo  # noqa: F401,E402,I001
 from .app import app
 
 
