@@ -18,36 +18,47 @@ HIST_BINS = 32
 
 @dataclass
 class StreamHistogram:
-    """Histogram of a stream with ``bins`` equal bins over ``[lo, hi)``; the range doubles (merging bin pairs,
-    which is exact) whenever a value falls outside it."""
+    """Histogram of a stream in at most ``bins`` bins of width ``2 ** exp`` aligned at multiples of the width.
+    When the data outgrow the bins the width doubles and neighbouring bins merge; with power-of-two widths
+    ``floor(floor(v / w) / 2) == floor(v / 2w)`` exactly, so the counts equal a histogram of all the values
+    on the final edges (no value is kept)."""
 
     bins: int = HIST_BINS
-    lo: float = 0.0
-    hi: float = 0.0
+    exp: int | None = None
+    first: int = 0  # bin index (value // width) of counts[0]
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, "int64"))
 
     def add(self, values: np.ndarray) -> None:
         values = np.asarray(values, "float64").ravel()
+        values = values[np.isfinite(values)]
         if values.size == 0:
             return
-        vmin, vmax = float(values.min()), float(values.max())
-        if self.counts.size == 0:
-            width = max(vmax - vmin, 1e-6 * max(1.0, abs(vmax)), 1e-12)
-            self.lo, self.hi = vmin, vmin + width * (1 + 1e-9) + 1e-12
-            self.counts = np.zeros(self.bins, "int64")
-        while vmax >= self.hi:  # grow upwards: new bin j = old bins 2j, 2j+1
-            self.counts = np.concatenate([self.counts.reshape(-1, 2).sum(1), np.zeros(self.bins // 2, "int64")])
-            self.hi = self.lo + 2 * (self.hi - self.lo)
-        while vmin < self.lo:  # grow downwards: old bins end up in the upper half
-            self.counts = np.concatenate([np.zeros(self.bins // 2, "int64"), self.counts.reshape(-1, 2).sum(1)])
-            self.lo = self.hi - 2 * (self.hi - self.lo)
-        width = (self.hi - self.lo) / self.bins
-        k = np.clip(((values - self.lo) / width).astype("int64"), 0, self.bins - 1)
-        self.counts += np.bincount(k, minlength=self.bins)
+        if self.exp is None:
+            span = max(float(values.max() - values.min()), 1e-30)
+            self.exp = int(np.ceil(np.log2(span / self.bins)))
+        while True:
+            k = np.floor(np.ldexp(values, -self.exp)).astype("int64")
+            lo, hi = int(k.min()), int(k.max())
+            if self.counts.size:
+                lo, hi = min(lo, self.first), max(hi, self.first + self.counts.size - 1)
+            if hi - lo + 1 <= self.bins:
+                break
+            self._coarsen()
+        grown = np.zeros(hi - lo + 1, "int64")
+        if self.counts.size:
+            grown[self.first - lo : self.first - lo + self.counts.size] = self.counts
+        self.first, self.counts = lo, grown + np.bincount(k - lo, minlength=hi - lo + 1)
+
+    def _coarsen(self) -> None:
+        self.exp += 1
+        if self.counts.size:
+            idx = (self.first + np.arange(self.counts.size)) // 2
+            self.counts = np.bincount(idx - idx[0], weights=self.counts).astype("int64")
+            self.first = int(idx[0])
 
     @property
     def edges(self) -> np.ndarray:
-        return np.linspace(self.lo, self.hi, self.bins + 1)
+        return np.ldexp(self.first + np.arange(self.counts.size + 1, dtype="float64"), self.exp or 0)
 
 
 @dataclass

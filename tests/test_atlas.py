@@ -1,0 +1,323 @@
+"""The atlas: top-k against brute force, receptive-field boxes by hand and by perturbation, resume, links,
+bad input, and the site in a real headless browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cnnviz.cli import app
+from cnnviz.errors import CnnvizError
+
+from conftest import wrap
+
+
+def _npz(tmp_path: Path, n: int = 37, hw: int = 16, c: int = 3, seed: int = 0) -> Path:
+    x = np.random.default_rng(seed).integers(0, 256, size=(n, hw, hw, c), dtype="uint8")
+    path = tmp_path / "data.npz"
+    np.savez(path, x=x)
+    return path
+
+
+# ------------------------------------------------------------------ top-k and statistics
+
+
+def test_topk_equals_brute_force(tiny_conv_model, tmp_path):
+    from cnnviz.atlas import dataset_examples
+    from cnnviz.models import feature_model, resolve_layer
+    from cnnviz.models.receptive_field import receptive_field
+
+    loaded = wrap(tiny_conv_model)
+    data = _npz(tmp_path)
+    x = np.load(data)["x"]
+    k = 5
+    got = dataset_examples(loaded, ["c1", "c2"], data, top_k=k, batch_size=8)  # 37 images: 5 batches, last partial
+    paths = [resolve_layer(tiny_conv_model, n) for n in ("c1", "c2")]
+    maps = feature_model(tiny_conv_model, paths, size=(16, 16))(x.astype("float32") / 255.0)
+    for name, path, m in zip(("c1", "c2"), paths, maps):
+        m = np.asarray(m, "float64")
+        field = receptive_field(tiny_conv_model, path, (16, 16))
+        assert len(got[name]) == m.shape[-1]
+        for rec in got[name]:
+            f = rec.index
+            per_image = m[..., f].reshape(len(x), -1)
+            best = per_image.max(1)
+            order = sorted(range(len(x)), key=lambda i: (-best[i], i))[:k]
+            assert [e.image for e in rec.examples] == order
+            np.testing.assert_allclose([e.value for e in rec.examples], best[order], rtol=1e-6)
+            for e in rec.examples:
+                i, j = e.unit
+                assert m[e.image, i, j, f] == pytest.approx(best[e.image], rel=1e-6)
+                assert e.box == field.box(i, j, (16, 16))
+            assert rec.mean == pytest.approx(m[..., f].mean(), rel=1e-6)
+            assert rec.max == pytest.approx(m[..., f].max(), rel=1e-6)
+            assert rec.active_share == pytest.approx((best > 0).mean())
+            counts, _ = np.histogram(best, bins=np.asarray(rec.hist_edges))
+            assert rec.hist_counts == counts.tolist() and sum(rec.hist_counts) == len(x)
+
+
+def test_stream_histogram_rebins_exactly():
+    from cnnviz.atlas.topk import StreamHistogram
+
+    rng = np.random.default_rng(3)
+    h = StreamHistogram(bins=16)
+    chunks = [rng.normal(0, 1, 50), rng.normal(5, 3, 50), rng.normal(-9, 1, 50)]  # the range grows both ways
+    h.add(chunks[0])
+    first_width = h.edges[1] - h.edges[0]
+    for c in chunks[1:]:
+        h.add(c)
+    every = np.concatenate(chunks)
+    assert h.edges[0] <= every.min() and h.edges[-1] > every.max() and len(h.counts) <= 16
+    assert h.edges[1] - h.edges[0] >= 4 * first_width  # it did re-bin
+    assert h.counts.tolist() == np.histogram(every, bins=h.edges)[0].tolist()
+
+
+# ------------------------------------------------------------------ receptive-field boxes
+
+
+def test_rf_box_of_a_deep_unit_by_hand_and_by_perturbation():
+    import keras
+
+    from cnnviz.models import feature_model, resolve_layer
+    from cnnviz.models.receptive_field import receptive_field
+
+    keras.utils.set_random_seed(4)
+    inp = keras.Input((24, 24, 1))
+    a = keras.layers.Conv2D(2, 3, padding="valid", name="a")(inp)          # 22x22
+    b = keras.layers.MaxPooling2D(2, name="b")(a)                           # 11x11
+    c = keras.layers.Conv2D(2, 3, padding="same", name="c")(b)             # 11x11
+    d = keras.layers.MaxPooling2D(2, name="d")(c)                           # 5x5
+    e = keras.layers.Conv2D(3, 2, padding="valid", name="e")(d)            # 4x4
+    m = keras.Model(inp, e)
+    field = receptive_field(m, resolve_layer(m, "e"), (24, 24))
+    # by hand: a: size 3, jump 1, start 1; b: size 4, jump 2, start 1.5; c (same, pad 1 before): size 8,
+    # jump 2, start 1.5; d: size 10, jump 4, start 2.5; e (k=2): size 14, jump 4, start 4.5
+    assert field.size == (14.0, 14.0) and field.jump == (4.0, 4.0) and field.start == (4.5, 4.5)
+    # unit (2, 1): centre y 12.5, x 8.5 -> rows 6..19, cols 2..15
+    assert field.box(2, 1, (24, 24)) == (6, 2, 20, 16)
+    # independently: pixels outside the box do not move the unit, a pixel on its edge does
+    model = feature_model(m, [resolve_layer(m, "e")], size=(24, 24))
+    x = np.random.default_rng(0).normal(size=(1, 24, 24, 1)).astype("float32")
+    base = np.asarray(model(x))[0, 2, 1]
+    outside = x.copy()
+    mask = np.ones((24, 24), bool)
+    mask[6:20, 2:16] = False
+    outside[0, mask, 0] += 50.0
+    np.testing.assert_allclose(np.asarray(model(outside))[0, 2, 1], base, atol=1e-5)
+    moved = 0
+    for y, xx in ((6, 8), (19, 8), (12, 2), (12, 15)):
+        edge = x.copy()
+        edge[0, y, xx, 0] += 50.0
+        moved += not np.allclose(np.asarray(model(edge))[0, 2, 1], base, atol=1e-5)
+    assert moved >= 3  # a max-pool may drop one perturbed pixel; all four edges lie inside the field
+
+
+# ------------------------------------------------------------------ site, resume, links
+
+
+def _site_files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_links_exist(root: Path) -> int:
+    """Every href/src of every page points at a file that exists; returns the number checked."""
+    checked = 0
+    for page in root.rglob("*.html"):
+        for ref in re.findall(r'(?:href|src)="([^"#]+)"', page.read_text()):
+            assert not re.match(r"^[a-z]+:", ref), f"{page}: non-relative link {ref}"
+            target = (page.parent / ref).resolve()
+            assert target.is_file(), f"{page.relative_to(root)} links to missing {ref}"
+            checked += 1
+    return checked
+
+
+def _build(root, layers="all-conv", **kw):
+    from cnnviz.atlas import AtlasSettings, build_atlas
+    from cnnviz.models import load_model
+
+    return build_atlas(load_model("lenet"), root, layers, AtlasSettings("lenet", steps=3, top_k=4), **kw)
+
+
+def test_resume_skips_finished_layers_and_gives_the_same_site(tmp_path):
+    interrupted = tmp_path / "a" / "atlas-lenet"
+
+    def stop_in_conv2(phase, done, total):
+        if phase == "filters" and done >= 6 + 1:  # conv1 has 6 filters: stop inside conv2
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _build(interrupted, progress=stop_in_conv2)
+    assert (interrupted / "conv1" / "layer.json").exists() and not (interrupted / "conv2" / "layer.json").exists()
+    assert not (interrupted / "conv2" / "index.html").exists()  # no page for the unfinished layer
+    overview = (interrupted / "index.html").read_text()
+    assert 'href="conv1/index.html"' in overview and 'href="conv2/index.html"' not in overview
+    assert assert_links_exist(interrupted) > 20
+    assert not list(interrupted.rglob("*.part"))  # no temp file left behind
+
+    seen = []
+    resumed = _build(interrupted, progress=lambda phase, d, t: seen.append(phase))
+    assert resumed.skipped == ["conv1"] and resumed.built == ["conv2"]
+    assert "data" not in seen  # the dataset pass was kept, not repeated
+    fresh = _build(tmp_path / "b" / "atlas-lenet")
+    assert fresh.built == ["conv1", "conv2"]
+    a, b = _site_files(interrupted), _site_files(tmp_path / "b" / "atlas-lenet")
+    assert sorted(a) == sorted(b)
+    assert [k for k in a if a[k] != b[k]] == []
+    again = _build(interrupted)
+    assert again.built == [] and again.skipped == ["conv1", "conv2"]
+
+
+def test_site_pages_links_and_content(tmp_path):
+    root = tmp_path / "atlas-lenet"
+    _build(root, "conv1,conv2")
+    assert assert_links_exist(root) > 100
+    for f in range(16):
+        assert (root / "conv2" / f"f{f}.html").exists()
+    page = (root / "conv2" / "f3.html").read_text()
+    assert 'rel="prev" href="f2.html"' in page and 'rel="next" href="f4.html"' in page and 'rel="up" href="index.html"' in page
+    assert "cnnviz filters lenet --layer conv2 --seed 0 --steps 3 --filters 3" in page
+    assert "<svg" in page and "img/w3.png" in page
+    state = json.loads((root / "conv2" / "layer.json").read_text())
+    assert state["crop"] is True and json.loads((root / "conv1" / "layer.json").read_text())["crop"] is False
+    layer_page = (root / "conv1" / "index.html").read_text()
+    assert 'rel="next" href="../conv2/index.html"' in layer_page and 'rel="up" href="../index.html"' in layer_page
+
+
+def test_visualisation_command_on_the_page_reproduces_the_tile(tmp_path, lenet):
+    from PIL import Image
+
+    from cnnviz.filters import visualize_filters
+
+    root = tmp_path / "atlas-lenet"
+    _build(root, "conv2")
+    tile = np.asarray(Image.open(root / "conv2" / "img" / "vis5.png"))
+    alone = visualize_filters(lenet, "conv2", [5], steps=3, seed=0).images[0][..., 0]
+    np.testing.assert_array_equal(tile, alone)
+
+
+# ------------------------------------------------------------------ command line and bad input
+
+
+def test_cli_builds_then_resumes(tmp_path):
+    args = ["atlas", "lenet", "--layers", "conv1", "--steps", "2", "--top-k", "3", "--out", str(tmp_path)]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "atlas-lenet" / "index.html").exists()
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0 and "skipped 1 finished layer(s): conv1" in r.output
+    r = CliRunner().invoke(app, args[:-4] + ["--top-k", "4", "--out", str(tmp_path)])
+    assert r.exit_code == 1 and "other settings" in r.output and "--overwrite" in r.output
+
+
+@pytest.mark.parametrize("case", ["empty", "unreadable", "layer", "dense", "npz-keys"])
+def test_bad_input_one_line_and_nothing_written(tmp_path, case):
+    import keras
+
+    out = tmp_path / "out"
+    data = tmp_path / "data"
+    data.mkdir()
+    model, extra, expect = "lenet", [], ""
+    if case == "empty":
+        expect = "holds no png/jpg images"
+    elif case == "unreadable":
+        shutil.copy(Path(__file__).parent.parent / "cnnviz" / "data" / "chelsea.png", data / "a.png")
+        (data / "b.png").write_bytes(b"not a png")
+        expect = f"cannot read image '{data / 'b.png'}'"
+    elif case == "layer":
+        np.savez(data / "x.npz", x=np.zeros((3, 28, 28), "uint8"))
+        data = data / "x.npz"
+        extra, expect = ["--layers", "conv9"], "unknown layer 'conv9'"
+    elif case == "dense":
+        m = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+        model = str(tmp_path / "dense.keras")
+        m.save(model)
+        np.savez(data / "x.npz", x=np.zeros((3, 8, 8), "uint8"))
+        data, expect = data / "x.npz", "has no 2-D convolutional layer"
+    else:
+        np.savez(data / "x.npz", images=np.zeros((3, 28, 28), "uint8"))
+        data, expect = data / "x.npz", "needs 'x'"
+    r = CliRunner().invoke(app, ["atlas", model, "--data", str(data), "--out", str(out), "--steps", "1", *extra])
+    assert r.exit_code == 1, r.output
+    lines = [l for l in r.output.splitlines() if l.startswith("error:")]
+    assert len(lines) == 1 and expect in lines[0], r.output
+    assert "Traceback" not in r.output
+    assert not out.exists() or not any(out.iterdir())  # no half-written site, no empty atlas folder
+
+
+def test_wrong_channel_count_is_converted_with_a_note(tmp_path):
+    from cnnviz.atlas import open_data
+
+    data = tmp_path / "imgs"
+    data.mkdir()
+    shutil.copy(Path(__file__).parent.parent / "cnnviz" / "data" / "chelsea.png", data / "cat.png")
+    src = open_data(data, 28, 28, 1)
+    img = src.image(0)
+    assert img.shape == (28, 28, 1) and img.dtype == np.uint8 and img.std() > 5
+    assert any("converted RGB images to grey" in n for n in src.notes)
+
+
+def test_idx_folder_reads_every_images_file_in_name_order(tmp_path):
+    from cnnviz.atlas import open_data
+
+    x = np.random.default_rng(1).integers(0, 256, (5, 28, 28), dtype="uint8")
+    head = bytes([0, 0, 8, 3]) + b"".join(int(d).to_bytes(4, "big") for d in x.shape)
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(head + x.tobytes())
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(head + x[::-1].tobytes())
+    src = open_data(tmp_path, 28, 28, 1)
+    assert src.count == 10
+    np.testing.assert_array_equal(src.image(1)[..., 0], x[3])  # in name order: t10k-* (reversed x), then train-*
+    np.testing.assert_array_equal(src.image(6)[..., 0], x[1])
+
+
+# ------------------------------------------------------------------ a real browser
+
+_PROBE = """<script>
+window.__errs = [];
+window.addEventListener('error', function (e) { window.__errs.push(e.message || ('failed to load ' + (e.target && (e.target.src || e.target.href)))); }, true);
+var __ce = console.error; console.error = function () { window.__errs.push(Array.from(arguments).join(' ')); __ce.apply(console, arguments); };
+window.addEventListener('load', function () {
+  var bad = Array.from(document.images).filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).map(function (i) { return i.getAttribute('src'); });
+  var d = document.createElement('pre'); d.id = 'cnnviz-check';
+  d.textContent = JSON.stringify({images: document.images.length, svgs: document.querySelectorAll('svg').length, bad: bad,
+    errors: window.__errs, styled: getComputedStyle(document.body).backgroundColor});
+  document.body.appendChild(d);
+});
+</script>"""
+
+
+def browser_check(page: Path) -> dict:
+    """Open ``page`` (a copy with a probe script) in headless Chromium; returns what the probe saw."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("chromium is not installed (apt-get install -y chromium; deselect locally with -m 'not browser')")
+    probe = page.with_name(f"__check_{page.name}")
+    probe.write_text(page.read_text().replace("<head>", "<head>" + _PROBE, 1))
+    r = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+                        "--virtual-time-budget=3000", "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=90)
+    probe.unlink()
+    found = re.search(r'<pre id="cnnviz-check">(.*?)</pre>', r.stdout, re.S)
+    assert found, f"the page did not finish loading in chromium: {r.stderr[-500:]}"
+    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    result["console"] = [l for l in r.stderr.splitlines() if ":CONSOLE" in l]
+    return result
+
+
+@pytest.mark.browser
+def test_site_opens_in_headless_chromium(tmp_path):
+    root = tmp_path / "atlas-lenet"
+    _build(root, "conv1,conv2")
+    pages = [root / "index.html", root / "conv1" / "index.html", root / "conv2" / "index.html",
+             root / "conv1" / "f0.html", root / "conv2" / "f15.html"]
+    for page in pages:
+        seen = browser_check(page)
+        assert seen["bad"] == [] and seen["errors"] == [] and seen["console"] == [], (page, seen)
+        assert seen["styled"] == "rgb(245, 246, 248)", (page, seen)  # style.css was found
+    assert browser_check(root / "conv2" / "f15.html")["images"] == 1 + 4 + 1  # visualisation, 4 examples, weights
+    assert browser_check(root / "conv2" / "index.html")["images"] == 16 * (1 + 4)
