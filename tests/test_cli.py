@@ -197,6 +197,7 @@ def test_demo_end_to_end(tmp_path):
     parser.feed((tmp_path / "index.html").read_text())
     assert len(parser.refs) >= 2 * len(DEMO_ITEMS)
     assert all((tmp_path / ref).is_file() for ref in parser.refs)
+    assert "atlas-lenet/index.html" in parser.refs and (tmp_path / "atlas-lenet" / "conv2" / "f15.html").is_file()
     fool = json.loads((tmp_path / "demo_fool_digits.json").read_text())
     assert all(t["reached"] for t in fool["tiles"])
     assert_clean_error(run("demo", "--out", tmp_path), "already exists")
