@@ -71,6 +71,11 @@ def test_stream_histogram_rebins_exactly():
     chunks = [rng.normal(0, 1, 50), rng.normal(5, 3, 50), rng.normal(-9, 1, 50)]  # the range grows both ways
     h.add(chunks[0])
     first_width = h.edges[1] - h.edges[0]
+    dead = StreamHistogram(bins=16)  # a dead filter's first batch is constant; then a large value arrives
+    dead.add(np.zeros(20))
+    dead.add(np.array([1e15, 3.0]))
+    assert dead.counts.tolist() == np.histogram([0.0] * 20 + [1e15, 3.0], bins=dead.edges)[0].tolist()
+    assert len(dead.counts) <= 16 and dead.counts.sum() == 22
     for c in chunks[1:]:
         h.add(c)
     every = np.concatenate(chunks)

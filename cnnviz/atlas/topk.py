@@ -33,9 +33,15 @@ class StreamHistogram:
         values = values[np.isfinite(values)]
         if values.size == 0:
             return
-        if self.exp is None:
-            span = max(float(values.max() - values.min()), 1e-30)
+        vmin, vmax = float(values.min()), float(values.max())
+        if self.exp is None:  # a constant first batch (a dead filter) gets a width of a millionth of its scale
+            span = max(vmax - vmin, 1e-6 * max(1.0, abs(vmin), abs(vmax)))
             self.exp = int(np.ceil(np.log2(span / self.bins)))
+        if self.counts.size:
+            vmin, vmax = min(vmin, float(self.edges[0])), max(vmax, float(self.edges[-1]))
+        fits = int(np.ceil(np.log2(max(vmax - vmin, 1e-300) / self.bins))) - 1  # no narrower width can hold the range
+        if fits > self.exp:
+            self._coarsen(fits - self.exp)  # in one step (bin indices of far values would overflow int64)
         while True:
             k = np.floor(np.ldexp(values, -self.exp)).astype("int64")
             lo, hi = int(k.min()), int(k.max())
@@ -49,10 +55,10 @@ class StreamHistogram:
             grown[self.first - lo : self.first - lo + self.counts.size] = self.counts
         self.first, self.counts = lo, grown + np.bincount(k - lo, minlength=hi - lo + 1)
 
-    def _coarsen(self) -> None:
-        self.exp += 1
+    def _coarsen(self, doublings: int = 1) -> None:
+        self.exp += doublings
         if self.counts.size:
-            idx = (self.first + np.arange(self.counts.size)) // 2
+            idx = (self.first + np.arange(self.counts.size)) // 2**doublings  # floor division, also below 0
             self.counts = np.bincount(idx - idx[0], weights=self.counts).astype("int64")
             self.first = int(idx[0])
 
