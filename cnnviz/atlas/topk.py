@@ -58,7 +58,8 @@ class StreamHistogram:
     def _coarsen(self, doublings: int = 1) -> None:
         self.exp += doublings
         if self.counts.size:
-            idx = (self.first + np.arange(self.counts.size)) // 2**doublings  # floor division, also below 0
+            # arithmetic shift = floor division by 2**doublings, also below 0
+            idx = np.right_shift(self.first + np.arange(self.counts.size, dtype="int64"), min(doublings, 63))
             self.counts = np.bincount(idx - idx[0], weights=self.counts).astype("int64")
             self.first = int(idx[0])
 
