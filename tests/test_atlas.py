@@ -63,6 +63,7 @@ def test_topk_equals_brute_force(tiny_conv_model, tmp_path):
             assert rec.hist_counts == counts.tolist() and sum(rec.hist_counts) == len(x)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # an int64 overflow of bin indices warns
 def test_stream_histogram_rebins_exactly():
     from cnnviz.atlas.topk import StreamHistogram
 
