@@ -222,6 +222,26 @@ def test_cli_builds_then_resumes(tmp_path):
     assert r.exit_code == 1 and "other settings" in r.output and "--overwrite" in r.output
 
 
+def test_ctrl_c_keeps_finished_layers(tmp_path, monkeypatch):
+    import cnnviz.filters
+
+    real, calls = cnnviz.filters.visualize_filters, []
+
+    def interrupted_second_layer(*args, **kw):
+        calls.append(args[1])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(cnnviz.filters, "visualize_filters", interrupted_second_layer)
+    r = CliRunner().invoke(app, ["atlas", "lenet", "--steps", "2", "--top-k", "2", "--out", str(tmp_path)])
+    assert r.exit_code == 130
+    assert "error: interrupted; kept 1 finished layer(s)" in r.output and "run the same command again" in r.output
+    root = tmp_path / "atlas-lenet"
+    assert (root / "conv1" / "index.html").exists() and not (root / "conv2" / "index.html").exists()
+    assert_links_exist(root)
+
+
 @pytest.mark.parametrize("case", ["empty", "unreadable", "layer", "dense", "npz-keys"])
 def test_bad_input_one_line_and_nothing_written(tmp_path, case):
     import keras

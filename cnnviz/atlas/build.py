@@ -100,7 +100,7 @@ def select_layers(loaded, spec: str) -> list[tuple]:
     from ..models import conv_layers
 
     if spec.strip() == "all-conv":
-        paths = [p for p in conv_layers(loaded.model) if len(p[-1].output.shape) == 4]
+        paths = [p for p in conv_layers(loaded.model) if len(p[-1].output.shape) == 4 and "Transpose" not in type(p[-1]).__name__]
         if not paths:
             raise CnnvizError(f"{loaded.name} has no 2-D convolutional layer; the atlas shows conv filters")
         return paths
@@ -130,6 +130,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
     paths = select_layers(loaded, layers)
     names = [layer_name(p) for p in paths]
     hw = loaded.image_size(settings.size)
+    fields = {n: receptive_field(loaded.model, p, hw) for p, n in zip(paths, names)}  # refused before any work
     source = open_data(settings.data, hw[0], hw[1], loaded.channels, model_name=loaded.name)
     key = settings.key(loaded.describe(), source.count)
     check_root(root, overwrite, create=False)
@@ -167,7 +168,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
     if need:
         for p in need:
             n = layer_name(p)
-            recs = records_from_scan(n, raw[n], receptive_field(loaded.model, p, hw), hw, list(range(shown[n])))
+            recs = records_from_scan(n, raw[n], fields[n], hw, list(range(shown[n])))
             _json(root / ".state" / f"scan-{site.slug(n)}.json", {"key": key, "records": [r.to_json() for r in recs]})
             scans[n] = recs
     result.notes = list(source.notes)
@@ -196,14 +197,15 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
 
         vis = visualize_filters(loaded, n, list(range(count)), size=settings.size, steps=settings.steps,
                                 seed=settings.seed, progress=tick)
-        field_ = receptive_field(loaded.model, p, hw)
+        field_ = fields[n]
         crop = shows_crop(field_.size, hw)
         folder = root / site.slug(n)
         (folder / "img").mkdir(parents=True, exist_ok=True)
         recs = scans[n]
         wanted = sorted({e.image for r in recs for e in r.examples})
         pixels = dict(zip(wanted, source.images(wanted))) if wanted else {}
-        kernel = np.asarray(p[-1].kernel) if hasattr(p[-1], "kernel") and len(p[-1].kernel.shape) == 4 else None
+        kernel = getattr(p[-1], "kernel", None)  # (kh, kw, in, filters); not depthwise/separable kernels
+        kernel = np.asarray(kernel) if kernel is not None and len(kernel.shape) == 4 and kernel.shape[-1] == vis_count(p) else None
         first = n == names[0] and p is paths[0] and _is_first_conv(loaded, p)
         for k, rec in enumerate(recs):
             f = rec.index
@@ -242,6 +244,10 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
         _write_pages(root, info, rows, names, state_path, key)
     _write_pages(root, info, rows, names, state_path, key)
     return result
+
+
+def vis_count(path) -> int:
+    return int(path[-1].output.shape[-1])
 
 
 def _is_first_conv(loaded, path) -> bool:
