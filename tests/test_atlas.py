@@ -14,7 +14,6 @@ import pytest
 from typer.testing import CliRunner
 
 from cnnviz.cli import app
-from cnnviz.errors import CnnvizError
 
 from conftest import wrap
 
@@ -347,3 +346,19 @@ def test_site_opens_in_headless_chromium(tmp_path):
         assert seen["styled"] == "rgb(245, 246, 248)", (page, seen)  # style.css was found
     assert browser_check(root / "conv2" / "f15.html")["images"] == 1 + 4 + 1  # visualisation, 4 examples, weights
     assert browser_check(root / "conv2" / "index.html")["images"] == 16 * (1 + 4)
+
+
+def test_example_thumbnails_crop_deep_fields_and_outline_small_ones():
+    from cnnviz.atlas.pictures import BOX_COLOUR, example_thumb
+    from cnnviz.pixels import upscale_nearest
+
+    img = np.random.default_rng(2).integers(0, 200, (30, 30, 3), dtype="uint8")  # no pure red in it
+    deep = example_thumb(img, (3, 6, 15, 18))  # a 12 px field >= a third of 30 px: the crop itself
+    np.testing.assert_array_equal(deep, upscale_nearest(img[3:15, 6:18], 8))
+    small = example_thumb(img, (12, 12, 15, 15))  # a 3 px field: 10 px of context, the field outlined around it
+    assert small.shape == (90, 90, 3)
+    # window rows/cols 8..18 at 9x: the field (12..15) lands on 36..63, untouched; a 2 px outline just outside it
+    np.testing.assert_array_equal(small[36:63, 36:63], upscale_nearest(img[12:15, 12:15], 9))
+    red = np.all(small == BOX_COLOUR, axis=-1)
+    assert red[34:36, 34:65].all() and red[63:65, 34:65].all() and red[34:65, 34:36].all() and red[34:65, 63:65].all()
+    assert red.sum() == 31 * 31 - 27 * 27

@@ -143,7 +143,8 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
     def state_path(name: str) -> Path:
         return root / site.slug(name) / "layer.json"
 
-    done = {n for n in names if (_read(state_path(n)) or {}).get("key") == key}
+    # finished layers are skipped (resume); --overwrite recomputes everything
+    done = set() if overwrite else {n for n in names if (_read(state_path(n)) or {}).get("key") == key}
     todo = [p for p, n in zip(paths, names) if n not in done]
     result.skipped = [n for n in names if n in done]
     shown = {n: min(settings.filters_per_layer, int(p[-1].output.shape[-1])) for p, n in zip(paths, names)}
@@ -154,7 +155,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
     for p in todo:
         n = layer_name(p)
         saved = _read(root / ".state" / f"scan-{site.slug(n)}.json")
-        if saved and saved.get("key") == key:
+        if saved and saved.get("key") == key and not overwrite:
             scans[n] = [FilterRecord.from_json(r) for r in saved["records"]]
         else:
             need.append(p)
@@ -206,12 +207,14 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
         pixels = dict(zip(wanted, source.images(wanted))) if wanted else {}
         kernel = getattr(p[-1], "kernel", None)  # (kh, kw, in, filters); not depthwise/separable kernels
         kernel = np.asarray(kernel) if kernel is not None and len(kernel.shape) == 4 and kernel.shape[-1] == vis_count(p) else None
+        if kernel is not None and loaded.preprocess == "caffe" and kernel.shape[2] == 3:
+            kernel = kernel[:, :, ::-1]  # caffe models take BGR: show the first layer's kernels in RGB
         first = n == names[0] and p is paths[0] and _is_first_conv(loaded, p)
         for k, rec in enumerate(recs):
             f = rec.index
             _atomic_write(folder / "img" / f"vis{f}.png", encode_png(vis.images[k]))
             for r, ex in enumerate(rec.examples):
-                _atomic_write(folder / "img" / f"ex{f}_{r}.png", encode_png(example_thumb(pixels[ex.image], ex.box, crop)))
+                _atomic_write(folder / "img" / f"ex{f}_{r}.png", encode_png(example_thumb(pixels[ex.image], ex.box)))
             if kernel is not None:
                 w = weights_image(kernel[..., f], first)
                 if w is not None:
@@ -242,7 +245,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
         result.built.append(n)
         echo(f"finished {n}")
         _write_pages(root, info, rows, names, state_path, key)
-    _write_pages(root, info, rows, names, state_path, key)
+    _write_pages(root, info, rows, names, state_path, key, filter_pages=True)
     return result
 
 
@@ -257,11 +260,14 @@ def _is_first_conv(loaded, path) -> bool:
     return bool(convs) and convs[0][-1] is path[-1]
 
 
-def _write_pages(root: Path, info: dict, rows, names: list[str], state_path, key: str) -> None:
-    """Layer pages and the overview from the finished layers' states (links only to what exists)."""
+def _write_pages(root: Path, info: dict, rows, names: list[str], state_path, key: str, filter_pages: bool = False) -> None:
+    """Layer pages and the overview (with ``filter_pages`` the filter pages too) from the finished layers'
+    states, linking only to what exists."""
     states = {n: s for n in names if (s := _read(state_path(n))) is not None and s.get("key") == key}
     order = [n for n in names if n in states]
     for k, n in enumerate(order):
+        for j in range(len(states[n]["records"]) if filter_pages else 0):
+            site.write_filter(root, states[n], j)
         site.write_layer(root, states[n], order[k - 1] if k > 0 else None, order[k + 1] if k + 1 < len(order) else None)
     site.write_overview(root, info, [{"name": r.name, "kind": r.kind, "shape": list(r.output_shape), "params": r.params,
                                       "conv": r.is_conv} for r in rows], states)

@@ -7,7 +7,6 @@ is memory-mapped. ``image(i)`` reads one image again for the example thumbnails.
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator

@@ -10,37 +10,47 @@ import numpy as np
 from ..pixels import colormap, symmetric01, to_rgb, upscale_nearest
 
 THUMB = 96
-#: A unit whose field is narrower than this share of the image is shown in context (the whole image with its
-#: field outlined); a wider one as the crop under its field.
-CROP_SHARE = 0.25
+#: An example shows at least this share of the image's shorter side around the unit, so that a small field
+#: (a first layer's 3x3) is seen in context, outlined; a field at least this wide is shown as the crop under it.
+CONTEXT_SHARE = 1 / 3
 BOX_COLOUR = (230, 40, 40)
 
 
 def shows_crop(field_size: tuple[float, float], image_hw: tuple[int, int]) -> bool:
-    return min(field_size[0] / image_hw[0], field_size[1] / image_hw[1]) >= CROP_SHARE
+    return min(field_size) >= min(image_hw) * CONTEXT_SHARE
 
 
-def example_thumb(image: np.ndarray, box: tuple[int, int, int, int], crop: bool, size: int = THUMB) -> np.ndarray:
-    """The crop under ``box`` (deep layers) or the whole image with ``box`` outlined, about ``size`` px."""
-    from ..image_files import resize
-
+def example_thumb(image: np.ndarray, box: tuple[int, int, int, int], size: int = THUMB) -> np.ndarray:
+    """The pixels under ``box`` (y0, x0, y1, x1), widened to at least a third of the image around its centre
+    (the box then outlined), enlarged to about ``size`` px."""
     img = to_rgb(image)
-    y0, x0, y1, x1 = box
-    if crop:
-        img = img[y0:y1, x0:x1]
-        return _enlarge(img, size)
     h, w = img.shape[:2]
-    factor = max(1, size // max(h, w))
-    big = upscale_nearest(img, factor) if factor > 1 else resize(img, round(h * size / max(h, w)), round(w * size / max(h, w)))
-    s = big.shape[0] / h
+    y0, x0, y1, x1 = box
+    side = max(1, round(min(h, w) * CONTEXT_SHARE))
+    wy0, wy1 = _widen(y0, y1, side, h)
+    wx0, wx1 = _widen(x0, x1, side, w)
+    window = img[wy0:wy1, wx0:wx1]
+    big = _enlarge(window, size)
+    if (wy0, wx0, wy1, wx1) == (y0, x0, y1, x1):
+        return big
+    sy, sx = big.shape[0] / window.shape[0], big.shape[1] / window.shape[1]
     out = big.copy()
-    t = max(1, round(big.shape[0] / 64))
-    ya, xa = int(round(y0 * s)), int(round(x0 * s))
-    yb, xb = min(out.shape[0], int(round(y1 * s))), min(out.shape[1], int(round(x1 * s)))
+    t = max(2, round(big.shape[0] / 40))
+    ya, xa = round((y0 - wy0) * sy), round((x0 - wx0) * sx)
+    yb, xb = round((y1 - wy0) * sy), round((x1 - wx0) * sx)
+    ya, xa, yb, xb = max(0, ya - t), max(0, xa - t), min(out.shape[0], yb + t), min(out.shape[1], xb + t)  # outside the field
     for sl in ((slice(ya, ya + t), slice(xa, xb)), (slice(yb - t, yb), slice(xa, xb)),
                (slice(ya, yb), slice(xa, xa + t)), (slice(ya, yb), slice(xb - t, xb))):
         out[sl] = BOX_COLOUR
     return out
+
+
+def _widen(a: int, b: int, side: int, n: int) -> tuple[int, int]:
+    """The interval [a, b) widened about its centre to at least ``side`` pixels, kept inside [0, n)."""
+    if b - a >= side:
+        return a, b
+    lo = max(0, min(n - side, (a + b - side) // 2))
+    return lo, min(n, lo + side)
 
 
 def _enlarge(img: np.ndarray, size: int) -> np.ndarray:
@@ -59,7 +69,7 @@ def weights_image(kernel: np.ndarray, first_layer: bool) -> np.ndarray | None:
     are too many weights to read (over 64 input channels)."""
     kh, kw, cin = kernel.shape
     if first_layer and cin == 3:
-        return upscale_nearest((symmetric01(kernel) * 255).round().astype("uint8"), max(1, 48 // max(kh, kw)))
+        return upscale_nearest((symmetric01(kernel) * 255).round().astype("uint8"), max(1, 96 // max(kh, kw)))
     if cin > 64:
         return None
     f = max(2, (96 if cin == 1 else 40) // max(kh, kw))

@@ -38,6 +38,7 @@ figure img { display:block; border:1px solid var(--line); }
 figcaption { font-size:.72em; color:var(--muted); font-variant-numeric:tabular-nums; }
 .big img { width:256px; height:256px; border:1px solid var(--line); }
 .row { display:flex; gap:28px; flex-wrap:wrap; align-items:flex-start; margin-bottom:1.2em; }
+.panel + .panel { margin-top:1.2em; } .row .panel + .panel { margin-top:0; }
 .panel { background:#fff; border:1px solid var(--line); border-radius:6px; padding:12px 14px; }
 .panel h2 { font-size:1em; margin:0 0 .5em; }
 .panel .examples figure img { width:96px; height:96px; object-fit:contain; }
@@ -117,14 +118,17 @@ def write_overview(root: Path, info: dict, rows: list[dict], states: dict[str, d
             f'<tbody>{"".join(body_rows)}</tbody></table>'
             f'<h2>Settings</h2><table>{settings}</table>'
             f'<p class="muted small">Data: {_e(info["data"])} ({info["count"]} images). Top examples rank images by the '
-            f"filter's strongest unit in the image; examples of shallow layers show the whole image with the unit's "
-            f"receptive field outlined, deeper layers the crop under it.</p>")
+            f"filter's strongest unit in the image; an example shows the crop under that unit's receptive field, "
+            f"or, where the field is narrower than a third of the image, a third of the image around it with the field "
+            f"outlined in red.</p>")
     path = root / "index.html"
     _write(path, _page(f"cnnviz atlas: {info['model']}", 0, nav, body))
     return path
 
 
 def _examples(state: dict, rec: dict, f: int, n: int | None = None) -> str:
+    if rec["active_share"] == 0 and rec["max"] <= 0:  # a tie of zeros: any image would do, none is an example
+        return f'<p class="muted small">does not fire (max &le; 0) on any of the {state["count"]} images</p>'
     out = []
     for r, ex in enumerate(rec["examples"][:n]):
         label = state["labels"].get(str(ex["image"]), f"#{ex['image']}")
@@ -160,34 +164,37 @@ def write_filter(root: Path, state: dict, k: int) -> Path:
     """``<layer>/f<i>.html``: large visualisation, top examples, histogram, weights, reproducing commands."""
     rec, vis = state["records"][k], state["vis"][k]
     f, name, cmd = rec["index"], state["layer"], state["commands"]
+    commands = [("visualisation", f"{cmd['filters']} --filters {f}")]
     recs = state["records"]
     nav = _nav((f"f{recs[k - 1]['index']}.html", f"filter {recs[k - 1]['index']}") if k > 0 else None,
                ("index.html", name),
                (f"f{recs[k + 1]['index']}.html", f"filter {recs[k + 1]['index']}") if k + 1 < len(recs) else None)
-    vis_cmd = f"{cmd['filters']} --filters {f}"
     rows = [("mean activation", f"{rec['mean']:.4g}"), ("highest activation", f"{rec['max']:.4g}"),
             ("fires on (max &gt; 0)", f"{rec['active_share']:.1%} of {state['count']} images"),
             ("visualisation reaches", f"{vis['activation']:.4g}" + (" (dead)" if vis["dead"] else ""))]
     table = "".join(f"<tr><th>{a}</th><td>{b}</td></tr>" for a, b in rows)
     ex_list = []
-    for r, ex in enumerate(rec["examples"]):
+    for r, ex in enumerate(rec["examples"] if rec["active_share"] > 0 or rec["max"] > 0 else []):
         label = state["labels"].get(str(ex["image"]), f"image #{ex['image']} of {state['data']}")
-        file_cmd = (f"<br><code>{_e(cmd['activations'].replace('{IMAGE}', shlex.quote(label)))}</code>"
-                    if str(ex["image"]) in state["labels"] else "")
         ex_list.append(f"<li>{ex['value']:.4g}: {_e(label)}, unit {tuple(ex['unit'])}, pixels [{ex['box'][0]}:{ex['box'][2]}, "
-                       f"{ex['box'][1]}:{ex['box'][3]}]{file_cmd}</li>")
+                       f"{ex['box'][1]}:{ex['box'][3]}]</li>")
+        if str(ex["image"]) in state["labels"] and len(commands) < 4:
+            commands.append(("activation maps of example " + str(r + 1), cmd["activations"].replace("{IMAGE}", shlex.quote(label))))
     weights = ""
     if state.get("weights"):
         weights = (f'<div class="panel"><h2>Incoming weights</h2><img class="px" src="img/w{f}.png" alt="weights of filter {f}">'
                    f'<p class="muted small">{_e(state["weights"])}</p></div>')
     body = (f'<div class="row"><div class="panel big"><h2>Visualisation</h2><img class="px" src="img/vis{f}.png" '
-            f'alt="visualisation of filter {f}"><p class="small"><code>{_e(vis_cmd)}</code></p></div>'
+            f'alt="visualisation of filter {f}"></div>'
             f'<div class="panel"><h2>Activation over the data</h2><table>{table}</table>'
             f'{histogram_svg(rec["hist_edges"], rec["hist_counts"], f"histogram of the per-image maximum of filter {f}")}'
             f'<p class="muted small">Histogram: the maximum over positions of filter {f} for each of the '
             f'{state["count"]} images.</p></div>{weights}</div>'
             f'<div class="panel"><h2>Top {len(rec["examples"])} examples</h2>{_examples(state, rec, f)}'
-            f'<ol class="small">{"".join(ex_list)}</ol></div>')
+            f'<ol class="small">{"".join(ex_list)}</ol></div>'
+            f'<div class="panel"><h2>Reproduce</h2><table class="small">'
+            + "".join(f"<tr><th>{_e(what)}</th><td><code>{_e(c)}</code></td></tr>" for what, c in commands)
+            + "</table></div>")
     path = root / slug(name) / f"f{f}.html"
     _write(path, _page(f"{state['model']} / {name} / filter {f}", 1, nav, body))
     return path
