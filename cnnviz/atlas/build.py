@@ -206,7 +206,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
         wanted = sorted({e.image for r in recs for e in r.examples})
         pixels = dict(zip(wanted, source.images(wanted))) if wanted else {}
         kernel = getattr(p[-1], "kernel", None)  # (kh, kw, in, filters); not depthwise/separable kernels
-        kernel = np.asarray(kernel) if kernel is not None and len(kernel.shape) == 4 and kernel.shape[-1] == vis_count(p) else None
+        kernel = np.asarray(kernel.numpy()) if kernel is not None and len(kernel.shape) == 4 and kernel.shape[-1] == vis_count(p) else None
         if kernel is not None and loaded.preprocess == "caffe" and kernel.shape[2] == 3:
             kernel = kernel[:, :, ::-1]  # caffe models take BGR: show the first layer's kernels in RGB
         first = n == names[0] and p is paths[0] and _is_first_conv(loaded, p)

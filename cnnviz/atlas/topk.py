@@ -128,6 +128,7 @@ def scan_layers(model, preprocess: str, names: list[str], source, k: int, batch_
                 progress: Callable[[int, int], None] | None = None) -> dict[str, LayerScan]:
     """Run ``source`` through ``model`` (a feature model returning each layer of ``names`` in order) once,
     batch by batch, and keep per filter the top ``k`` images."""
+    from .._backend import keras
     from ..preprocessing import to_model_input
 
     scans: dict[str, LayerScan] = {}
@@ -135,7 +136,7 @@ def scan_layers(model, preprocess: str, names: list[str], source, k: int, batch_
         outs = model(to_model_input(batch.astype("float32"), preprocess), training=False)
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
         for name, out in zip(names, outs):
-            out = np.asarray(out)
+            out = keras.ops.convert_to_numpy(out)  # any backend (a torch tensor may carry a graph)
             if name not in scans:
                 scans[name] = LayerScan(out.shape[-1], k, (out.shape[1], out.shape[2]))
             scans[name].update(out, first)
