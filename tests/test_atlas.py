@@ -362,3 +362,23 @@ def test_example_thumbnails_crop_deep_fields_and_outline_small_ones():
     red = np.all(small == BOX_COLOUR, axis=-1)
     assert red[34:36, 34:65].all() and red[63:65, 34:65].all() and red[34:65, 34:36].all() and red[34:65, 63:65].all()
     assert red.sum() == 31 * 31 - 27 * 27
+
+
+def test_argument_checks_run_before_tensorflow_loads(tmp_path):
+    import sys
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = f"""
+import sys
+from typer.testing import CliRunner
+from cnnviz.cli import app
+for args in (["--top-k", "0"], ["--filters-per-layer", "0"], ["--data", {str(empty)!r}], ["--data", {str(tmp_path / 'nope')!r}]):
+    r = CliRunner().invoke(app, ["atlas", "lenet", "--out", {str(tmp_path / 'out')!r}, *args])
+    assert r.exit_code == 1 and r.output.startswith("error: "), r.output
+print("tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False"]
+    assert not (tmp_path / "out").exists()
