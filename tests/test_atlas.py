@@ -382,3 +382,31 @@ print("tensorflow" in sys.modules, "keras" in sys.modules)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["False", "False"]
     assert not (tmp_path / "out").exists()
+
+
+def browser_key(page: Path, key: str) -> str:
+    """The title of the page Chromium shows after ``key`` is pressed on ``page``."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("chromium is not installed (apt-get install -y chromium; deselect locally with -m 'not browser')")
+    press = (f'<script>window.addEventListener("load", function () {{ document.dispatchEvent('
+             f'new KeyboardEvent("keydown", {{key: "{key}"}})); }});</script>')
+    probe = page.with_name(f"__key_{page.name}")
+    probe.write_text(page.read_text().replace("<head>", "<head>" + press, 1))
+    r = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000",
+                        "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=90)
+    probe.unlink()
+    return re.search(r"<title>(.*?)</title>", r.stdout).group(1)
+
+
+@pytest.mark.browser
+def test_keyboard_navigation_in_headless_chromium(tmp_path):
+    root = tmp_path / "atlas-lenet"
+    _build(root, "conv1,conv2")
+    f3 = root / "conv2" / "f3.html"
+    assert browser_key(f3, "ArrowRight") == "lenet / conv2 / filter 4"
+    assert browser_key(f3, "ArrowLeft") == "lenet / conv2 / filter 2"
+    assert browser_key(f3, "ArrowUp") == "lenet / conv2"
+    assert browser_key(root / "conv2" / "index.html", "ArrowLeft") == "lenet / conv1"
+    assert browser_key(root / "conv1" / "index.html", "ArrowUp") == "cnnviz atlas: lenet"
+    assert browser_key(root / "conv2" / "f15.html", "ArrowRight") == "lenet / conv2 / filter 15"  # the last: stays
