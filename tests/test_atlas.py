@@ -179,9 +179,16 @@ def test_resume_skips_finished_layers_and_gives_the_same_site(tmp_path):
     assert again.built == [] and again.skipped == ["conv1", "conv2"]
 
 
-def test_site_pages_links_and_content(tmp_path):
-    root = tmp_path / "atlas-lenet"
+@pytest.fixture(scope="module")
+def lenet_site(tmp_path_factory):
+    """One LeNet atlas (both conv layers, 3 steps, top 4) shared by the read-only site tests."""
+    root = tmp_path_factory.mktemp("site") / "atlas-lenet"
     _build(root, "conv1,conv2")
+    return root
+
+
+def test_site_pages_links_and_content(lenet_site):
+    root = lenet_site
     assert assert_links_exist(root) > 100
     for f in range(16):
         assert (root / "conv2" / f"f{f}.html").exists()
@@ -335,9 +342,8 @@ def browser_check(page: Path) -> dict:
 
 
 @pytest.mark.browser
-def test_site_opens_in_headless_chromium(tmp_path):
-    root = tmp_path / "atlas-lenet"
-    _build(root, "conv1,conv2")
+def test_site_opens_in_headless_chromium(lenet_site):
+    root = lenet_site
     pages = [root / "index.html", root / "conv1" / "index.html", root / "conv2" / "index.html",
              root / "conv1" / "f0.html", root / "conv2" / "f15.html"]
     for page in pages:
@@ -400,9 +406,8 @@ def browser_key(page: Path, key: str) -> str:
 
 
 @pytest.mark.browser
-def test_keyboard_navigation_in_headless_chromium(tmp_path):
-    root = tmp_path / "atlas-lenet"
-    _build(root, "conv1,conv2")
+def test_keyboard_navigation_in_headless_chromium(lenet_site):
+    root = lenet_site
     f3 = root / "conv2" / "f3.html"
     assert browser_key(f3, "ArrowRight") == "lenet / conv2 / filter 4"
     assert browser_key(f3, "ArrowLeft") == "lenet / conv2 / filter 2"
