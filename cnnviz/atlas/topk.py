@@ -133,7 +133,8 @@ def scan_layers(model, preprocess: str, names: list[str], source, k: int, batch_
 
     scans: dict[str, LayerScan] = {}
     for first, batch in source.batches(batch_size):
-        outs = model(to_model_input(batch.astype("float32"), preprocess), training=False)
+        # the compiled predict step (tf.function / jax.jit / torch no-grad) is ~3x faster than an eager call
+        outs = model.predict_on_batch(to_model_input(batch.astype("float32"), preprocess))
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
         for name, out in zip(names, outs):
             out = keras.ops.convert_to_numpy(out)  # any backend (a torch tensor may carry a graph)
