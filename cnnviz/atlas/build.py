@@ -116,8 +116,8 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
                 overwrite: bool = False, batch_size: int = 32, progress: Progress | None = None,
                 echo: Callable[[str], None] = lambda s: None) -> AtlasResult:
     """Write (or complete) the atlas site in ``root``; returns what was built and skipped."""
-    import numpy as np
 
+    from ..filters import visualize_filters
     from ..models import feature_model, layer_name
     from ..models.receptive_field import receptive_field
     from ..models.summary import layer_rows
@@ -185,12 +185,9 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
 
     total = sum(shown[layer_name(p)] for p in todo)
     finished = 0
-    model_arg = shlex.quote(settings.model)
-    extra = settings.model_args()
     for p in todo:
         n = layer_name(p)
         count = shown[n]
-        from ..filters import visualize_filters
 
         def tick(d: int, t: int, base: int = finished, count: int = count) -> None:
             if progress:
@@ -199,45 +196,23 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
         vis = visualize_filters(loaded, n, list(range(count)), size=settings.size, steps=settings.steps,
                                 seed=settings.seed, progress=tick)
         field_ = fields[n]
-        crop = shows_crop(field_.size, hw)
-        folder = root / site.slug(n)
-        (folder / "img").mkdir(parents=True, exist_ok=True)
         recs = scans[n]
         wanted = sorted({e.image for r in recs for e in r.examples})
-        pixels = dict(zip(wanted, source.images(wanted))) if wanted else {}
-        kernel = getattr(p[-1], "kernel", None)  # (kh, kw, in, filters); not depthwise/separable kernels
-        kernel = np.asarray(kernel.numpy()) if kernel is not None and len(kernel.shape) == 4 and kernel.shape[-1] == vis_count(p) else None
-        if kernel is not None and loaded.preprocess == "caffe" and kernel.shape[2] == 3:
-            kernel = kernel[:, :, ::-1]  # caffe models take BGR: show the first layer's kernels in RGB
-        first = n == names[0] and p is paths[0] and _is_first_conv(loaded, p)
-        for k, rec in enumerate(recs):
-            f = rec.index
-            _atomic_write(folder / "img" / f"vis{f}.png", encode_png(vis.images[k]))
-            for r, ex in enumerate(rec.examples):
-                _atomic_write(folder / "img" / f"ex{f}_{r}.png", encode_png(example_thumb(pixels[ex.image], ex.box)))
-            if kernel is not None:
-                w = weights_image(kernel[..., f], first)
-                if w is not None:
-                    _atomic_write(folder / "img" / f"w{f}.png", encode_png(w))
-        kind = type(p[-1]).__name__
+        kernel, first = _kernel(loaded, p), _is_first_conv(loaded, p)
+        _write_pictures(root / site.slug(n) / "img", recs, vis.images, dict(zip(wanted, source.images(wanted))), kernel, first)
         row = by_name.get(n)
-        labels = {str(i): str(source.file(i)) for i in wanted if source.file(i) is not None}
         weights_note = None
         if kernel is not None and weights_image(kernel[..., 0], first) is not None:
             weights_note = (f"{kernel.shape[0]}x{kernel.shape[1]} kernel on {kernel.shape[2]} input channel{'s' if kernel.shape[2] > 1 else ''}"
                             + (" (as a colour image, 0 = grey)" if first and kernel.shape[2] == 3 else
                                "; blue negative, white 0, red positive, one scale per filter"))
-        state = {"key": key, "model": loaded.name, "layer": n, "kind": kind, "shape": list(row.output_shape if row else ()),
-                 "params": row.params if row else 0, "filters": int(p[-1].output.shape[-1]),
-                 "field": {"size": list(field_.size), "jump": list(field_.jump)}, "crop": crop,
-                 "data": source.name, "count": source.count, "labels": labels, "weights": weights_note,
-                 "records": [r.to_json() for r in recs], "vis": vis.records(),
-                 "commands": {"filters": " ".join(x for x in (f"cnnviz filters {model_arg} --layer {shlex.quote(n)}",
-                                                              f"--seed {settings.seed}",
-                                                              f"--size {settings.size}" if settings.size else "",
-                                                              f"--steps {settings.steps}" if settings.steps else "", extra) if x),
-                              "activations": " ".join(x for x in (f"cnnviz activations {{IMAGE}} --model {model_arg} --layer {shlex.quote(n)}",
-                                                                  f"--size {hw[0]}" if not all(loaded.input_shape[:2]) else "", extra) if x)}}
+        state = {"key": key, "model": loaded.name, "layer": n, "kind": type(p[-1]).__name__,
+                 "shape": list(row.output_shape if row else ()), "params": row.params if row else 0,
+                 "filters": vis_count(p), "field": {"size": list(field_.size), "jump": list(field_.jump)},
+                 "crop": shows_crop(field_.size, hw), "data": source.name, "count": source.count,
+                 "labels": {str(i): str(source.file(i)) for i in wanted if source.file(i) is not None},
+                 "weights": weights_note, "records": [r.to_json() for r in recs], "vis": vis.records(),
+                 "commands": _commands(loaded, settings, n, hw)}
         for k in range(len(recs)):
             site.write_filter(root, state, k)
         _json(state_path(n), state)  # the layer is finished once this lands
@@ -247,6 +222,43 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
         _write_pages(root, info, rows, names, state_path, key)
     _write_pages(root, info, rows, names, state_path, key, filter_pages=True)
     return result
+
+
+def _kernel(loaded, path):
+    """The layer's kernel (kh, kw, in, filters) as numpy, channels in RGB order; None for depthwise/separable."""
+    import numpy as np
+
+    kernel = getattr(path[-1], "kernel", None)
+    if kernel is None or len(kernel.shape) != 4 or kernel.shape[-1] != vis_count(path):
+        return None
+    kernel = np.asarray(kernel.numpy())
+    if loaded.preprocess == "caffe" and kernel.shape[2] == 3:
+        kernel = kernel[:, :, ::-1]  # caffe models take BGR: show the first layer's kernels in RGB
+    return kernel
+
+
+def _write_pictures(folder: Path, recs: list[FilterRecord], images, pixels: dict, kernel, first: bool) -> None:
+    """Per filter: its visualisation, its example thumbnails and (when readable) its weights, as PNGs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, rec in enumerate(recs):
+        f = rec.index
+        _atomic_write(folder / f"vis{f}.png", encode_png(images[k]))
+        for r, ex in enumerate(rec.examples):
+            _atomic_write(folder / f"ex{f}_{r}.png", encode_png(example_thumb(pixels[ex.image], ex.box)))
+        w = weights_image(kernel[..., f], first) if kernel is not None else None
+        if w is not None:
+            _atomic_write(folder / f"w{f}.png", encode_png(w))
+
+
+def _commands(loaded, settings: AtlasSettings, layer: str, hw: tuple[int, int]) -> dict[str, str]:
+    """The commands that reproduce a filter's visualisation (append ``--filters i``) and an example's
+    activation maps (replace ``{IMAGE}``)."""
+    model, extra = shlex.quote(settings.model), settings.model_args()
+    vis = [f"cnnviz filters {model} --layer {shlex.quote(layer)} --seed {settings.seed}",
+           f"--size {settings.size}" if settings.size else "", f"--steps {settings.steps}" if settings.steps else "", extra]
+    maps = [f"cnnviz activations {{IMAGE}} --model {model} --layer {shlex.quote(layer)}",
+            f"--size {hw[0]}" if not all(loaded.input_shape[:2]) else "", extra]
+    return {"filters": " ".join(x for x in vis if x), "activations": " ".join(x for x in maps if x)}
 
 
 def vis_count(path) -> int:
