@@ -28,7 +28,8 @@ def _npz(tmp_path: Path, n: int = 37, hw: int = 16, c: int = 3, seed: int = 0) -
 # ------------------------------------------------------------------ top-k and statistics
 
 
-def test_topk_equals_brute_force(tiny_conv_model, tmp_path):
+@pytest.mark.parametrize("batch", [8, 64])  # 5 batches, compiled predict step; one batch, eager call
+def test_topk_equals_brute_force(tiny_conv_model, tmp_path, batch):
     from cnnviz.atlas import dataset_examples
     from cnnviz.models import feature_model, resolve_layer
     from cnnviz.models.receptive_field import receptive_field
@@ -37,7 +38,7 @@ def test_topk_equals_brute_force(tiny_conv_model, tmp_path):
     data = _npz(tmp_path)
     x = np.load(data)["x"]
     k = 5
-    got = dataset_examples(loaded, ["c1", "c2"], data, top_k=k, batch_size=8)  # 37 images: 5 batches, last partial
+    got = dataset_examples(loaded, ["c1", "c2"], data, top_k=k, batch_size=batch)  # 37 images
     paths = [resolve_layer(tiny_conv_model, n) for n in ("c1", "c2")]
     maps = feature_model(tiny_conv_model, paths, size=(16, 16))(x.astype("float32") / 255.0)
     for name, path, m in zip(("c1", "c2"), paths, maps):
