@@ -65,6 +65,8 @@ def make_grid(
     factor = max(1, math.ceil(min_tile / max(th0, tw0))) if min_tile else 1
     th, tw = th0 * factor, tw0 * factor
     rows, cols = grid_shape(len(tiles), cols)
+    if captions:
+        captions = [wrap_text(c, tw) for c in captions]
     lines = max((c.count("\n") + 1 for c in captions), default=0) if captions else 0
     cap_h = caption_height(lines) if lines else 0
     width = cols * tw + (cols + 1) * margin
@@ -90,11 +92,106 @@ def _draw_captions(canvas, captions, rows, cols, th, tw, cap_h, margin) -> np.nd
         r, c = divmod(i, cols)
         y = margin + r * (th + cap_h + margin) + th + 1
         x = margin + c * (tw + margin)
-        for k, line in enumerate(text.split("\n")):
-            while line and draw.textlength(line, font=font) > tw:
-                line = line[:-1]
+        for k, line in enumerate(text.split("\n")):  # already wrapped to the tile width
             draw.text((x + 1, y + k * (CAPTION_FONT_SIZE + 3)), line, fill=(20, 20, 20), font=font)
     return np.asarray(img)
+
+
+def _text_width(text: str, size: int = CAPTION_FONT_SIZE) -> float:
+    return _font(size).getlength(text)
+
+
+def wrap_text(text: str, width: int, size: int = CAPTION_FONT_SIZE) -> str:
+    """Wrap every line of ``text`` at spaces (or anywhere, for one long word) to fit ``width`` pixels,
+    so that a caption is never cut."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        current = ""
+        for word in line.split(" "):
+            trial = f"{current} {word}" if current else word
+            if _text_width(trial, size) <= width - 2 or not current and not word:
+                current = trial
+                continue
+            if current:
+                out.append(current)
+            current = word
+            while _text_width(current, size) > width - 2 and len(current) > 1:  # one word wider than the tile
+                cut = len(current)
+                while cut > 1 and _text_width(current[:cut], size) > width - 2:
+                    cut -= 1
+                out.append(current[:cut])
+                current = current[cut:]
+        out.append(current)
+    return "\n".join(out)
+
+
+TITLE_FONT_SIZE = 15
+
+
+def titled(image: np.ndarray, title: str, subtitle: str = "", margin: int = 6) -> np.ndarray:
+    """``image`` with a title band on top (wrapped to the image width): every PNG says what it shows."""
+    from PIL import Image, ImageDraw
+
+    image = to_rgb(to_uint8(image))
+    width = max(image.shape[1], 360)
+    if image.shape[1] < width:
+        image = np.pad(image, ((0, 0), (0, width - image.shape[1]), (0, 0)), constant_values=BACKGROUND)
+    head = wrap_text(title, width - 2 * margin, TITLE_FONT_SIZE).split("\n")
+    sub = wrap_text(subtitle, width - 2 * margin).split("\n") if subtitle else []
+    band_h = margin + len(head) * (TITLE_FONT_SIZE + 4) + len(sub) * (CAPTION_FONT_SIZE + 3) + margin
+    band = Image.new("RGB", (width, band_h), (BACKGROUND,) * 3)
+    draw = ImageDraw.Draw(band)
+    y = margin
+    for line in head:
+        draw.text((margin, y), line, fill=(0, 0, 0), font=_font(TITLE_FONT_SIZE))
+        y += TITLE_FONT_SIZE + 4
+    for line in sub:
+        draw.text((margin, y), line, fill=(70, 70, 70), font=_font())
+        y += CAPTION_FONT_SIZE + 3
+    return np.concatenate([np.asarray(band), image], axis=0)
+
+
+def colorbar(height: int, lo: float, hi: float, cmap: str | None = "viridis", label: str = "", width: int = 16,
+             ticks: Sequence[tuple[float, str]] | None = None) -> np.ndarray:
+    """A vertical colour bar (``hi`` on top) with tick labels and a label, ``height`` pixels tall.
+    ``cmap=None`` draws a grey ramp (black = ``lo``, white = ``hi``)."""
+    from PIL import Image, ImageDraw
+
+    from ..pixels import colormap
+
+    height = max(int(height), 60)
+    ramp = np.linspace(1.0, 0.0, height - 28)[:, None] * np.ones((1, width))
+    bar = colormap(ramp, cmap) if cmap else np.repeat(to_uint8(ramp * 255.0)[..., None], 3, axis=-1)
+    ticks = list(ticks) if ticks is not None else [(hi, f"{hi:.3g}"), ((lo + hi) / 2, f"{(lo + hi) / 2:.3g}"), (lo, f"{lo:.3g}")]
+    text_w = int(max([_text_width(t) for _, t in ticks] + [_text_width(w) for w in label.split(" ")] + [10])) + 8
+    canvas = Image.new("RGB", (width + text_w + 6, height), (BACKGROUND,) * 3)
+    canvas.paste(Image.fromarray(bar), (2, 12))
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((2, 12, 2 + width - 1, 12 + bar.shape[0] - 1), outline=(90, 90, 90))
+    span = (hi - lo) or 1.0
+    for value, text in ticks:
+        y = 12 + round((hi - value) / span * (bar.shape[0] - 1))
+        draw.line((2 + width, y, 6 + width, y), fill=(40, 40, 40))
+        draw.text((8 + width, y - CAPTION_FONT_SIZE // 2 - 1), text, fill=(20, 20, 20), font=_font())
+    if label:  # under the middle tick, wrapped
+        lines = wrap_text(label, text_w - 4).split("\n")
+        y0 = 12 + bar.shape[0] // 2 + CAPTION_FONT_SIZE + 2
+        for k, line in enumerate(lines):
+            if y0 + (k + 1) * (CAPTION_FONT_SIZE + 3) < height - 12:
+                draw.text((8 + width, y0 + k * (CAPTION_FONT_SIZE + 3)), line, fill=(90, 90, 90), font=_font())
+    return np.asarray(canvas)
+
+
+def beside(image: np.ndarray, *extras: np.ndarray, gap: int = 6) -> np.ndarray:
+    """``image`` with ``extras`` (colour bars, legends) to its right, top-aligned."""
+    parts = [to_rgb(to_uint8(image))] + [to_rgb(to_uint8(e)) for e in extras]
+    h = max(p.shape[0] for p in parts)
+    out = []
+    for k, p in enumerate(parts):
+        if k:
+            out.append(np.full((h, gap, 3), BACKGROUND, "uint8"))
+        out.append(np.pad(p, ((0, h - p.shape[0]), (0, 0), (0, 0)), constant_values=BACKGROUND))
+    return np.concatenate(out, axis=1)
 
 
 def hstack_panels(panels: Sequence[np.ndarray], titles: Sequence[str], margin: int = 6, min_tile: int = 160) -> np.ndarray:
