@@ -6,29 +6,17 @@ faithfulness); :func:`class_heatmap` runs one of them on one image and returns a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .attribution.registry import METHODS as _REGISTRY
 from .errors import CnnvizError
-from .models import Classifier, LoadedModel, Prediction
+from .models import Classifier, LoadedModel
+from .results.heatmap import Heatmap  # noqa: F401 (re-exported: the result owns its record and figure)
 
 METHODS = tuple(_REGISTRY)
 EPS = 1e-8
 
 
-@dataclass
-class Heatmap:
-    heat: np.ndarray  # (H, W) in [0, 1] at input resolution
-    raw: np.ndarray  # the method's map before placement and scaling (layer resolution for layer methods)
-    class_index: int
-    class_name: str
-    probability: float
-    method: str
-    layer: str | None
-    top5: list[Prediction]
-    info: dict | None = None
 
 
 def grad_cam_from(maps: np.ndarray, grads: np.ndarray, plus: bool = False) -> np.ndarray:

@@ -22,6 +22,18 @@ class Split:
     source: str
 
 
+def check_dataset_spec(spec: str) -> str:
+    """What can be checked before TensorFlow starts: a path exists and is a folder or an .npz file."""
+    if spec == "mnist":
+        return spec
+    p = Path(spec)
+    if not p.exists():
+        raise CnnvizError(f"dataset {spec!r} not found; use 'mnist', an .npz file with x and y, or a folder of IDX files")
+    if not p.is_dir() and p.suffix != ".npz":
+        raise CnnvizError(f"{spec!r} is not a dataset cnnviz reads; use 'mnist', an .npz with x and y, or a folder of IDX files")
+    return spec
+
+
 def load_dataset(spec: str, holdout: float = 0.2) -> Split:
     """``mnist`` (downloads), an ``.npz`` (``x``/``y``; last ``holdout`` share held out unless it has
     ``x_test``/``y_test``), or a folder of MNIST-format IDX files (train-* and t10k-*)."""
@@ -54,8 +66,13 @@ def _keras_mnist() -> Split:
     try:
         (xtr, ytr), (xte, yte) = keras.datasets.mnist.load_data()
     except Exception as exc:
+        from .errors import first_line
+
+        reason = first_line(exc, 400)
+        if len(reason) > 90:  # cut at a word, never mid-word
+            reason = reason[:90].rsplit(" ", 1)[0] + " ..."
         raise CnnvizError(
-            f"could not download MNIST ({str(exc).splitlines()[0][:120]}); pass --data FILE.npz (x, y) or a folder of IDX files"
+            f"could not download MNIST (offline? {reason}); pass --data FILE.npz (arrays x, y) or a folder of MNIST IDX files"
         ) from None
     return Split(_as_images(xtr, "mnist"), ytr.astype("int64"), _as_images(xte, "mnist"), yte.astype("int64"), "keras.datasets.mnist")
 

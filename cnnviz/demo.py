@@ -12,26 +12,56 @@ import numpy as np
 from .errors import CnnvizError
 from .output.files import OutputPaths, _atomic_write, plan_output, save_result
 
-#: (stem, what it shows) for every grid the demo writes, in page order.
+#: (stem, title, what it shows, the command that reproduces it) for every figure, in page order.
 DEMO_ITEMS = (
-    ("demo_filters_conv1", "Filters of conv1 (6 filters, 3x3): the input pattern each filter responds to most."),
-    ("demo_filters_conv2", "Filters of conv2 (16 filters, 5x5 on conv1's maps): oriented strokes and gratings."),
-    ("demo_fool_digits", "Fooling images: noise that LeNet calls each digit with p >= 0.999 (checked on the saved pixels)."),
-    ("demo_visualize_digits", "Class visualisation: the same objective with the filters' regularisers shows digit-like shapes."),
-    ("demo_adversarial", "Adversarial example: a real digit nudged within an L-inf budget until LeNet changes its mind."),
-    ("demo_activations_conv1", "Activation maps of conv1 for a sample digit (one colour scale for the layer)."),
-    ("demo_activations_conv2", "Activation maps of conv2 for the same digit."),
-    ("demo_gradcam", "Grad-CAM on conv2 for sample digits: where the evidence for the predicted digit lies."),
-    ("demo_edges", "Sobel V and H kernels run by a Keras Conv2D on the bundled cat photo."),
-    ("demo_gallery", "The classic 3x3 image kernels side by side, each with its weights."),
-    ("demo_kernels", "LeNet's learned conv1 kernels, each with the classic kernel it most resembles."),
+    ("demo_filters_conv1", "What each conv1 filter looks for",
+     "Filters of conv1 (6 filters, 3x3): the input pattern each filter responds to most.",
+     "cnnviz filters lenet --layer conv1"),
+    ("demo_filters_conv2", "What each conv2 filter looks for",
+     "Filters of conv2 (16 filters, 5x5 on conv1's maps): oriented strokes and gratings.",
+     "cnnviz filters lenet --layer conv2"),
+    ("demo_fool_digits", "Fooling images: noise LeNet trusts",
+     "Noise that LeNet calls each digit with p >= 0.999 (checked on the saved 8-bit pixels).",
+     "cnnviz fool lenet -c 0 -c 1 -c 2 -c 3 -c 4 -c 5 -c 6 -c 7 -c 8 -c 9"),
+    ("demo_visualize_digits", "Class visualisation: what LeNet thinks each digit looks like",
+     "The same class objective with the filters' regularisers (jitter, blur) shows digit-like shapes.",
+     "cnnviz fool lenet --method visualize --steps 60 -c 0 -c 1 -c 2 -c 3 -c 4 -c 5 -c 6 -c 7 -c 8 -c 9"),
+    ("demo_adversarial", "An adversarial example: a 3 that LeNet reads as 8",
+     "A real digit nudged within an L-inf budget of 64 pixel units until LeNet changes its mind.",
+     "cnnviz fool lenet --image three.png -c 8 --epsilon 64"),
+    ("demo_activations_conv1", "conv1's feature maps for one digit",
+     "Activation maps of conv1 for a sample digit (one colour scale for the layer).",
+     "cnnviz activations lenet --layer conv1"),
+    ("demo_activations_conv2", "conv2's feature maps for the same digit",
+     "Activation maps of conv2 for the same digit.",
+     "cnnviz activations lenet --layer conv2"),
+    ("demo_gradcam", "Grad-CAM: where the evidence for each digit lies",
+     "Grad-CAM on conv2 for four sample digits.",
+     "cnnviz cam lenet digit.png"),
+    ("demo_edges", "Sobel edges computed by a Keras Conv2D",
+     "Sobel V and H kernels run by a Keras Conv2D on the bundled cat photo.",
+     "cnnviz edges --kernel sobel"),
+    ("demo_gallery", "The classic 3x3 kernels side by side",
+     "Each classic kernel on the grey cat photo, with its weights.",
+     "cnnviz edges --gallery"),
+    ("demo_kernels", "LeNet's learned conv1 kernels",
+     "Each learned kernel beside the classic kernel it most resembles (cosine similarity).",
+     "cnnviz kernels lenet"),
+)
+
+#: Words the captions use, explained once on the page.
+GLOSSARY = (
+    ("act", "the filter's mean activation on the very image shown (what the image was optimised to raise)."),
+    ("alive / dead", "a filter is alive when its image makes it respond (act > 0); dead when nothing found does."),
+    ("p", "the model's probability for a class, measured on the saved 8-bit PNG, not on the float image."),
+    ("cosine", "similarity of a learned kernel with a classic one: 1 = the same shape up to scale, 0 = unrelated."),
 )
 
 
 def plan_demo(out: str | Path, overwrite: bool = False) -> dict[str, OutputPaths]:
     """Check, before any work, that every demo file (and index.html) can be written."""
     out = Path(out)
-    plans = {stem: plan_output(out, stem, overwrite) for stem, _ in DEMO_ITEMS}
+    plans = {item[0]: plan_output(out, item[0], overwrite) for item in DEMO_ITEMS}
     index_path = out / "index.html"
     if index_path.exists() and not overwrite:
         raise CnnvizError(f"{str(index_path)!r} already exists; pass --overwrite to replace it or --out DIR")
@@ -48,18 +78,18 @@ def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
     from .cam import class_heatmap
     from .edges import edge_filter, gallery
     from .filters import visualize_filters
-    from .models import Classifier
     from .fooling import adversarial, fool_from_noise
     from .image_files import bundled_cat, read_image, resize
     from .kernels import learned_kernels
     from .kernels_classic import gallery_kernels
+    from .models import Classifier, load_model
     from .models.lenet import sample_digits
-    from .models import load_model
-    from .output.render import activations_panel, adversarial_panel, cam_panel, edges_panel, filters_grid, fool_grid, gallery_grid, kernels_grid
+    from .output.layout import titled
+    from .results import ActivationsResult, GalleryResult
 
     plans = plan_demo(out, overwrite)
     index_path = Path(out) / "index.html"
-    total = len(DEMO_ITEMS) + 1  # the grids, then the atlas
+    total = len(DEMO_ITEMS) + 1  # the figures, then the atlas
     done = 0
 
     def tick(stem: str) -> None:
@@ -69,65 +99,64 @@ def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
         if progress:
             progress(done, total)
 
+    def manifest(command: str, **parts) -> dict:  # the CLI's manifest shape, plus the demo's seed
+        return {"command": command, **loaded.describe(), **parts}
+
     loaded = load_model("lenet")
     clf = Classifier(loaded)
     digits, labels = sample_digits()
-    base = {**loaded.describe(), "seed": seed}
+    model = loaded.name
 
     for layer in ("conv1", "conv2"):
         r = visualize_filters(loaded, layer, seed=seed)
         stem = f"demo_filters_{layer}"
-        save_result(plans[stem], filters_grid(r.indices, r.images, r.activations, r.alive),
-                    {"command": "filters", **base, "layer": layer, "method": r.method, "steps": r.steps,
-                     "alive": int(r.alive.sum()), "count": len(r.indices), "tiles": r.records()})
+        save_result(plans[stem], r.render(model), manifest("filters", **r.record()))
         tick(stem)
 
     for method, stem in (("fool", "demo_fool_digits"), ("visualize", "demo_visualize_digits")):
-        r = fool_from_noise(loaded, list(range(10)), seed=seed, method=method,
-                            max_steps=300 if method == "fool" else 60, classifier=clf)
-        captions = [f"{c}: p={p:.5f}" for c, p in zip(r.classes, r.probabilities)]
-        save_result(plans[stem], fool_grid(r.images, captions, cols=5),
-                    {"command": "fool", **base, "mode": method, "confidence": r.confidence, "tiles": r.records()})
+        steps = 300 if method == "fool" else 60
+        r = fool_from_noise(loaded, list(range(10)), seed=seed, method=method, max_steps=steps, classifier=clf)
+        save_result(plans[stem], r.render(model, [clf.name(c) for c in r.classes], cols=5, top=0),
+                    manifest("fool", max_steps=steps, **r.record()))
         tick(stem)
 
     source, target = int(np.where(labels == 3)[0][0]), 8
     a = adversarial(loaded, digits[source], target, epsilon=64, classifier=clf)
-    save_result(plans["demo_adversarial"], adversarial_panel(a.original, a.adversarial, a.before, a.after, a.linf, a.l2),
-                {"command": "fool", **base, "mode": "adversarial", **a.record()})
+    save_result(plans["demo_adversarial"], a.render(model, clf.name(target), 0.999),
+                manifest("fool", mode="adversarial", input=f"sample digit {source} (a 3)", confidence=0.999, seed=seed, **a.record()))
     tick("demo_adversarial")
 
     maps = activation_maps(loaded, digits[0], ["conv1", "conv2"])
     for name, m in maps.items():
         stem = f"demo_activations_{name}"
-        order = channel_order(m)
-        flat = m.reshape(-1, m.shape[-1])
-        save_result(plans[stem], activations_panel(digits[0], name, m, order),
-                    {"command": "activations", **base, "layer": name, "input": "sample digit 0",
-                     "channels": [{"channel": c, "mean": float(flat[:, c].mean()), "max": float(flat[:, c].max())} for c in order]})
+        r = ActivationsResult(name, m, channel_order(m), source="sample digit 0")
+        save_result(plans[stem], r.render(digits[0], model), manifest("activations", **r.record()))
         tick(stem)
 
     picks = [int(np.where(labels == d)[0][0]) for d in (0, 2, 4, 7)]
     panels, records = [], []
     for i in picks:
         h = class_heatmap(loaded, digits[i], classifier=clf)
-        panels.append(cam_panel(digits[i], h.heat, "gradcam", h.class_name, h.probability))
-        records.append({"sample": i, "class": h.class_index, "probability": h.probability, "layer": h.layer})
-    stacked = np.concatenate([np.pad(p, ((0, 0), (0, max(q.shape[1] for q in panels) - p.shape[1]), (0, 0)), constant_values=255) for p in panels])
-    save_result(plans["demo_gradcam"], stacked, {"command": "cam", **base, "method": "gradcam", "tiles": records})
+        panels.append(h.render(digits[i], model))
+        records.append({"input": f"sample digit {i}", **h.record()})
+    width = max(q.shape[1] for q in panels)
+    stacked = np.concatenate([np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)), constant_values=255) for p in panels])
+    save_result(plans["demo_gradcam"], titled(stacked, f"{model} · Grad-CAM for four sample digits"),
+                manifest("cam", method="gradcam", seed=seed, tiles=records))
     tick("demo_gradcam")
 
-    cat = read_image(bundled_cat())
-    cat = resize(cat, 225, 338)
+    cat = resize(read_image(bundled_cat()), 225, 338)
+    label = "the bundled cat photo (resized to 338x225)"
     res = edge_filter(cat, "sobel")
-    save_result(plans["demo_edges"], edges_panel(cat, res), {"command": "edges", "input": "bundled cat (resized to 338x225)", "kernel": "sobel"})
+    save_result(plans["demo_edges"], res.render(cat, label),
+                {"command": "edges", "input": "bundled cat photo", "input_changes": ["resized to 338x225"], **res.record()})
     tick("demo_edges")
-    kernels = gallery_kernels()
-    save_result(plans["demo_gallery"], gallery_grid(cat, gallery(cat), kernels),
-                {"command": "edges", "mode": "gallery", "kernels": {k: v.tolist() for k, v in kernels.items()}})
+    g = GalleryResult(cat, gallery(cat), gallery_kernels(), source=label)
+    save_result(plans["demo_gallery"], g.render(), {"command": "edges", **g.record()})
     tick("demo_gallery")
 
     k = learned_kernels(loaded)
-    save_result(plans["demo_kernels"], kernels_grid(k.weights, k.matches), {"command": "kernels", **base, "layer": k.layer, "tiles": k.records()})
+    save_result(plans["demo_kernels"], k.render(model), manifest("kernels", **k.record()))
     tick("demo_kernels")
 
     from .atlas import AtlasSettings, build_atlas
@@ -139,39 +168,55 @@ def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
     if progress:
         progress(done, total)
 
-    write_index(index_path, [(plans[stem], caption) for stem, caption in DEMO_ITEMS],
+    write_index(index_path, [(plans[item[0]], *item[1:]) for item in DEMO_ITEMS],
                 links=[("atlas-lenet/index.html", "LeNet atlas",
                         "Every filter of conv1 and conv2 with its visualisation, the bundled digits that excite it most "
                         "(with the receptive field of the strongest unit), its activation histogram and its weights "
-                        "(`cnnviz atlas lenet`).")])
+                        f"(cnnviz atlas lenet --seed {seed}).")])
     return index_path
 
 
-def write_index(path: Path, items: list[tuple[OutputPaths, str]], links: list[tuple[str, str, str]] = ()) -> Path:
-    """A static page: every grid with its caption and settings (read from its manifest), then ``links``
-    (href, title, caption) to the demo's sub-sites."""
+def _rounded(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list) and all(isinstance(v, (int, float)) for v in value):
+        return "x".join(str(v) for v in value) if len(value) == 2 else ", ".join(map(str, value))
+    return str(value)
+
+
+def write_index(path: Path, items: list[tuple], links: list[tuple[str, str, str]] = ()) -> Path:
+    """A static page: every figure with its title, what it shows, the command that reproduces it
+    and its settings (read from its manifest, rounded), then ``links`` (href, title, caption) to the
+    demo's sub-sites."""
+    esc = html.escape
     sections = []
-    for paths, caption in items:
+    for paths, title, caption, *rest in items:
         if not paths.png.exists():
             continue
         settings = {}
         if paths.manifest.exists():
             data = json.loads(paths.manifest.read_text())
-            settings = {k: v for k, v in data.items() if k not in ("tiles", "channels", "kernels", "image") and not isinstance(v, (list, dict))}
-        rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in settings.items())
+            settings = {k: v for k, v in data.items()
+                        if k not in ("tiles", "channels", "kernels", "image", "display", "top5_before", "top5_after", "top5")
+                        and not isinstance(v, dict) and not (isinstance(v, list) and len(v) > 4) and v not in (None, [], "")}
+        rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(_rounded(v))}</td></tr>" for k, v in settings.items())
+        cmd = f"<p class=cmd>Reproduce: <code>{esc(rest[0])}</code></p>" if rest else ""
         sections.append(
-            f'<section><h2>{html.escape(paths.png.stem)}</h2><p>{html.escape(caption)}</p>'
-            f'<a href="{html.escape(paths.png.name)}"><img src="{html.escape(paths.png.name)}" alt="{html.escape(caption)}"></a>'
+            f'<section><h2>{esc(title)}</h2><p>{esc(caption)}</p>{cmd}'
+            f'<a href="{esc(paths.png.name)}"><img src="{esc(paths.png.name)}" alt="{esc(title)}"></a>'
             f'<details><summary>settings</summary><table>{rows}</table>'
-            f'<p><a href="{html.escape(paths.manifest.name)}">manifest (JSON)</a></p></details></section>')
+            f'<p><a href="{esc(paths.manifest.name)}">manifest (JSON)</a></p></details></section>')
+    glossary = "".join(f"<li><b>{esc(w)}</b>: {esc(t)}</li>" for w, t in GLOSSARY)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>cnnviz demo</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
-img{{max-width:100%;border:1px solid #ddd}}section{{margin-bottom:2.5em}}th{{text-align:left;padding-right:1em}}</style>
+<style>body{{font-family:sans-serif;max-width:1500px;margin:2em auto;padding:0 1em;color:#222}}
+img{{max-width:100%;border:1px solid #ddd}}section{{margin-bottom:2.5em}}th{{text-align:left;padding-right:1em}}
+code{{background:#f3f3f3;padding:0 .3em}}.cmd{{color:#555}}</style>
 </head><body><h1>cnnviz demo: what the bundled LeNet learned</h1>
-<p>Generated by <code>cnnviz demo</code>. Each image links to the full-size PNG; each has a JSON manifest.</p>
+<p>Generated by <code>cnnviz demo</code>. Each image links to the full-size PNG; each has a JSON manifest with every number shown.</p>
+<p>Words in the captions:</p><ul>{glossary}</ul>
 {''.join(sections)}
-{''.join(f'<section><h2><a href="{html.escape(h)}">{html.escape(t)}</a></h2><p>{html.escape(c)}</p></section>' for h, t, c in links)}
+{''.join(f'<section><h2><a href="{esc(h)}">{esc(t)}</a></h2><p>{esc(c)}</p></section>' for h, t, c in links)}
 </body></html>
 """
     _atomic_write(path, page.encode("utf-8"))

@@ -7,13 +7,13 @@ use_bias=False)`` layer holding V and H (or any kernel).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import CnnvizError
 from .pixels import luma
 from .kernels_classic import EDGE_PAIRS, SINGLE, gallery_kernels, load_kernel_file
+from .results.edges import EdgeResult  # noqa: F401 (re-exported)
 
 BORDERS = {"reflect101": "reflect", "symmetric": "symmetric", "zero": "constant", "replicate": "edge"}
 
@@ -59,20 +59,9 @@ def resolve_kernel(name: str) -> tuple[str, np.ndarray, np.ndarray | None]:
     if name in SINGLE:
         return name, SINGLE[name], None
     k = load_kernel_file(name)
-    return name, k, k.T.copy()
+    return name, k, None  # one kernel from a file: one response, not an invented V/H pair
 
 
-@dataclass
-class EdgeResult:
-    """Responses of V and H (per channel when ``per_channel``: (H, W, C)), magnitude and angle."""
-
-    kernel: str
-    v_kernel: np.ndarray
-    h_kernel: np.ndarray | None
-    vertical: np.ndarray
-    horizontal: np.ndarray | None
-    magnitude: np.ndarray
-    angle: np.ndarray | None
 
 
 def edge_filter(image: np.ndarray, kernel: str = "sobel", *, per_channel: bool = False, border: str = "reflect101") -> EdgeResult:

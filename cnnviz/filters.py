@@ -21,7 +21,6 @@ Two methods:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -33,6 +32,7 @@ from .models import LoadedModel, conv_layers, feature_model, is_conv, iter_layer
 from .objectives import channel
 from .preprocessing import to_model_input
 from .transforms import Transforms
+from .results.filters import FilterResult  # noqa: F401 (re-exported): the result owns its record and figure
 
 METHODS = ("smooth", "classic")
 ALIVE_EPS = 1e-6
@@ -40,27 +40,6 @@ ALIVE_EPS = 1e-6
 DEFAULT_SIZE = 128
 
 
-@dataclass
-class FilterResult:
-    """Images (uint8, N x H x W x C, exactly the saved pixels) and their figures."""
-
-    layer: str
-    indices: list[int]
-    images: np.ndarray
-    activations: np.ndarray
-    alive: np.ndarray
-    method: str
-    size: tuple[int, int]
-    steps: int
-    seed: int
-    seconds: float
-    ascent_seconds: float = 0.0
-    precision: str = "float32"
-    scanned: list[int] = field(default_factory=list)
-
-    def records(self) -> list[dict]:
-        return [{"filter": int(i), "activation": float(a), "dead": not bool(ok)}
-                for i, a, ok in zip(self.indices, self.activations, self.alive)]
 
 
 def check_conv_layer(loaded: LoadedModel, layer: str) -> tuple:
@@ -170,17 +149,23 @@ def visualize_filters(
     start = time.perf_counter()
     ascent_seconds = 0.0
     images = []
-    for b in range(0, len(indices), batch_size):
-        batch = indices[b : b + batch_size]
-        rngs = [np.random.default_rng([seed, i]) for i in batch]
-        h, w = schedule[0].size
-        x0 = np.stack([128.0 + r.uniform(-10, 10, size=(h, w, channels)) for r in rngs]).astype("float32")
-        report = (lambda d, t, base=b * per_filter, n=len(batch): progress(base + d * n, total)) if progress else None
-        bounds = (-np.inf, np.inf) if method == "classic" else (0.0, 255.0)
-        t0 = time.perf_counter()
-        x, _, _ = ascent.run(x0, np.asarray(batch), schedule, rngs, bounds=bounds, progress=report)
-        ascent_seconds += time.perf_counter() - t0
-        images.extend(deprocess_classic(img) if method == "classic" else to_uint8(img) for img in x)
+    partial = False
+    try:  # Ctrl-C keeps the filters that finished: a partial result, marked so
+        for b in range(0, len(indices), batch_size):
+            batch = indices[b : b + batch_size]
+            rngs = [np.random.default_rng([seed, i]) for i in batch]
+            h, w = schedule[0].size
+            x0 = np.stack([128.0 + r.uniform(-10, 10, size=(h, w, channels)) for r in rngs]).astype("float32")
+            report = (lambda d, t, base=b * per_filter, n=len(batch): progress(base + d * n, total)) if progress else None
+            bounds = (-np.inf, np.inf) if method == "classic" else (0.0, 255.0)
+            t0 = time.perf_counter()
+            x, _, _ = ascent.run(x0, np.asarray(batch), schedule, rngs, bounds=bounds, progress=report)
+            ascent_seconds += time.perf_counter() - t0
+            images.extend(deprocess_classic(img) if method == "classic" else to_uint8(img) for img in x)
+    except KeyboardInterrupt:
+        if not images:
+            raise
+        partial, indices = True, indices[: len(images)]
     images = np.stack(images)
     if method == "classic":
         seconds = time.perf_counter() - start
@@ -190,11 +175,12 @@ def visualize_filters(
         seconds = time.perf_counter() - start
     alive = acts > ALIVE_EPS
     result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds, ascent_seconds,
-                          ascent.precision)
+                          ascent.precision, partial=partial)
     if top is not None:
         order = sorted(range(len(indices)), key=lambda k: (not alive[k], -acts[k]))[:top]
         result = FilterResult(name, [indices[k] for k in order], images[order], acts[order], alive[order],
-                              method, hw, steps, seed, seconds, ascent_seconds, ascent.precision, scanned=indices)
+                              method, hw, steps, seed, seconds, ascent_seconds, ascent.precision, scanned=indices,
+                              partial=partial)
     return result
 
 

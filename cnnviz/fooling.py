@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -20,52 +19,16 @@ from .engine import Ascent, Stage, UpdateRule
 from .errors import CnnvizError
 from .filters import _transforms, stages
 from .pixels import to_uint8
-from .models import Classifier, LoadedModel, Prediction
+from .models import Classifier, LoadedModel
 from .objectives import class_logit, class_logprob
+from .results.fooling import FoolResult  # noqa: F401 (re-exported)
+from .results.adversarial import AdversarialResult  # noqa: F401 (re-exported)
 
 Progress = Callable[[int, int], None]
 
 
-@dataclass
-class FoolResult:
-    """Generated images (uint8, the saved pixels) with the model's verdict on those very pixels."""
-
-    classes: list[int]
-    images: np.ndarray
-    probabilities: np.ndarray
-    reached: np.ndarray
-    steps: list[int]
-    top5: list[list[Prediction]]
-    confidence: float
-    method: str
-    seed: int
-    seconds: float
-
-    def records(self) -> list[dict]:
-        return [{"class": c, "probability": float(p), "reached": bool(r), "steps": s,
-                 "top5": [vars(t) for t in top]}
-                for c, p, r, s, top in zip(self.classes, self.probabilities, self.reached, self.steps, self.top5)]
 
 
-@dataclass
-class AdversarialResult:
-    original: np.ndarray
-    adversarial: np.ndarray
-    target: int
-    probability: float
-    reached: bool
-    steps: int
-    linf: float
-    l2: float
-    epsilon: float
-    before: list[Prediction]
-    after: list[Prediction]
-    seconds: float
-
-    def record(self) -> dict:
-        return {"target": self.target, "probability": self.probability, "reached": self.reached,
-                "steps": self.steps, "linf": self.linf, "l2": self.l2, "epsilon": self.epsilon,
-                "top5_before": [vars(p) for p in self.before], "top5_after": [vars(p) for p in self.after]}
 
 
 def check_confidence(confidence: float) -> float:
@@ -165,8 +128,12 @@ def adversarial(
     def quantise(pixels: np.ndarray) -> np.ndarray:
         return np.clip(np.rint(pixels), lo, hi).astype("uint8")
 
+    def count(done: int, total: int) -> None:
+        state["steps"] = done
+        if progress:
+            progress(done, total)
+
     def stop(pixels: np.ndarray, _scores: np.ndarray) -> bool:
-        state["steps"] += 5
         q = quantise(pixels)
         p = float(clf.probabilities(q)[0, k])
         if p > best["p"]:
@@ -175,8 +142,16 @@ def adversarial(
 
     start = time.perf_counter()
     before = clf.probabilities(x0)[0]
-    ascent.run(x0, np.asarray([k]), [Stage(x0.shape[1:3], max_steps, lr, 0.0)], [np.random.default_rng(0)],
-               bounds=(lo, hi), progress=progress, stop=stop, check_every=5)
+    if before[k] >= confidence:  # already the target: report it, change nothing
+        orig = np.asarray(image, "uint8")
+        return AdversarialResult(orig, orig.copy(), k, float(before[k]), True, 0, 0.0, 0.0, float(epsilon),
+                                 clf.top(before), clf.top(before), time.perf_counter() - start, already=True)
+    check_every = 5
+    x, _, taken = ascent.run(x0, np.asarray([k]), [Stage(x0.shape[1:3], max_steps, lr, 0.0)], [np.random.default_rng(0)],
+                             bounds=(lo, hi), progress=count, stop=stop, check_every=check_every)
+    if taken % check_every:  # the end of the stage is checked too (fewer than 5 steps, or a remainder)
+        state["steps"] = taken
+        stop(x, None)
     adv = best["x"]
     after = clf.probabilities(adv[None])[0]
     delta = adv.astype("float64") - np.asarray(image, "float64")

@@ -60,11 +60,23 @@ def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return out.reshape(height, width, image.shape[-1])
 
 
-def load_for_model(path: str | Path | None, height: int | None, width: int | None, channels: int) -> tuple[np.ndarray, list[str]]:
-    """Read (default: the bundled cat), convert channels and resize; returns (uint8 image, notes)."""
-    image = read_image(bundled_cat() if path is None else path)
+def load_input(path: str | Path | None, height: int | None, width: int | None, channels: int) -> tuple[np.ndarray, list[str], dict]:
+    """Read (default: the bundled cat), convert channels and resize. Returns (uint8 image, notes for
+    the user, the manifest's record of the input: path, original size, what was done to it)."""
+    source = bundled_cat() if path is None else Path(path)
+    image = read_image(source)
+    h0, w0, c0 = image.shape
     image, note = fit_channels(image, channels)
     notes = [note] if note else []
-    if height and width:
+    if height and width and (h0, w0) != (height, width):
         image = resize(image, height, width)
+        notes.append(f"resized the {w0}x{h0} image to {width}x{height} (the model's input)")
+    record = {"input": str(source), "input_size": [w0, h0], "input_channels": c0,
+              "fed_size": [int(image.shape[1]), int(image.shape[0])], "input_changes": notes}
+    return image, notes, record
+
+
+def load_for_model(path: str | Path | None, height: int | None, width: int | None, channels: int) -> tuple[np.ndarray, list[str]]:
+    """Read (default: the bundled cat), convert channels and resize; returns (uint8 image, notes)."""
+    image, notes, _ = load_input(path, height, width, channels)
     return image, notes

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import CnnvizError
 from .kernels_classic import nearest_template
 from .models import LoadedModel, conv_layers, layer_name, resolve_layer, is_conv
+from .results.kernels import KernelResult  # noqa: F401 (re-exported)
 
 
-@dataclass
-class KernelResult:
-    layer: str
-    weights: np.ndarray  # (k, k, in, out), a copy
-    matches: list[tuple[str, float]]  # per output filter: nearest classic kernel and cosine
-
-    def records(self) -> list[dict]:
-        return [{"filter": i, "nearest": n, "cosine": c} for i, (n, c) in enumerate(self.matches)]
 
 
 def learned_kernels(loaded: LoadedModel, layer: str = "first-conv") -> KernelResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -82,12 +81,9 @@ def check_model_path(path: str | Path, overwrite: bool = False) -> Path:
         raise CnnvizError(f"--out {str(p)!r}: the model is saved in Keras format; use a name ending in .keras")
     if p.exists() and not overwrite:
         raise CnnvizError(f"{str(p)!r} already exists; pass --overwrite to replace it")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CnnvizError(f"cannot create folder {str(p.parent)!r}: {exc.strerror or exc}") from None
-    if not os.access(p.parent, os.W_OK):
-        raise CnnvizError(f"folder {str(p.parent)!r} is not writable; choose another --out")
+    from .output.files import check_folder
+
+    check_folder(p.parent)  # not created until the model is saved: a failed run leaves no empty folder
     return p
 
 

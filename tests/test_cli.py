@@ -191,7 +191,7 @@ def test_demo_end_to_end(tmp_path):
 
     r = run("demo", "--out", tmp_path)
     assert r.exit_code == 0, r.output
-    for stem, _ in DEMO_ITEMS:
+    for stem, *_ in DEMO_ITEMS:
         assert (tmp_path / f"{stem}.png").is_file() and (tmp_path / f"{stem}.json").is_file()
     parser = _Links()
     parser.feed((tmp_path / "index.html").read_text())

@@ -1,14 +1,18 @@
 """The typer app and what every command shares: options, error handling, progress, loading.
 
 Nothing here imports TensorFlow at module level, so ``cnnviz --help`` and ``--version`` are fast.
-Domain errors (:class:`cnnviz.errors.CnnvizError`) become one line on stderr and exit status 1;
-a run that finished but missed its target (a fooling image below the confidence) exits 3.
+Exit status: 0 done; 1 a problem with the request or its files (one ``error:`` line); 2 a usage
+error found by the argument parser (unknown option, missing value); 3 the run finished but missed its
+target (a fooling image below the confidence); 4 an internal error (a bug: one line, and the
+traceback with ``cnnviz --debug``); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Optional
@@ -28,7 +32,34 @@ app = typer.Typer(
 
 EXIT_ERROR = 1
 EXIT_NOT_REACHED = 3
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
+_STATE = {"debug": bool(os.environ.get("CNNVIZ_DEBUG"))}
 
+
+def _display_type(self, ctx) -> str | None:
+    """Help shows TEXT / INTEGER / PATH (or the option's metavar), and nothing for on/off flags,
+    instead of typer's ``<str>`` / ``<bool>`` tags."""
+    if getattr(self, "is_flag", False):
+        return None
+    if self.metavar:  # an argument shows its metavar as its name already
+        return None if isinstance(self, TyperArgument) else self.metavar
+    label = _TYPE_LABEL(self, ctx).strip("<>")
+    return {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "bool": None}.get(label, label.upper())
+
+
+try:  # typer >= 0.20 draws its own type tags; older typer (click) already prints TEXT/INTEGER
+    from typer.core import TyperArgument, TyperOption, _TyperParameter
+
+    _TYPE_LABEL = _TyperParameter.display_type
+    TyperArgument.display_type_rich = _display_type
+    TyperOption.display_type_rich = _display_type
+except (ImportError, AttributeError):  # pragma: no cover
+    pass
+
+ModelArg = typer.Argument(None, metavar="MODEL", show_default=False,
+                          help="Model: lenet (bundled, the default), a keras.applications name such as vgg16, or a .keras/.h5 file.")
+ModelOpt = typer.Option(None, "--model", "-m", metavar="MODEL", help="The same as MODEL: either form works.")
 OutOpt = typer.Option(Path("outputs"), "--out", "-o", help="Output folder.")
 OverwriteOpt = typer.Option(False, "--overwrite", help="Replace existing output files.")
 WeightsOpt = typer.Option(None, "--weights", help="Weights: a local file, 'imagenet' (download) or 'none' (random init).")
@@ -46,8 +77,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="On an internal error, print the full traceback."),
 ) -> None:
     """cnnviz: see inside Keras convolutional networks."""
+    _STATE["debug"] = debug or _STATE["debug"]
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
@@ -62,12 +95,25 @@ def command(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
         except CnnvizError as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
-            _fail("interrupted; nothing was written", 130)
+            _fail("interrupted; nothing was written", EXIT_INTERRUPTED)
         except PermissionError as exc:
             _fail(f"permission denied: {exc.filename or exc}")
+        except MemoryError:
+            _fail("out of memory; try a smaller --size or --batch-size")
+        except Exception as exc:  # a bug: one line, the traceback on request
+            if _STATE["debug"]:
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+            from ..errors import first_line
+
+            _fail(f"internal error ({type(exc).__name__}: {first_line(exc, 160)}); "
+                  f"run `cnnviz --debug ...` for the traceback and report it", EXIT_INTERNAL)
 
     return wrapper
 
@@ -116,6 +162,19 @@ def _stem(*parts: object) -> str:
 
 def _model_stem(spec: str) -> str:
     return Path(spec).stem if spec.endswith((".keras", ".h5", ".hdf5")) else spec.lower()
+
+
+def _manifest(command: str, loaded=None, **parts) -> dict:
+    """One manifest shape for every command: the command, the model's description, then the parts."""
+    return {"command": command, **(loaded.describe() if loaded is not None else {}), **parts}
+
+
+def _check(fn: Callable, *args, **kwargs):
+    """Run a TensorFlow-free check and turn its error into the usual one line."""
+    try:
+        return fn(*args, **kwargs)
+    except CnnvizError as exc:
+        _fail(str(exc))
 
 
 def _written(*paths: Path) -> None:

@@ -7,63 +7,94 @@ from typing import List, Optional
 
 import typer
 
-from .app import EXIT_NOT_REACHED, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
+from .app import (EXIT_NOT_REACHED, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt,
+                  _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 
 @app.command()
 @command
 def fool(
+    model_: Optional[str] = ModelArg,
     classes: List[str] = typer.Option(..., "--class", "-c", help="Class index or name; repeat for several (optimised together)."),
-    model: str = typer.Option("vgg16", "--model", "-m", help="Classifier: vgg16 (ImageNet head), lenet, or a model file."),
     confidence: float = typer.Option(0.999, "--confidence", help="Stop when the saved image reaches this probability."),
     steps: int = typer.Option(300, "--steps", help="Maximum gradient steps."),
     method: str = typer.Option("fool", "--method", help="fool (noise the model trusts) or visualize (regularised, see the class)."),
-    image: Optional[Path] = typer.Option(None, "--image", help="Start from this image: targeted adversarial example."),
+    image: Optional[Path] = typer.Option(None, "--image", metavar="IMAGE", help="Start from this image: targeted adversarial example."),
     epsilon: float = typer.Option(8.0, "--epsilon", help="L-inf budget for --image, in pixel units (0-255)."),
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Class names, one per line, for models without built-in names."),
+    labels: Optional[Path] = typer.Option(None, "--labels", metavar="FILE", help="Class names, one per line, for models without built-in names."),
     size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
     seed: int = SeedOpt,
-    tiles: Optional[Path] = typer.Option(None, "--tiles", help="Also write each image alone as DIR/class_<index>.png."),
+    tiles: Optional[Path] = typer.Option(None, "--tiles", metavar="DIR", help="Also write each image alone as DIR/class_<index>.png (DIR/adversarial_<class>.png with --image)."),
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
     unsafe: bool = UnsafeOpt,
+    model_opt: Optional[str] = ModelOpt,
 ) -> None:
     """Make images the model assigns to a class with p >= --confidence (from noise, or from --image)."""
-    from ..models import Classifier
-    from ..fooling import adversarial, check_confidence, fool_from_noise
-    from ..output.files import plan_output, plan_tiles, save_result, save_tiles
-    from ..image_files import load_for_model
-    from ..output.render import adversarial_panel, fool_grid
+    from .. import checks
+    from ..output.files import check_folder
 
-    check_confidence(confidence)
-    if steps < 1:
-        _fail("--steps must be at least 1")
-    if image is not None and len(classes) != 1:
-        _fail("--image takes exactly one --class (the target)")
+    model = checks.one_model(model_, model_opt)
+    checks.model_spec(model)
+    checks.confidence(confidence)
+    checks.at_least(steps, 1, "--steps")
+    checks.at_least(size, 1, "--size")
+    checks.choice(method, checks.FOOL_METHODS, "--method")
+    if preprocess is not None:
+        checks.choice(preprocess, ("none", "unit", "caffe", "tf", "torch"), "--preprocess")
+    if image is not None:
+        from ..errors import CnnvizError
+
+        if len(classes) != 1:
+            raise CnnvizError("--image takes exactly one --class (the target)")
+        if not epsilon > 0:
+            raise CnnvizError(f"--epsilon {epsilon} must be positive (pixel units of 0-255, e.g. 8)")
+        checks.image_file(image)
+        from ..image_files import read_image
+
+        read_image(image)  # decodable, before Keras starts
+    checks.existing_file(labels, "labels file", "--labels")
+    check_folder(out)
+    if tiles:
+        check_folder(tiles)
+
+    from ..fooling import adversarial, fool_from_noise
+    from ..image_files import load_input
+    from ..models import Classifier
+    from ..output.files import plan_output, plan_tiles, save_result, save_tiles
+
     loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
     clf = Classifier(loaded)
     targets = [clf.resolve(c) for c in classes]
     mstem = _model_stem(model)
     if image is not None:
         h, w = loaded.image_size(size)
-        pixels, notes = load_for_model(image, h, w, loaded.channels)
+        pixels, notes, source = load_input(image, h, w, loaded.channels)
         for n in notes:
             _note(n)
-        paths = plan_output(out, _stem("adversarial", mstem, Path(image).stem, "to", targets[0]), overwrite)
+        stem = _stem("adversarial", mstem, Path(image).stem, "to", targets[0])
+        paths, failed = plan_output(out, stem, overwrite), plan_output(out, stem + "_not-reached", overwrite)
+        tile_paths = plan_tiles(tiles, [f"adversarial_{targets[0]}"], overwrite) if tiles else []
         with progress_bar(f"adversarial -> {clf.name(targets[0])}") as update:
             res = adversarial(loaded, pixels, targets[0], epsilon=epsilon, confidence=confidence, max_steps=steps,
                               progress=update, classifier=clf)
-        panel = adversarial_panel(res.original, res.adversarial, res.before, res.after, res.linf, res.l2)
-        save_result(paths, panel, {"command": "fool", "mode": "adversarial", **loaded.describe(), "image": str(image),
-                                   "confidence": confidence, "seed": seed, **res.record()})
-        _written(paths.png, paths.manifest)
         name = clf.name(res.target)
+        target = paths if res.reached else failed
+        save_result(target, res.render(loaded.name, name, confidence),
+                    _manifest("fool", loaded, mode="adversarial", **source, confidence=confidence, seed=seed, **res.record()))
+        if tiles:
+            save_tiles(tile_paths, [res.adversarial])
+            typer.echo(f"wrote {tile_paths[0]}")
+        _written(target.png, target.manifest)
+        if res.already:
+            typer.echo(f"the image is already {name!r} (p={res.probability:.4f} >= {confidence:g}); nothing to do")
+            return
         if res.reached:
             typer.echo(f"the model now says {name!r} with p={res.probability:.5f}; change L-inf {res.linf:.1f}, L2 {res.l2:.1f} (pixel units)")
             return
-        typer.echo(f"not reached: epsilon {epsilon:g} is not enough for p>={confidence}; best p({name})={res.probability:.5f} "
+        typer.echo(f"not reached: epsilon {epsilon:g} is not enough for p>={confidence}; best p({name})={res.probability:.2g} "
                    f"(L-inf {res.linf:.1f}). Try a larger --epsilon or more --steps", err=True)
         raise typer.Exit(EXIT_NOT_REACHED)
     paths = plan_output(out, _stem("fool", mstem, method, "-".join(str(t) for t in targets)), overwrite)
@@ -71,11 +102,8 @@ def fool(
     with progress_bar(f"{method}: {len(targets)} class(es)") as update:
         res = fool_from_noise(loaded, targets, confidence=confidence, max_steps=steps, seed=seed, size=size,
                               method=method, progress=update, classifier=clf)
-    captions = [f"{clf.name(c)} (#{c}): p={p:.5f}\n" + "\n".join(f"{t.probability:.4f} {t.name}" for t in top[:5])
-                for c, p, top in zip(res.classes, res.probabilities, res.top5)]
-    save_result(paths, fool_grid(res.images, captions), {
-        "command": "fool", "mode": method, **loaded.describe(), "confidence": confidence, "max_steps": steps,
-        "seed": seed, "seconds": round(res.seconds, 2), "tiles": res.records()})
+    names = [clf.name(c) for c in res.classes]
+    save_result(paths, res.render(loaded.name, names), _manifest("fool", loaded, max_steps=steps, **res.record()))
     if tiles:
         save_tiles(tile_paths, list(res.images))
         typer.echo(f"wrote {len(tile_paths)} tiles to {tiles}")

@@ -8,47 +8,81 @@ from typing import List, Optional
 import typer
 
 from ..attribution.registry import METHODS as _REGISTRY
-from .app import OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
+from .app import (ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _manifest,
+                  _model_stem, _note, _stem, _written, app, command, progress_bar)
+
+InputsArg = typer.Argument(None, metavar="MODEL|IMAGE", show_default=False,
+                           help="Model (default lenet; or --model) and image (default: a sample digit for lenet, else the "
+                                "bundled cat), in either order.")
+SizeOpt = typer.Option(None, "--size", help="Input size for models that take any size (default: the model's own or 224).")
+
+
+def _early(inputs, model_opt, preprocess, out) -> tuple[str, Optional[Path]]:
+    """Everything that can be checked before Keras loads: the model spec, the image file, options."""
+    from .. import checks
+    from ..image_files import read_image
+    from ..output.files import check_folder
+
+    model, image = checks.model_and_image(inputs, model_opt)
+    checks.model_spec(model)
+    if image is not None:
+        checks.image_file(image)
+        read_image(image)  # decodable
+    if preprocess is not None:
+        checks.choice(preprocess, ("none", "unit", "caffe", "tf", "torch"), "--preprocess")
+    check_folder(out)
+    return model, Path(image) if image else None
 
 
 def _input_image(image: Optional[Path], loaded, size: Optional[int]):
-    from ..image_files import load_for_model
+    """(pixels, manifest record of the input, file-name stem, notes)."""
+    from ..image_files import load_input
     from ..models.lenet import sample_digits
 
     h, w = loaded.image_size(size)
     if image is None and loaded.name == "lenet":
         x, _ = sample_digits()
-        return x[0], "sample digit 0", "digit0", []
-    pixels, notes = load_for_model(image, h, w, loaded.channels)
-    return pixels, str(image) if image else "bundled cat", Path(image).stem if image else "chelsea", notes
+        return x[0], {"input": "sample digit 0 (bundled MNIST sample)"}, "digit0", []
+    pixels, notes, record = load_input(image, h, w, loaded.channels)
+    if image is None:
+        record["input"] = "bundled cat photo (chelsea.png)"
+    return pixels, record, Path(image).stem if image else "chelsea", notes
 
 
 @app.command()
 @command
 def activations(
-    image: Optional[Path] = typer.Argument(None, help="Input image (default: a sample digit for lenet, else the bundled cat)."),
-    model: str = typer.Option("lenet", "--model", "-m"),
+    inputs: Optional[List[str]] = InputsArg,
     layers_: Optional[List[str]] = typer.Option(None, "--layer", "-l", help="Layer(s) to show; repeat for several."),
     all_conv: bool = typer.Option(False, "--all-conv", help="Every conv layer."),
     max_: Optional[int] = typer.Option(None, "--max", help="Show only the N strongest channels (with --sort)."),
     sort: str = typer.Option("index", "--sort", help="index, mean or max."),
     scale: str = typer.Option("layer", "--scale", help="layer: one colour scale per layer; channel: each channel its own."),
-    size: Optional[int] = typer.Option(None, "--size"),
+    size: Optional[int] = SizeOpt,
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
     unsafe: bool = UnsafeOpt,
+    model_opt: Optional[str] = ModelOpt,
 ) -> None:
     """Feature maps of every channel of the given layers for one image (one forward pass)."""
-    from ..activations import activation_maps, channel_order, check_order, resolve_spatial
-    from ..output.files import plan_output, save_result
-    from ..models import layer_name
-    from ..output.render import activations_panel
+    from .. import checks
+    from ..errors import CnnvizError
 
-    if scale not in ("layer", "channel"):
-        _fail(f"unknown --scale {scale!r}; use layer or channel")
-    check_order(sort, max_)
+    checks.choice(scale, checks.SCALES, "--scale")
+    checks.choice(sort, checks.SORTS, "--sort")
+    checks.at_least(max_, 1, "--max")
+    checks.at_least(size, 1, "--size")
+    if not layers_ and not all_conv:
+        raise CnnvizError("give at least one --layer (or --all-conv)")
+    model, image = _early(inputs, model_opt, preprocess, out)
+
+    from ..activations import activation_maps, channel_order, resolve_spatial
+    from ..models import layer_name
+    from ..output.files import plan_output, save_result
+    from ..results import ActivationsResult
+
     loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe)
     pixels, source, istem, notes = _input_image(image, loaded, size)
     for n in notes:
@@ -57,12 +91,8 @@ def activations(
     plans = {layer_name(p): plan_output(out, _stem("activations", _model_stem(model), istem, layer_name(p).replace("/", "-")), overwrite) for p in paths_}
     maps = activation_maps(loaded, pixels, [layer_name(p) for p in paths_])
     for name, m in maps.items():
-        order = channel_order(m, sort, max_)
-        flat = m.reshape(-1, m.shape[-1])
-        record = {"command": "activations", **loaded.describe(), "input": source, "layer": name, "sort": sort,
-                  "scale": scale, "shape": list(m.shape),
-                  "channels": [{"channel": int(c), "mean": float(flat[:, c].mean()), "max": float(flat[:, c].max())} for c in order]}
-        save_result(plans[name], activations_panel(pixels, name, m, order, scale), record)
+        res = ActivationsResult(name, m, channel_order(m, sort, max_), sort, scale, source["input"])
+        save_result(plans[name], res.render(pixels, loaded.name), _manifest("activations", loaded, **{**res.record(), **source}))
         _written(plans[name].png, plans[name].manifest)
 
 
@@ -101,8 +131,9 @@ _METHOD_NAMES = ", ".join(_REGISTRY)
 @app.command()
 @command
 def cam(
-    images: Optional[List[str]] = typer.Argument(None, help="Input images, folders or quoted globs (default: a sample digit for lenet, else the bundled cat)."),
-    model: str = typer.Option("lenet", "--model", "-m"),
+    inputs: Optional[List[str]] = typer.Argument(None, metavar="MODEL|IMAGE...", show_default=False,
+                                                 help="Model (default lenet; or --model) and input images, folders or quoted globs "
+                                                      "(default: a sample digit for lenet, else the bundled cat), in any order."),
     class_: Optional[str] = typer.Option(None, "--class", "-c", help="Class index or name (default: the predicted class)."),
     layer: Optional[str] = typer.Option(None, "--layer", "-l", help="Conv layer for the layer-based methods (default: the last conv; nested: base/conv)."),
     methods: Optional[List[str]] = typer.Option(None, "--method", help=f"Attribution method; repeat to compare several side by side. One of: {_METHOD_NAMES} (default gradcam)."),
@@ -112,23 +143,39 @@ def cam(
     steps: Optional[int] = typer.Option(None, "--steps", help="Integrated-gradients steps (default 64: completeness error < 1% on lenet)."),
     faithfulness_steps: int = typer.Option(32, "--faithfulness-steps", help="Points on the deletion/insertion curves (0: skip the scores)."),
     heatmaps: bool = typer.Option(False, "--heatmaps", help="Also write each raw heatmap as float32 .npy at input resolution."),
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Class names file (one per line)."),
-    size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
+    labels: Optional[Path] = typer.Option(None, "--labels", metavar="FILE", help="Class names file (one per line)."),
+    size: Optional[int] = SizeOpt,
     seed: int = SeedOpt,
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
     unsafe: bool = UnsafeOpt,
+    model_opt: Optional[str] = ModelOpt,
 ) -> None:
     """Class heatmaps: one panel per image, methods side by side, each scored by deletion/insertion."""
+    from .. import checks
     from ..attribution.options import Options, check_options
+    from ..output.files import check_folder
+
+    model, images = checks.model_and_images(inputs, model_opt)
+    checks.model_spec(model)
+    checks.at_least(size, 1, "--size")
+    checks.existing_file(labels, "labels file", "--labels")
+    if preprocess is not None:
+        checks.choice(preprocess, ("none", "unit", "caffe", "tf", "torch"), "--preprocess")
+    check_folder(out)
+    for m in methods or ():
+        checks.choice(m, tuple(_REGISTRY), "--method")
 
     names = list(dict.fromkeys(methods or ["gradcam"]))
     options = Options(layer=layer, noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, ig_steps=steps,
                       seed=seed, faithfulness_steps=faithfulness_steps)
     check_options(names, options)
     files = _expand_images(images)
+    for f in files:
+        if f is not None:
+            checks.image_file(f)
     if noise_samples and all(not _REGISTRY[m].gradient for m in names):
         _fail(f"--noise-samples applies to gradient methods; {', '.join(names)} take no gradients")
 
@@ -138,6 +185,7 @@ def cam(
     from ..models import Classifier
     from ..output.files import atomic_target, plan_output, save_result
     from ..output.heatmaps import attribution_panel
+    from ..output.render import fmt_p
 
     loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
     clf = Classifier(loaded)
@@ -145,10 +193,10 @@ def cam(
         clf.resolve(class_)
     inputs = []
     for f in files:
-        pixels, source, istem, notes = _input_image(f, loaded, size)
+        pixels, src, istem, notes = _input_image(f, loaded, size)
         for n in notes:
-            _note(f"{source}: {n}")
-        inputs.append((pixels, source, istem))
+            _note(f"{src['input']}: {n}")
+        inputs.append((pixels, src, istem))
     explainer = Explainer(loaded, names, inputs[0][0].shape[:2], options, clf)
     if any(_REGISTRY[m].name in ("integrated-gradients", "occlusion") for m in names):
         from ..attribution.baselines import baseline_pixels
@@ -176,7 +224,7 @@ def cam(
                 if r.method in npys:
                     with atomic_target(npys[r.method]) as tmp, open(tmp, "wb") as fh:
                         np.save(fh, r.raw.astype("float32"))
-            record = {"command": "cam", **loaded.describe(), "input": source, "method": names[0], "layer": ex.results[0].layer,
+            record = {"command": "cam", **loaded.describe(), **source, "method": names[0], "layer": ex.results[0].layer,
                       "class": ex.class_index, "class_name": ex.class_name, "probability": ex.probability,
                       "top5": [vars(p) for p in ex.top5],
                       "faithfulness": None if rand is None else {
@@ -188,12 +236,12 @@ def cam(
             for r in ex.results:
                 score = "" if r.faithfulness is None else (f"; deletion {r.faithfulness['deletion_auc']:.3f}, insertion {r.faithfulness['insertion_auc']:.3f}"
                                                            f" (random order {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
-                typer.echo(f"{r.method}: class {ex.class_name!r} (#{ex.class_index}, p={ex.probability:.4f})"
+                typer.echo(f"{r.method}: class {ex.class_name!r} (#{ex.class_index}, p {fmt_p(ex.probability)})"
                            + (f" on layer {r.layer}" if r.layer else "") + score)
             for r in ex.results:
                 err = r.info.get("completeness_error")
                 if err is not None and err > 0.05:
-                    _note(f"{source}: integrated gradients' completeness error is {100 * err:.0f}% (over 5%); raise --steps")
+                    _note(f"{source['input']}: integrated gradients' completeness error is {100 * err:.0f}% (over 5%); raise --steps")
             _written(paths.png, paths.manifest, *[npys[m] for m in names if m in npys])
 
 

@@ -7,18 +7,23 @@ from typing import Optional
 
 import typer
 
-from .app import OverwriteOpt, SeedOpt, UnsafeOpt, _fail, _load, _written, app, command, progress_bar
+from .app import ModelArg, ModelOpt, OverwriteOpt, SeedOpt, UnsafeOpt, _fail, _load, _written, app, command, progress_bar
 
 
 @app.command()
 @command
 def layers(
-    model: str = typer.Argument(..., help="Model name (lenet, vgg16, ...) or .keras/.h5 file."),
+    model_: Optional[str] = ModelArg,
     include_top: bool = typer.Option(True, "--top/--no-top", help="Include the classifier head (applications)."),
     weights: Optional[str] = typer.Option("none", "--weights", help="Weights for applications (default: none; the table needs no download)."),
     unsafe: bool = UnsafeOpt,
+    model_opt: Optional[str] = ModelOpt,
 ) -> None:
     """Table of layers: name, type, output shape, parameters; conv layers marked."""
+    from .. import checks
+
+    model = checks.one_model(model_, model_opt)
+    checks.model_spec(model)
     from rich.console import Console
     from rich.table import Table
 
@@ -43,7 +48,7 @@ def layers(
 def train(
     which: str = typer.Argument("lenet", help="What to train (lenet)."),
     data: str = typer.Option("mnist", "--data", help="'mnist' (download), an .npz with x/y, or a folder of IDX files."),
-    epochs: int = typer.Option(20, "--epochs"),
+    epochs: int = typer.Option(20, "--epochs", help="Training epochs."),
     out: Path = typer.Option(Path("outputs/lenet.keras"), "--out", "-o", help="Where to save the model (.keras)."),
     seed: int = SeedOpt,
     overwrite: bool = OverwriteOpt,
@@ -53,10 +58,14 @@ def train(
         _fail(f"cannot train {which!r}; cnnviz trains: lenet")
     if epochs < 1:
         _fail("--epochs must be at least 1")
-    from ..datasets import load_dataset
-    from ..training import check_model_path, save_model_atomic, train_lenet
+    from ..datasets import check_dataset_spec
+    from ..training import check_model_path
 
     check_model_path(out, overwrite)
+    check_dataset_spec(data)  # before TensorFlow starts
+
+    from ..datasets import load_dataset
+    from ..training import save_model_atomic, train_lenet
 
     split = load_dataset(data)
     typer.echo(f"data: {split.source}: {len(split.x_train)} train, {len(split.x_test)} held out")

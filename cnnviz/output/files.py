@@ -26,21 +26,31 @@ class OutputPaths:
     manifest: Path
 
 
+def check_folder(out_dir: str | Path) -> Path:
+    """Check that ``out_dir`` is, or can be created as, a writable folder, without creating it: a
+    command that fails later leaves no empty folder behind (the folder is made when a file is saved)."""
+    folder = Path(out_dir)
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        what = "is not a folder" if probe == folder else f"cannot be created: {str(probe)!r} is a file"
+        raise CnnvizError(f"output folder {str(folder)!r} {what}; choose another with --out")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        where = "is not writable" if probe == folder else f"cannot be created: {str(probe)!r} is not writable"
+        raise CnnvizError(f"output folder {str(folder)!r} {where}; choose another with --out")
+    return folder
+
+
 def plan_output(out_dir: str | Path, stem: str, overwrite: bool = False) -> OutputPaths:
     """Check, before any work is done, that ``out_dir/stem.png`` can be written.
 
-    Creates the folder; refuses an existing file unless ``overwrite``; checks that the folder is
-    writable. Raises :class:`CnnvizError` with a one-line reason.
+    Refuses an existing file unless ``overwrite``; checks that the folder is (or can be made)
+    writable, without creating it. Raises :class:`CnnvizError` with a one-line reason.
     """
-    folder = Path(out_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CnnvizError(f"cannot create output folder {str(folder)!r}: {exc.strerror or exc}") from None
-    if not folder.is_dir():
-        raise CnnvizError(f"output path {str(folder)!r} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise CnnvizError(f"output folder {str(folder)!r} is not writable; choose another with --out")
+    folder = check_folder(out_dir)
     paths = OutputPaths(folder / f"{stem}.png", folder / f"{stem}.json")
     if not overwrite:
         for p in (paths.png, paths.manifest):
@@ -54,6 +64,7 @@ def atomic_target(path: str | Path, suffix: str = ".part"):
     """Yield a temporary path beside ``path``: when the block succeeds it replaces ``path`` (with
     the usual file mode); on any error or Ctrl-C it is removed, leaving nothing half-written."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)  # folders are made when the first file is written
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=str(path.parent))
     os.close(fd)
     try:

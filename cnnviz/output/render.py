@@ -23,9 +23,23 @@ def fool_grid(images: np.ndarray, captions: Sequence[str], cols: int | None = No
     return make_grid(list(images), list(captions), cols=cols)
 
 
+def fmt_p(p: float) -> str:
+    """A probability as people read it: 0.9731, 0.0002, 3.1e-06; never "1.00000" for 0.999996."""
+    p = float(p)
+    if p >= 0.99995:
+        return "> 0.9999" if p < 1.0 else "1"
+    if p < 0.0001:
+        return "0" if p <= 0.0 else f"{p:.1e}"
+    return f"{p:.4f}"
+
+
+def top5_lines(preds: Sequence, k: int = 5) -> list[str]:
+    """``class: p`` lines (the class name first, then a colon: "5: 0.0002" cannot read as 0.00025)."""
+    return [f"{p.name}: {fmt_p(p.probability)}" for p in list(preds)[:k]]
+
+
 def top5_caption(title: str, preds: Sequence, k: int = 5) -> str:
-    lines = [title] + [f"{p.name}:  {p.probability:.4f}" for p in list(preds)[:k]]
-    return "\n".join(lines)
+    return "\n".join([title] + top5_lines(preds, k))
 
 
 def adversarial_panel(original: np.ndarray, adversarial: np.ndarray, before: Sequence, after: Sequence, linf: float, l2: float) -> np.ndarray:
@@ -58,18 +72,18 @@ def activations_panel(image: np.ndarray, layer: str, maps: np.ndarray, order: Se
     captions = [f"ch {i}  max {maps[..., i].max():.3g}" for i in order]
     grid = make_grid(tiles, captions, min_tile=64)
     title = f"{layer}: {len(order)} of {c} channels ({'one scale' if scale == 'layer' else 'each channel scaled'})"
-    return _side_by_side(image, grid, title)
+    return side_by_side(image, grid, title)
 
 
-def _side_by_side(image: np.ndarray, grid: np.ndarray, title: str) -> np.ndarray:
+def side_by_side(image: np.ndarray, grid: np.ndarray, title: str = "") -> np.ndarray:
     """Input image (enlarged to ~1/3 of the grid height) to the left of the grid, titles below."""
     side = max(128, min(grid.shape[0] // 2, 320))
     factor = max(1, side // max(image.shape[:2]))
     img = upscale_nearest(to_rgb(to_uint8(image)), factor)
     h = max(img.shape[0], grid.shape[0])
     pad = lambda a: np.pad(a, ((0, h - a.shape[0]), (0, 0), (0, 0)), constant_values=255)  # noqa: E731
-    return make_grid([np.concatenate([pad(img), np.full((h, 8, 3), 255, "uint8"), pad(grid)], axis=1)],
-                     [f"input (left) | {title}"], cols=1, min_tile=0)
+    joined = np.concatenate([pad(img), np.full((h, 8, 3), 255, "uint8"), pad(grid)], axis=1)
+    return make_grid([joined], [f"input (left) | {title}"], cols=1, min_tile=0) if title else joined
 
 
 def cam_panel(image: np.ndarray, heat: np.ndarray, method: str, class_name: str, probability: float) -> np.ndarray:

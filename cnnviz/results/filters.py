@@ -1,0 +1,58 @@
+"""The result of ``cnnviz filters``: one image per filter, with the activation it reaches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..output.layout import make_grid, titled
+
+
+@dataclass
+class FilterResult:
+    """Images (uint8, N x H x W x C, exactly the saved pixels) and their figures."""
+
+    layer: str
+    indices: list[int]
+    images: np.ndarray
+    activations: np.ndarray
+    alive: np.ndarray
+    method: str
+    size: tuple[int, int]
+    steps: int
+    seed: int
+    seconds: float
+    ascent_seconds: float = 0.0
+    precision: str = "float32"
+    scanned: list[int] = field(default_factory=list)
+    partial: bool = False  # interrupted: only the filters that finished
+
+    def records(self) -> list[dict]:
+        return [{"filter": int(i), "activation": float(a), "dead": not bool(ok)}
+                for i, a, ok in zip(self.indices, self.activations, self.alive)]
+
+    def record(self) -> dict:
+        """The manifest fields this result knows (the caller adds command and model)."""
+        return {"layer": self.layer, "method": self.method, "precision": self.precision, "size": list(self.size),
+                "steps": self.steps, "seed": self.seed, "seconds": round(self.seconds, 2),
+                "alive": int(np.sum(self.alive)), "count": len(self.indices), "scanned": list(self.scanned),
+                "partial": self.partial, "activation": "mean activation of the filter on the saved image",
+                "tiles": self.records()}
+
+    def captions(self) -> list[str]:
+        return [f"#{i}  act {a:.3g}" if ok else f"#{i}  dead (act {a:.2g})"
+                for i, a, ok in zip(self.indices, self.activations, self.alive)]
+
+    def render(self, model: str = "", cols: int | None = None) -> np.ndarray:
+        grid = make_grid(list(self.images), self.captions(), cols=cols)
+        alive = int(np.sum(self.alive))
+        title = f"{model} · {self.layer} · {self.method}: the input each filter responds to most"
+        sub = (f"{alive} of {len(self.indices)} filters respond (act = the filter's mean activation on this "
+               f"very image; dead = no positive response); {self.size[0]}x{self.size[1]} px, {self.steps} steps, "
+               f"seed {self.seed}")
+        if self.method == "classic":
+            sub += "; classic: 20 plain gradient steps from grey noise, shown at std 0.1 (the Keras-blog recipe)"
+        if self.partial:
+            title = "PARTIAL (interrupted) · " + title
+        return titled(grid, title.lstrip(" ·"), sub)
