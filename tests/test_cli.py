@@ -45,9 +45,12 @@ def test_filters_end_to_end(tmp_path):
     r = run("filters", "lenet", "--layer", "conv1", "--out", out, "--tiles", tiles, "--seed", "1")
     assert r.exit_code == 0, r.output
     png = out / "filters_lenet_conv1_smooth.png"
-    grid = np.asarray(Image.open(png))
-    # 6 tiles of 28 px enlarged x4 (to >= 96), 3 columns x 2 rows, 4 px margins, one caption line
-    assert grid.shape == (2 * (112 + caption_height(1)) + 3 * 4, 3 * 112 + 4 * 4, 3)
+    figure = np.asarray(Image.open(png))
+    # 6 tiles of 28 px enlarged x4 (to >= 96), 3 columns x 2 rows, 4 px margins, one caption line,
+    # under a title band (the figure is at least 360 px wide so that the title fits)
+    gh, gw = 2 * (112 + caption_height(1)) + 3 * 4, 3 * 112 + 4 * 4
+    assert figure.shape[1] == max(gw, 360) and figure.shape[0] > gh
+    grid = figure[figure.shape[0] - gh :, :gw]
     manifest = json.loads((out / "filters_lenet_conv1_smooth.json").read_text())
     assert manifest["model"] == "lenet" and manifest["layer"] == "conv1" and manifest["seed"] == 1
     assert [t["filter"] for t in manifest["tiles"]] == list(range(6)) and manifest["image"] == png.name

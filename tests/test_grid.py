@@ -59,6 +59,8 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
 def test_plan_output_refuses_existing_and_unwritable(tmp_path):
     paths = files.plan_output(tmp_path / "new", "result")
     assert paths.png == tmp_path / "new" / "result.png"
+    assert not (tmp_path / "new").exists()  # planning creates nothing: a failed run leaves no empty folder
+    files.save_png(paths.png, np.zeros((2, 2), "uint8"))  # the folder appears with the first file
     paths.png.write_bytes(b"user file")
     with pytest.raises(CnnvizError, match="already exists; pass --overwrite"):
         files.plan_output(tmp_path / "new", "result")

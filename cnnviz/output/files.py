@@ -36,11 +36,13 @@ def check_folder(out_dir: str | Path) -> Path:
             break
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
-        what = "is not a folder" if probe == folder else f"cannot be created: {str(probe)!r} is a file"
-        raise CnnvizError(f"output folder {str(folder)!r} {what}; choose another with --out")
+        if probe == folder:
+            raise CnnvizError(f"output path {str(folder)!r} is not a folder; choose another with --out")
+        raise CnnvizError(f"cannot create output folder {str(folder)!r}: {str(probe)!r} is a file; choose another with --out")
     if not os.access(probe, os.W_OK | os.X_OK):
-        where = "is not writable" if probe == folder else f"cannot be created: {str(probe)!r} is not writable"
-        raise CnnvizError(f"output folder {str(folder)!r} {where}; choose another with --out")
+        if probe == folder:
+            raise CnnvizError(f"output folder {str(folder)!r} is not writable; choose another with --out")
+        raise CnnvizError(f"cannot create output folder {str(folder)!r}: {str(probe)!r} is not writable; choose another with --out")
     return folder
 
 
