@@ -62,6 +62,16 @@ def model_spec(spec: str) -> str:
         raise CnnvizError(f"model file {spec!r} does not exist; give a .keras or .h5 model, or a name such as lenet")
     head = _magic(p)
     if head.startswith(b"PK"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(p) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise CnnvizError(f"{spec!r} is a damaged .keras file (its zip archive cannot be read: {exc}); "
+                              f"save the model again") from None
+        if "config.json" not in names:
+            raise CnnvizError(f"{spec!r} is a zip archive without config.json, not a Keras model; save it with model.save('x.keras')")
         return spec
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
         return spec

@@ -52,7 +52,9 @@ class FilterResult:
                f"very image; dead = no positive response); {self.size[0]}x{self.size[1]} px, {self.steps} steps, "
                f"seed {self.seed}")
         if self.method == "classic":
-            sub += "; classic: 20 plain gradient steps from grey noise, shown at std 0.1 (the Keras-blog recipe)"
+            sub += ("; classic (the Keras-blog recipe): plain gradient steps on the post-ReLU mean from grey noise, shown "
+                    "at std 0.1; a filter silent on that noise gets no gradient and stays noise (dead): "
+                    "the default --method smooth optimises the pre-activation instead")
         if self.partial:
             title = "PARTIAL (interrupted) · " + title
         return titled(grid, title.lstrip(" ·"), sub)
