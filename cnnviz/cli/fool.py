@@ -64,6 +64,7 @@ def fool(
     from ..image_files import load_input
     from ..models import Classifier
     from ..output.files import plan_output, plan_tiles, save_result, save_tiles
+    from ..output.render import fmt_p
 
     loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
     clf = Classifier(loaded)
@@ -89,12 +90,12 @@ def fool(
             typer.echo(f"wrote {tile_paths[0]}")
         _written(target.png, target.manifest)
         if res.already:
-            typer.echo(f"the image is already {name!r} (p={res.probability:.4f} >= {confidence:g}); nothing to do")
+            typer.echo(f"the image is already {name!r} (p {fmt_p(res.probability)} >= {confidence:g}); nothing to do")
             return
         if res.reached:
-            typer.echo(f"the model now says {name!r} with p={res.probability:.5f}; change L-inf {res.linf:.1f}, L2 {res.l2:.1f} (pixel units)")
+            typer.echo(f"the model now says {name!r} with p {fmt_p(res.probability)}; change L-inf {res.linf:.1f}, L2 {res.l2:.1f} (pixel units)")
             return
-        typer.echo(f"not reached: epsilon {epsilon:g} is not enough for p>={confidence}; best p({name})={res.probability:.2g} "
+        typer.echo(f"not reached: epsilon {epsilon:g} is not enough for p>={confidence}; best p({name}) {fmt_p(res.probability)} "
                    f"(L-inf {res.linf:.1f}). Try a larger --epsilon or more --steps", err=True)
         raise typer.Exit(EXIT_NOT_REACHED)
     paths = plan_output(out, _stem("fool", mstem, method, "-".join(str(t) for t in targets)), overwrite)
@@ -109,7 +110,7 @@ def fool(
         typer.echo(f"wrote {len(tile_paths)} tiles to {tiles}")
     _written(paths.png, paths.manifest)
     for c, p, ok, s in zip(res.classes, res.probabilities, res.reached, res.steps):
-        typer.echo(f"{clf.name(c)} (#{c}): p={p:.5f} after {s} steps" + ("" if ok or method == "visualize" else "  NOT reached"))
+        typer.echo(f"{clf.name(c)} (#{c}): p {fmt_p(p)} after {s} steps" + ("" if ok or method == "visualize" else "  NOT reached"))
     if method == "fool" and not res.reached.all():
         typer.echo(f"not every class reached p>={confidence} in {steps} steps; try more --steps", err=True)
         raise typer.Exit(EXIT_NOT_REACHED)
