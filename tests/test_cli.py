@@ -216,3 +216,101 @@ def test_tiles_clash_is_found_before_the_work(tmp_path):
     assert (tiles / "filter_2.png").read_bytes() == b"a user's file"
     (tiles / "class_4.png").write_bytes(b"x")
     assert_clean_error(run("fool", "--model", "lenet", "--class", "4", "--out", tmp_path / "o", "--tiles", tiles), "class_4.png' already exists")
+
+
+# ------------------------------------------------------------------ issue 14: one shape, early checks, clean errors
+def test_seed_at_the_cli_decides_the_bytes(tmp_path):
+    def png(seed, where):
+        r = run("filters", "lenet", "--layer", "conv1", "--filters", "0-1", "--steps", "2", "--seed", seed, "--out", tmp_path / where)
+        assert r.exit_code == 0, r.output
+        return (tmp_path / where / "filters_lenet_conv1_smooth.png").read_bytes()
+
+    first = png(1, "a")
+    assert first == png(1, "b")
+    assert first != png(2, "c")
+
+
+def test_bad_options_are_refused_before_tensorflow_loads(tmp_path):
+    code = f"""
+import sys
+from typer.testing import CliRunner
+from cnnviz.cli import app
+cases = [["filters", "lenet", "--layer", "conv1", "--method", "foo"],
+         ["fool", "lenet", "-c", "3", "--method", "noise"],
+         ["cam", "lenet", "--method", "gradcamm"],
+         ["activations", "lenet", "--layer", "conv1", "--sort", "size"],
+         ["cam", "lenet", "{tmp_path / 'missing.png'}"],
+         ["layers", "{tmp_path / 'x.png'}"],
+         ["train", "lenet", "--data", "{tmp_path / 'shoe.png'}", "--out", "{tmp_path / 'new' / 'm.keras'}"]]
+for args in cases:
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 1 and r.output.startswith("error: "), (args, r.output)
+assert "tensorflow" not in sys.modules and "keras" not in sys.modules
+print("ok")
+"""
+    (tmp_path / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stdout + out.stderr
+    assert not (tmp_path / "new").exists()  # a failing command creates no folder
+
+
+def test_did_you_mean_for_a_misspelt_choice(tmp_path):
+    assert_clean_error(run("filters", "lenet", "--layer", "conv1", "--method", "smoth", "--out", tmp_path), r"did you mean smooth\?")
+
+
+def test_model_positional_or_option_everywhere(tmp_path):
+    a = run("layers", "--model", "lenet")
+    assert a.exit_code == 0 and "61,610" in a.output
+    assert run("kernels", "--model", "lenet", "--out", tmp_path).exit_code == 0
+    r = run("cam", "lenet", "--out", tmp_path / "c")  # MODEL positional, no image: a sample digit
+    assert r.exit_code == 0, r.output
+    assert_clean_error(run("layers", "lenet", "--model", "vgg16"), "two models given")
+
+
+def test_help_shows_no_type_tags_and_every_option_is_explained():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, cmd in group.commands.items():
+        text = run(name, "--help").output
+        assert "<str>" not in text and "<bool>" not in text and "<int>" not in text, name
+        for p in cmd.params:
+            assert p.help, f"{name} {p.name} has no help text"
+
+
+def test_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path, monkeypatch):
+    import cnnviz.kernels as kernels_module
+
+    def broken(*a, **k):
+        raise ValueError("something\nKeras said a lot more")
+
+    monkeypatch.setattr(kernels_module, "learned_kernels", broken)
+    r = run("kernels", "lenet", "--out", tmp_path / "o")
+    assert_clean_error(r, r"internal error \(ValueError: something\).*--debug", code=4)
+    assert not (tmp_path / "o").exists()
+    r = run("--debug", "kernels", "lenet", "--out", tmp_path / "o")
+    assert r.exit_code == 4 and "Traceback" in r.output and "Keras said a lot more" in r.output
+
+
+def test_adversarial_failure_and_tiles_are_written(tmp_path, digits):
+    x, y = digits
+    src = tmp_path / "three.png"
+    Image.fromarray(x[int(np.where(y == 3)[0][0])][..., 0]).save(src)
+    r = run("fool", "lenet", "--image", src, "-c", "8", "--epsilon", "1", "--steps", "3", "--out", tmp_path / "o", "--tiles", tmp_path / "t")
+    assert r.exit_code == 3, r.output
+    assert (tmp_path / "o" / "adversarial_lenet_three_to_8_not-reached.png").is_file()
+    assert not (tmp_path / "o" / "adversarial_lenet_three_to_8.png").exists()
+    tile = np.asarray(Image.open(tmp_path / "t" / "adversarial_8.png"))
+    data = json.loads((tmp_path / "o" / "adversarial_lenet_three_to_8_not-reached.json").read_text())
+    assert data["reached"] is False and data["input"] == str(src) and data["input_size"] == [28, 28]
+    assert data["amplification"] == pytest.approx(127.5, rel=0.01)  # L-inf 1 pixel unit shown x127.5
+    assert 0 < np.abs(tile.astype(int) - x[int(np.where(y == 3)[0][0])][..., 0].astype(int)).max() <= 1
+
+
+def test_resized_input_is_noted_and_recorded(tmp_path):
+    big = tmp_path / "big.png"
+    Image.fromarray(np.zeros((56, 40), "uint8")).save(big)
+    r = run("activations", "lenet", big, "--layer", "conv1", "--out", tmp_path)
+    assert r.exit_code == 0 and "resized the 40x56 image to 28x28" in r.output, r.output
+    data = json.loads((tmp_path / "activations_lenet_big_conv1.json").read_text())
+    assert data["input"] == str(big) and data["input_size"] == [40, 56] and data["fed_size"] == [28, 28]
