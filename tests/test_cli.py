@@ -1,3 +1,4 @@
+import html
 import json
 import re
 import subprocess
@@ -201,6 +202,10 @@ def test_demo_end_to_end(tmp_path):
     assert len(parser.refs) >= 2 * len(DEMO_ITEMS)
     assert all((tmp_path / ref).is_file() for ref in parser.refs)
     assert "atlas-lenet/index.html" in parser.refs and (tmp_path / "atlas-lenet" / "conv2" / "f15.html").is_file()
+    page = (tmp_path / "index.html").read_text()
+    for stem, title, _, command in DEMO_ITEMS:  # real titles and the command behind each figure
+        assert f"<h2>{html.escape(title)}</h2>" in page and html.escape(command) in page
+    assert "<b>cosine</b>" in page and "<b>act</b>" in page
     fool = json.loads((tmp_path / "demo_fool_digits.json").read_text())
     assert all(t["reached"] for t in fool["tiles"])
     assert_clean_error(run("demo", "--out", tmp_path), "already exists")
@@ -314,3 +319,18 @@ def test_resized_input_is_noted_and_recorded(tmp_path):
     assert r.exit_code == 0 and "resized the 40x56 image to 28x28" in r.output, r.output
     data = json.loads((tmp_path / "activations_lenet_big_conv1.json").read_text())
     assert data["input"] == str(big) and data["input_size"] == [40, 56] and data["fed_size"] == [28, 28]
+
+
+def test_big_layer_renders_the_first_16_and_says_so(tmp_path):
+    import keras
+
+    inputs = keras.Input((12, 12, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(20, 3, activation="relu", name="wide")(inputs))
+    model.save(tmp_path / "wide.keras")
+    r = run("filters", tmp_path / "wide.keras", "--layer", "wide", "--steps", "1", "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    assert "wide has 20 filters; rendering the first 16" in r.output and "all 20 would take about" in r.output
+    data = json.loads((tmp_path / "o" / "filters_wide_wide_smooth.json").read_text())
+    assert data["count"] == 16 and [t["filter"] for t in data["tiles"]] == list(range(16))
+    r = run("filters", tmp_path / "wide.keras", "--layer", "wide", "--steps", "1", "--filters", "0-19", "--out", tmp_path / "p")
+    assert r.exit_code == 0 and "rendering the first" not in r.output
