@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
 from .errors import CnnvizError
 from .models import LoadedModel, feature_model, iter_layers, layer_name, resolve_layer, conv_layers
 from .preprocessing import to_model_input
 
-SORTS = ("index", "mean", "max")
+SORTS = checks.SORTS
 
 
 def spatial_layers(loaded: LoadedModel) -> list[str]:
@@ -57,10 +58,8 @@ def activation_maps(loaded: LoadedModel, image: np.ndarray, layers: list[str] | 
 
 
 def check_order(sort: str, limit: int | None) -> None:
-    if sort not in SORTS:
-        raise CnnvizError(f"unknown --sort {sort!r}; use one of: {', '.join(SORTS)}")
-    if limit is not None and limit < 1:
-        raise CnnvizError("--max must be at least 1")
+    checks.choice(sort, SORTS, "--sort")
+    checks.at_least(limit, 1, "--max")
 
 
 def channel_order(maps: np.ndarray, sort: str = "index", limit: int | None = None) -> list[int]:

@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from .engine import Ascent, Stage, UpdateRule
+from . import checks
 from .errors import CnnvizError
 from .pixels import deprocess_classic, to_uint8
 from .models import LoadedModel, conv_layers, feature_model, is_conv, iter_layers, layer_name, resolve_layer
@@ -34,7 +35,7 @@ from .preprocessing import to_model_input
 from .transforms import Transforms
 from .results.filters import FilterResult  # noqa: F401 (re-exported): the result owns its record and figure
 
-METHODS = ("smooth", "classic")
+METHODS = checks.FILTER_METHODS
 ALIVE_EPS = 1e-6
 #: Image size for models that take any size (the Keras blog's 128 px); fixed-size models use theirs.
 DEFAULT_SIZE = 128
@@ -108,8 +109,7 @@ def visualize_filters(
     ``precision``: of the gradient steps of the default method (``auto``: bf16 where the CPU has it
     natively; ``classic`` always runs in float32, as the blog did). Reported activations are always
     measured in float32."""
-    if method not in METHODS:
-        raise CnnvizError(f"unknown --method {method!r}; use one of: {', '.join(METHODS)}")
+    checks.choice(method, METHODS, "--method")  # the same check the CLI runs before Keras loads
     path = check_conv_layer(loaded, layer)
     count = int(path[-1].filters if hasattr(path[-1], "filters") else path[-1].output.shape[-1])
     steps = default_steps(method) if steps is None else steps

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from .engine import Ascent, Stage, UpdateRule
+from . import checks
 from .errors import CnnvizError
 from .filters import _transforms, stages
 from .pixels import to_uint8
@@ -32,9 +33,7 @@ Progress = Callable[[int, int], None]
 
 
 def check_confidence(confidence: float) -> float:
-    if not 0.0 < confidence < 1.0:
-        raise CnnvizError(f"--confidence {confidence} must be between 0 and 1 (exclusive), e.g. 0.999")
-    return confidence
+    return checks.confidence(confidence)
 
 
 def fool_from_noise(
