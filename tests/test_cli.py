@@ -334,3 +334,32 @@ def test_big_layer_renders_the_first_16_and_says_so(tmp_path):
     assert data["count"] == 16 and [t["filter"] for t in data["tiles"]] == list(range(16))
     r = run("filters", tmp_path / "wide.keras", "--layer", "wide", "--steps", "1", "--filters", "0-19", "--out", tmp_path / "p")
     assert r.exit_code == 0 and "rendering the first" not in r.output
+
+
+def test_keras_warnings_become_one_note_line(tmp_path, monkeypatch):
+    import warnings
+
+    import cnnviz.kernels as kernels_module
+    from cnnviz.errors import CnnvizError
+
+    def noisy(*a, **k):
+        warnings.warn("Skipping variable loading for optimizer 'adam'.\nIt has 12 variables, the saved file 0.\n...")
+        raise CnnvizError("stopped here")
+
+    monkeypatch.setattr(kernels_module, "learned_kernels", noisy)
+    r = run("kernels", "lenet", "--out", tmp_path)
+    assert "note: Skipping variable loading for optimizer 'adam'." in r.output
+    assert "12 variables" not in r.output and r.output.strip().splitlines()[-1] == "error: stopped here"
+
+
+def test_damaged_model_files_are_named_before_keras(tmp_path):
+    import zipfile
+
+    png = tmp_path / "photo.keras"
+    png.write_bytes((__import__("cnnviz.image_files", fromlist=["x"]).bundled_cat()).read_bytes())
+    assert_clean_error(run("layers", png), "is an image, not a model")
+    with zipfile.ZipFile(tmp_path / "other.keras", "w") as z:
+        z.writestr("readme.txt", "not a model")
+    assert_clean_error(run("layers", tmp_path / "other.keras"), "without config.json")
+    (tmp_path / "cut.keras").write_bytes(b"PK\x03\x04 truncated")
+    assert_clean_error(run("layers", tmp_path / "cut.keras"), "damaged .keras file")

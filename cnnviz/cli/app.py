@@ -84,6 +84,7 @@ def main_options(
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
+    _warning_notes(_STATE.get("warnings", []))  # notes first: the error stays the last line
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -93,29 +94,59 @@ def command(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
-        except CnnvizError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            _fail("interrupted; nothing was written", EXIT_INTERRUPTED)
-        except PermissionError as exc:
-            _fail(f"permission denied: {exc.filename or exc}")
-        except MemoryError:
-            _fail("out of memory; try a smaller --size or --batch-size")
-        except Exception as exc:  # a bug: one line, the traceback on request
-            if _STATE["debug"]:
-                import traceback
+        import warnings
 
-                traceback.print_exc(file=sys.stderr)
-            from ..errors import first_line
-
-            _fail(f"internal error ({type(exc).__name__}: {first_line(exc, 160)}); "
-                  f"run `cnnviz --debug ...` for the traceback and report it", EXIT_INTERNAL)
+        with warnings.catch_warnings(record=True) as caught:  # Keras' multi-line warnings -> one note each
+            warnings.simplefilter("always")
+            _STATE["warnings"] = caught
+            try:
+                return _guarded(fn, *args, **kwargs)
+            finally:
+                _warning_notes(caught)
+                _STATE.pop("warnings", None)
 
     return wrapper
+
+
+def _warning_notes(caught: list) -> None:
+    from ..errors import first_line
+
+    seen: set[str] = set()
+    for w in caught:
+        if issubclass(w.category, DeprecationWarning):
+            continue
+        line = first_line(w.message, 400)
+        if len(line) > 150:
+            line = line[:150].rsplit(" ", 1)[0] + " ..."
+        if line not in seen and len(seen) < 3:
+            seen.add(line)
+            _note(f"keras: {line}" if "keras" in str(w.filename) else line)
+    caught.clear()
+
+
+def _guarded(fn: Callable, *args, **kwargs):
+    """The body of :func:`command`: domain errors, Ctrl-C and bugs become one line and an exit code."""
+    try:
+        return fn(*args, **kwargs)
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except CnnvizError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was written", EXIT_INTERRUPTED)
+    except PermissionError as exc:
+        _fail(f"permission denied: {exc.filename or exc}")
+    except MemoryError:
+        _fail("out of memory; try a smaller --size or --batch-size")
+    except Exception as exc:  # a bug: one line, the traceback on request
+        if _STATE["debug"]:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        from ..errors import first_line
+
+        _fail(f"internal error ({type(exc).__name__}: {first_line(exc, 160)}); "
+              f"run `cnnviz --debug ...` for the traceback and report it", EXIT_INTERNAL)
 
 
 def _note(text: str) -> None:
