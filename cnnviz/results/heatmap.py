@@ -34,11 +34,14 @@ class Heatmap:
         method = NAMES.get(self.method, self.method)
         panel = hstack_panels(
             [image, colormap(self.heat, "jet"), overlay(to_rgb(image), self.heat)],
-            ["image\n" + "\n".join(top5_lines(self.top5, 3)), f"{method}\nred = supports the class",
+            ["image\n" + "\n".join(top5_lines(self.top5, 3)),
+             f"{method}\n" + ("red = most sensitive pixels" if self.method == "smoothgrad" else "red = supports the class"),
              "overlay"],
         )
-        what = "|gradient|, mean of noisy copies" if self.method == "smoothgrad" else "ReLU(weighted maps)"
-        bar = colorbar(panel.shape[0], 0.0, 1.0, "jet", f"{what}, 1 = max")
+        what = "|gradient| (1 = max)" if self.method == "smoothgrad" else "evidence (1 = max)"
+        bar = colorbar(panel.shape[0], 0.0, 1.0, "jet", what)
         where = f" on {self.layer}" if self.layer else ""
         title = f"{model} · {method}{where} · class {self.class_name} (p {fmt_p(self.probability)})"
-        return titled(beside(panel, bar), title, "where the image supports the class; scaled so its maximum is 1")
+        sub = ("how strongly each pixel moves the class score (|input gradient|, mean over noisy copies)"
+               if self.method == "smoothgrad" else "where the image supports the class: ReLU of the gradient-weighted feature maps")
+        return titled(beside(panel, bar), title, sub + "; scaled so that its maximum is 1")
