@@ -165,8 +165,6 @@ def cam(
     if preprocess is not None:
         checks.choice(preprocess, ("none", "unit", "caffe", "tf", "torch"), "--preprocess")
     check_folder(out)
-    for m in methods or ():
-        checks.choice(m, tuple(_REGISTRY), "--method")
 
     names = list(dict.fromkeys(methods or ["gradcam"]))
     options = Options(layer=layer, noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, ig_steps=steps,
