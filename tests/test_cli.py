@@ -270,6 +270,11 @@ def test_model_positional_or_option_everywhere(tmp_path):
     r = run("cam", "lenet", "--out", tmp_path / "c")  # MODEL positional, no image: a sample digit
     assert r.exit_code == 0, r.output
     assert_clean_error(run("layers", "lenet", "--model", "vgg16"), "two models given")
+    from cnnviz.checks import model_and_images
+
+    # a folder or a glob is an image argument, a bare word or a .keras file the model, in any order
+    assert model_and_images([str(tmp_path), "vgg16", "x/*.png"], None) == ("vgg16", [str(tmp_path), "x/*.png"])
+    assert model_and_images(["d.png"], "m.keras") == ("m.keras", ["d.png"])
 
 
 def test_help_shows_no_type_tags_and_every_option_is_explained():
