@@ -42,6 +42,6 @@ class Heatmap:
         bar = colorbar(panel.shape[0], 0.0, 1.0, "jet", what)
         where = f" on {self.layer}" if self.layer else ""
         title = f"{model} · {method}{where} · class {self.class_name} (p {fmt_p(self.probability)})"
-        sub = ("how strongly each pixel moves the class score (|input gradient|, mean over noisy copies)"
-               if self.method == "smoothgrad" else "where the image supports the class: ReLU of the gradient-weighted feature maps")
-        return titled(beside(panel, bar), title, sub + "; scaled so that its maximum is 1")
+        sub = ("how strongly each pixel moves the class score (|input gradient|, mean over noisy copies); max = 1"
+               if self.method == "smoothgrad" else "where the image supports the class (ReLU of gradient-weighted maps); max = 1")
+        return titled(beside(panel, bar), title, sub)
