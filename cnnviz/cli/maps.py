@@ -183,6 +183,7 @@ def cam(
     from ..models import Classifier
     from ..output.files import atomic_target, plan_output, save_result
     from ..output.heatmaps import attribution_panel
+    from ..output.layout import titled
     from ..output.render import fmt_p
 
     loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
@@ -230,7 +231,10 @@ def cam(
                           "steps": faithfulness_steps, "random_order": rand},
                       "methods": [{"method": r.method, **_jsonable_info(r.info), **(r.faithfulness or {}),
                                    "heatmap": str(npys[r.method]) if r.method in npys else None} for r in ex.results]}
-            save_result(paths, attribution_panel(pixels, ex.class_name, ex.probability, ex.results, rand), record)
+            panel = attribution_panel(pixels, ex.class_name, ex.probability, ex.results, rand)
+            where = f" on {ex.results[0].layer}" if ex.results[0].layer else ""
+            title = f"{loaded.name} · {', '.join(names)}{where} · class {ex.class_name} (p {fmt_p(ex.probability)})"
+            save_result(paths, titled(panel, title, f"input: {source['input']}; where the image supports the class"), record)
             for r in ex.results:
                 score = "" if r.faithfulness is None else (f"; deletion {r.faithfulness['deletion_auc']:.3f}, insertion {r.faithfulness['insertion_auc']:.3f}"
                                                            f" (random order {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")

@@ -66,7 +66,9 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
         interp = cv2.INTER_NEAREST if factor >= 1 else cv2.INTER_AREA
         return cv2.resize(a, (w, h), interpolation=interp) if a.shape[:2] != (h, w) else a
 
-    first = [f"class {class_name!r}  p={probability:.3f}"]
+    from .render import fmt_p
+
+    first = [f"class {class_name!r}  p {fmt_p(probability)}"]
     if random:
         first += ["lower deletion, higher insertion", "= more faithful; random order:",
                   f"deletion {random['deletion_auc']:.3g} insertion {random['insertion_auc']:.3g}"]
