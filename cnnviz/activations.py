@@ -52,9 +52,10 @@ def activation_maps(loaded: LoadedModel, image: np.ndarray, layers: list[str] | 
     paths = resolve_spatial(loaded, layers, all_conv)
     h, w = image.shape[:2]
     model = feature_model(loaded.model, paths, size=(h, w))
-    outs = model(to_model_input(np.asarray(image, "float32")[None], loaded.preprocess), training=False)
-    outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    return {layer_name(p): np.asarray(o)[0] for p, o in zip(paths, outs)}
+    from ._backend import forward
+
+    outs = forward(model, to_model_input(np.asarray(image, "float32")[None], loaded.preprocess))
+    return {layer_name(p): o[0] for p, o in zip(paths, outs)}
 
 
 def check_order(sort: str, limit: int | None) -> None:

@@ -2,7 +2,10 @@
 
 The convolution the tutorials talk about is literally the one that runs: the image is padded
 (reflect-101 by default, OpenCV's default border) and passed through a ``Conv2D(padding="valid",
-use_bias=False)`` layer holding V and H (or any kernel).
+use_bias=False)`` layer holding V and H (or any kernel). It runs in float64 wherever the backend
+allows it (TensorFlow; JAX with ``jax_enable_x64``, switched on for this call only; PyTorch on CPU
+and CUDA), so the responses equal OpenCV's ``filter2D`` to ~1e-13; where not (JAX on TPU, PyTorch
+on Apple MPS) in float32, and :attr:`EdgeResult.dtype` says so.
 """
 
 from __future__ import annotations
@@ -18,29 +21,34 @@ from .results.edges import EdgeResult  # noqa: F401 (re-exported)
 BORDERS = {"reflect101": "reflect", "symmetric": "symmetric", "zero": "constant", "replicate": "edge"}
 
 
-def kernel_conv(kernels: np.ndarray):
-    """A Keras Conv2D(n, k x k, valid, no bias) holding ``kernels`` (k, k, n) for 1 input channel."""
+def kernel_conv(kernels: np.ndarray, dtype: str = "float64"):
+    """A Keras Conv2D(n, k x k, valid, no bias) holding ``kernels`` (k, k, n) for 1 input channel.
+    On JAX, build and call it inside :func:`cnnviz._backend.float64_scope` to keep float64."""
     from ._backend import keras
 
     k, _, n = kernels.shape
-    layer = keras.layers.Conv2D(n, k, padding="valid", use_bias=False, trainable=False, dtype="float64")
+    layer = keras.layers.Conv2D(n, k, padding="valid", use_bias=False, trainable=False, dtype=dtype)
     layer.build((None, None, None, 1))
-    layer.set_weights([kernels.reshape(k, k, 1, n).astype("float64")])
+    layer.set_weights([kernels.reshape(k, k, 1, n).astype(dtype)])
     return layer
 
 
 def apply_kernels(image: np.ndarray, kernels: np.ndarray, border: str = "reflect101") -> np.ndarray:
-    """Correlate a 2-D image (H, W) with each kernel (k, k, n) -> (H, W, n), through Conv2D."""
+    """Correlate a 2-D image (H, W) with each kernel (k, k, n) -> (H, W, n), through Conv2D, in
+    float64 where the backend allows it (the result's dtype says which)."""
+    from ._backend import float64_dtype, float64_scope, forward
+
     if border not in BORDERS:
         raise CnnvizError(f"unknown border {border!r}; use one of: {', '.join(BORDERS)}")
     kernels = np.asarray(kernels, dtype="float64")
     if kernels.ndim == 2:
         kernels = kernels[..., None]
     r = kernels.shape[0] // 2
-    img = np.asarray(image, dtype="float64")
-    padded = np.pad(img, r, mode=BORDERS[border])
-    out = kernel_conv(kernels)(padded[None, :, :, None])
-    return np.asarray(out)[0]
+    dtype = float64_dtype()
+    padded = np.pad(np.asarray(image, dtype="float64"), r, mode=BORDERS[border]).astype(dtype)
+    with float64_scope():
+        out = forward(kernel_conv(kernels, dtype), padded[None, :, :, None])[0]
+    return out[0]
 
 
 def grey(image: np.ndarray) -> np.ndarray:
@@ -84,7 +92,7 @@ def edge_filter(image: np.ndarray, kernel: str = "sobel", *, per_channel: bool =
             angle = np.arctan2(horiz, vert)
     else:
         mag, angle = np.abs(vert), None
-    return EdgeResult(label, v, h, vert, horiz, mag, angle)
+    return EdgeResult(label, v, h, vert, horiz, mag, angle, str(responses.dtype))
 
 
 def orientation_rgb(angle: np.ndarray, magnitude: np.ndarray) -> np.ndarray:

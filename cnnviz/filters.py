@@ -25,6 +25,8 @@ from typing import Callable
 
 import numpy as np
 
+from .devices import check_batch_size, choose_batch_size, in_batches
+from .distribution import data_parallel, padded
 from .engine import Ascent, Stage, UpdateRule
 from . import checks
 from .errors import CnnvizError
@@ -100,18 +102,21 @@ def visualize_filters(
     steps: int | None = None,
     seed: int = 0,
     method: str = "smooth",
-    batch_size: int = 16,
+    batch_size: int | None = None,
     precision: str = "auto",
     progress: Callable[[int, int], None] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> FilterResult:
     """Render filters of ``layer``. ``filters``: indices (default: all, or the first ``scan`` when
     ``top`` is given). ``top``: keep the ``top`` strongest live filters of those scanned.
     ``precision``: of the gradient steps of the default method (``auto``: bf16 where the CPU has it
     natively; ``classic`` always runs in float32, as the blog did). Reported activations are always
-    measured in float32."""
+    measured in float32. ``batch_size``: filters optimised at once (default: from free device memory,
+    16 on a CPU); a batch that runs out of device memory is retried smaller, said through ``note``."""
     checks.choice(method, METHODS, "--method")  # the same check the CLI runs before Keras loads
     path = check_conv_layer(loaded, layer)
     count = int(path[-1].filters if hasattr(path[-1], "filters") else path[-1].output.shape[-1])
+    check_batch_size(batch_size)
     steps = default_steps(method) if steps is None else steps
     if steps < 1:
         raise CnnvizError("--steps must be at least 1")
@@ -147,25 +152,35 @@ def visualize_filters(
     per_filter = sum(s.steps for s in schedule)
     total = per_filter * len(indices)
     start = time.perf_counter()
-    ascent_seconds = 0.0
-    images = []
+    batch_size = choose_batch_size(optimise_model, hw, len(indices), batch_size)
+    done, ascent_seconds = [0], [0.0]
+    images: list[np.ndarray] = []  # grows batch by batch: Ctrl-C keeps the filters that finished
+
+    def run(batch: list[int]) -> list[np.ndarray]:
+        n = len(batch)
+        batch = padded(batch, devices_)  # a multiple of the devices (repeats, dropped below)
+        rngs = [np.random.default_rng([seed, i]) for i in batch]
+        h, w = schedule[0].size
+        x0 = np.stack([128.0 + r.uniform(-10, 10, size=(h, w, channels)) for r in rngs]).astype("float32")
+        report = (lambda d, t, base=done[0] * per_filter, n=n: progress(base + d * n, total)) if progress else None
+        bounds = (-np.inf, np.inf) if method == "classic" else (0.0, 255.0)
+        t0 = time.perf_counter()
+        x, _, _ = ascent.run(x0, np.asarray(batch), schedule, rngs, bounds=bounds, progress=report)
+        ascent_seconds[0] += time.perf_counter() - t0
+        done[0] += n
+        made = [deprocess_classic(img) if method == "classic" else to_uint8(img) for img in x[:n]]
+        images.extend(made)
+        return made
+
     partial = False
-    try:  # Ctrl-C keeps the filters that finished: a partial result, marked so
-        for b in range(0, len(indices), batch_size):
-            batch = indices[b : b + batch_size]
-            rngs = [np.random.default_rng([seed, i]) for i in batch]
-            h, w = schedule[0].size
-            x0 = np.stack([128.0 + r.uniform(-10, 10, size=(h, w, channels)) for r in rngs]).astype("float32")
-            report = (lambda d, t, base=b * per_filter, n=len(batch): progress(base + d * n, total)) if progress else None
-            bounds = (-np.inf, np.inf) if method == "classic" else (0.0, 255.0)
-            t0 = time.perf_counter()
-            x, _, _ = ascent.run(x0, np.asarray(batch), schedule, rngs, bounds=bounds, progress=report)
-            ascent_seconds += time.perf_counter() - t0
-            images.extend(deprocess_classic(img) if method == "classic" else to_uint8(img) for img in x)
+    try:
+        with data_parallel() as devices_:
+            in_batches(indices, -(-batch_size // devices_) * devices_, run, note)
     except KeyboardInterrupt:
         if not images:
             raise
         partial, indices = True, indices[: len(images)]
+    ascent_seconds = ascent_seconds[0]
     images = np.stack(images)
     if method == "classic":
         seconds = time.perf_counter() - start
@@ -204,12 +219,12 @@ def contrast_search(model, images: np.ndarray, indices: list[int], preprocess: s
 
 def mean_activation(model, images: np.ndarray, indices: list[int], preprocess: str, batch_size: int = 32) -> np.ndarray:
     """Mean activation of filter ``indices[k]`` for ``images[k]`` (saved uint8 pixels, re-preprocessed)."""
+    from ._backend import forward
+
     out = []
     for b in range(0, len(images), batch_size):
         x = to_model_input(images[b : b + batch_size].astype("float32"), preprocess)
-        maps = model(x, training=False)
-        maps = maps[0] if isinstance(maps, (list, tuple)) else maps
-        maps = np.asarray(maps)
+        maps = forward(model, x)[0]
         for k, i in enumerate(indices[b : b + batch_size]):
             out.append(float(maps[k, ..., i].mean()))
     return np.asarray(out, dtype="float64")

@@ -15,6 +15,8 @@ from typing import Callable
 
 import numpy as np
 
+from .devices import check_batch_size, choose_batch_size, in_batches
+from .distribution import data_parallel, padded
 from .engine import Ascent, Stage, UpdateRule
 from . import checks
 from .errors import CnnvizError
@@ -47,10 +49,14 @@ def fool_from_noise(
     method: str = "fool",
     progress: Progress | None = None,
     classifier: Classifier | None = None,
+    batch_size: int | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> FoolResult:
     """Optimise one image per class (together, on the batch axis) until p(class) >= confidence
-    on the saved 8-bit pixels, or ``max_steps``. ``method``: ``fool`` or ``visualize``."""
+    on the saved 8-bit pixels, or ``max_steps``. ``method``: ``fool`` or ``visualize``.
+    ``batch_size``: classes optimised at once (default: from free device memory, 16 on a CPU)."""
     check_confidence(confidence)
+    check_batch_size(batch_size)
     if method not in ("fool", "visualize"):
         raise CnnvizError(f"unknown --method {method!r}; use fool or visualize")
     if max_steps < 1:
@@ -59,33 +65,49 @@ def fool_from_noise(
     targets = [clf.resolve(c) for c in classes]
     h, w = loaded.image_size(size)
     channels = loaded.channels
-    rngs = [np.random.default_rng([seed, t]) for t in targets]
     start = time.perf_counter()
     if method == "fool":
-        x0 = np.stack([128.0 + r.uniform(-10, 10, size=(h, w, channels)) for r in rngs]).astype("float32")
         ascent = Ascent(clf.model, ["logits"], class_logprob(), loaded.preprocess, rule=UpdateRule("rms", clip=True))
-        first_reach: dict[int, int] = {}
-        state = {"steps": 0}
-
-        def stop(pixels: np.ndarray, _scores: np.ndarray) -> bool:
-            state["steps"] += 10
-            p = clf.probabilities(to_uint8(pixels))[np.arange(len(targets)), targets]
-            for k, ok in enumerate(p >= confidence):
-                if ok:
-                    first_reach.setdefault(k, state["steps"])
-            return bool(np.all(p >= confidence))
-
         schedule = [Stage((h, w), max_steps, 2.0, 0.0)]  # 2 pixel units (RMS) per step
-        x, _, taken = ascent.run(x0, np.asarray(targets), schedule, rngs, progress=progress, stop=stop, check_every=10)
-        steps_each = [first_reach.get(k, taken) for k in range(len(targets))]
     else:
-        fixed = all(loaded.input_shape[:2])
-        schedule = stages("smooth", (h, w), max_steps, fixed)
+        schedule = stages("smooth", (h, w), max_steps, all(loaded.input_shape[:2]))
+        ascent = Ascent(clf.model, ["logits"], class_logit(), loaded.preprocess, _transforms("smooth", (h, w)), UpdateRule())
+    total = max_steps * len(targets)
+    done = [0]
+
+    def run(batch: list[int]) -> list[tuple[np.ndarray, int]]:
+        """Optimise one batch of classes together; (pixels, steps to reach) per class."""
+        n = len(batch)
+        batch = padded(batch, devices_)  # a multiple of the devices (repeats, dropped below)
+        rngs = [np.random.default_rng([seed, t]) for t in batch]
         h0, w0 = schedule[0].size
         x0 = np.stack([128.0 + r.uniform(-10, 10, size=(h0, w0, channels)) for r in rngs]).astype("float32")
-        ascent = Ascent(clf.model, ["logits"], class_logit(), loaded.preprocess, _transforms("smooth", (h, w)), UpdateRule())
-        x, _, taken = ascent.run(x0, np.asarray(targets), schedule, rngs, progress=progress)
-        steps_each = [taken] * len(targets)
+        report = (lambda d, t, base=done[0] * max_steps, n=n: progress(base + d * n, total)) if progress else None
+        if method == "fool":
+            first_reach: dict[int, int] = {}
+            state = {"steps": 0}
+
+            def stop(pixels: np.ndarray, _scores: np.ndarray) -> bool:
+                state["steps"] += 10
+                p = clf.probabilities(to_uint8(pixels))[np.arange(len(batch)), batch]
+                for k, ok in enumerate(p >= confidence):
+                    if ok:
+                        first_reach.setdefault(k, state["steps"])
+                return bool(np.all(p >= confidence))
+
+            x, _, taken = ascent.run(x0, np.asarray(batch), schedule, rngs, progress=report, stop=stop, check_every=10)
+            steps_each = [first_reach.get(k, taken) for k in range(len(batch))]
+        else:
+            x, _, taken = ascent.run(x0, np.asarray(batch), schedule, rngs, progress=report)
+            steps_each = [taken] * len(batch)
+        done[0] += n
+        return list(zip(x[:n], steps_each[:n]))
+
+    size_ = choose_batch_size(clf.model, (h, w), len(targets), batch_size)
+    with data_parallel() as devices_:
+        made = in_batches(targets, -(-size_ // devices_) * devices_, run, note)
+    x = np.stack([m[0] for m in made])
+    steps_each = [m[1] for m in made]
     images = to_uint8(x)
     probs = clf.probabilities(images)
     p_target = probs[np.arange(len(targets)), targets]

@@ -28,14 +28,28 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def _per_channel(values: tuple[float, ...], channels: int) -> np.ndarray:
-    if channels == len(values):
-        return np.asarray(values, dtype="float32")
-    return np.full((channels,), float(np.mean(values)), dtype="float32")
+def _per_channel(values: tuple[float, ...], channels: int, like: Any = None) -> Any:
+    """Per-channel constants as NumPy, or as a backend tensor when ``like`` is one (a PyTorch tensor
+    minus a NumPy array would go through NumPy, which refuses tensors that record gradients)."""
+    out = (np.asarray(values, dtype="float32") if channels == len(values)
+           else np.full((channels,), float(np.mean(values)), dtype="float32"))
+    if like is None or isinstance(like, np.ndarray):
+        return out
+    from keras import ops
+
+    return ops.convert_to_tensor(out)
 
 
 def _flip_channels(x: Any, channels: int) -> Any:
-    return x[..., ::-1] if channels == 3 else x
+    """RGB <-> BGR. NumPy stays NumPy; a backend tensor goes through ``keras.ops.flip`` (PyTorch
+    tensors have no negative-step slices)."""
+    if channels != 3:
+        return x
+    if isinstance(x, np.ndarray):
+        return x[..., ::-1]
+    from keras import ops
+
+    return ops.flip(x, axis=-1)
 
 
 def to_model_input(pixels: Any, mode: str) -> Any:
@@ -46,11 +60,11 @@ def to_model_input(pixels: Any, mode: str) -> Any:
     if mode == "unit":
         return pixels / 255.0
     if mode == "caffe":
-        return _flip_channels(pixels, channels) - _per_channel(CAFFE_MEAN_BGR, channels)
+        return _flip_channels(pixels, channels) - _per_channel(CAFFE_MEAN_BGR, channels, pixels)
     if mode == "tf":
         return pixels / 127.5 - 1.0
     if mode == "torch":
-        return (pixels / 255.0 - _per_channel(TORCH_MEAN, channels)) / _per_channel(TORCH_STD, channels)
+        return (pixels / 255.0 - _per_channel(TORCH_MEAN, channels, pixels)) / _per_channel(TORCH_STD, channels, pixels)
     return to_model_input(pixels, check_mode(mode))
 
 
@@ -62,9 +76,9 @@ def to_pixels(x: Any, mode: str) -> Any:
     if mode == "unit":
         return x * 255.0
     if mode == "caffe":
-        return _flip_channels(x + _per_channel(CAFFE_MEAN_BGR, channels), channels)
+        return _flip_channels(x + _per_channel(CAFFE_MEAN_BGR, channels, x), channels)
     if mode == "tf":
         return (x + 1.0) * 127.5
     if mode == "torch":
-        return (x * _per_channel(TORCH_STD, channels) + _per_channel(TORCH_MEAN, channels)) * 255.0
+        return (x * _per_channel(TORCH_STD, channels, x) + _per_channel(TORCH_MEAN, channels, x)) * 255.0
     return to_pixels(x, check_mode(mode))

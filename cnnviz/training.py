@@ -34,13 +34,13 @@ def train_lenet(
 
     ``progress(epoch, epochs, logs)`` is called after every epoch.
     """
-    from ._backend import keras, tf
+    from ._backend import deterministic, keras, seed_everything
     from .models.lenet import build_lenet
 
     if epochs < 1:
         raise CnnvizError("--epochs must be at least 1")
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    seed_everything(seed)
+    deterministic()
     num_classes = int(max(data.y_train.max(), data.y_test.max())) + 1
     model = build_lenet(data.x_train.shape[1:], num_classes)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -76,3 +76,17 @@ def save_nested_vgg16(folder: Path, *head) -> str:
     path = folder / "transfer.keras"
     keras.Sequential([keras.Input((32, 32, 3)), base, *head]).save(path)
     return str(path)
+
+
+# ---------------------------------------------------------------- backends
+# Tests of these modules depend on the Keras backend (gradients, float64, model calls): they carry the
+# `backends` marker, and tests/test_other_backends.py runs them again in a fresh pytest process on
+# each other installed backend (KERAS_BACKEND set), so the one README command covers every backend.
+BACKEND_MODULES = {"test_activations_cam", "test_edges_kernels", "test_filters", "test_fooling", "test_models",
+                   "test_devices"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in BACKEND_MODULES:
+            item.add_marker(pytest.mark.backends)

@@ -15,7 +15,7 @@ from conftest import assert_unchanged, save_nested_vgg16, snapshot, wrap
 
 def test_objective_rises_on_tiny_model(tiny_conv_model):
     path = resolve_layer(tiny_conv_model, "c2")
-    fm = feature_model(tiny_conv_model, [path])
+    fm = feature_model(tiny_conv_model, [path], preactivation=True)  # live on every backend's random init
     ascent = Ascent(fm, ["c2"], channel("c2"), "unit", rule=UpdateRule(clip=True))
     rng = np.random.default_rng(0)
     x0 = (128 + rng.uniform(-10, 10, (3, 16, 16, 3))).astype("float32")

@@ -66,16 +66,34 @@ WeightsOpt = typer.Option(None, "--weights", help="Weights: a local file, 'image
 PreprocessOpt = typer.Option(None, "--preprocess", help="Input convention: none|unit|caffe|tf|torch (default: the model's own).")
 UnsafeOpt = typer.Option(False, "--unsafe", help="Allow Lambda layers (arbitrary code) in model files you trust.")
 SeedOpt = typer.Option(0, "--seed", help="Random seed (same seed, same images).")
+BatchSizeOpt = typer.Option(None, "--batch-size",
+                            help="Images optimised at once (default: what fits in free GPU memory; 16 on a CPU).")
 
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"cnnviz {__version__}")
+        from ..keras_backend import configured_from
+
+        name, where = configured_from()
+        typer.echo(f"cnnviz {__version__} (Keras backend: {name}, from {where})")
         raise typer.Exit()
+
+
+def _backend(value: Optional[str]) -> Optional[str]:
+    from ..keras_backend import select
+
+    try:
+        select(value)  # before any command imports Keras: an unknown or missing backend is one line
+    except CnnvizError as exc:
+        _fail(str(exc))
+    return value
 
 
 @app.callback()
 def main_options(
+    backend: Optional[str] = typer.Option(
+        None, "--backend", metavar="tensorflow|jax|torch", callback=_backend, is_eager=True,
+        help="Keras backend (default: KERAS_BACKEND, else ~/.keras/keras.json, else tensorflow)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
     debug: bool = typer.Option(False, "--debug", help="On an internal error, print the full traceback."),
 ) -> None:

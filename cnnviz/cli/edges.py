@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from .app import (ModelArg, ModelOpt, OutOpt, OverwriteOpt, UnsafeOpt, WeightsOpt, _load, _manifest, _model_stem, _stem,
-                  _written, app, command)
+from .app import (ModelArg, ModelOpt, OutOpt, OverwriteOpt, UnsafeOpt, WeightsOpt, _load, _manifest, _model_stem, _note,
+                  _stem, _written, app, command)
 
 
 @app.command()
@@ -48,6 +48,8 @@ def edges(
     kstem = Path(kernel).stem if Path(kernel).suffix else kernel
     paths = plan_output(out, _stem("edges", istem, kstem, "rgb" if per_channel else ""), overwrite)
     res = edge_filter(pixels, kernel, per_channel=per_channel, border=border)
+    if res.dtype != "float64":
+        _note(f"this backend/device has no float64 convolution; the responses are {res.dtype}")
     save_result(paths, res.render(pixels, label),
                 _manifest("edges", None, input=str(source), per_channel=per_channel, border=border, **res.record()))
     _written(paths.png, paths.manifest)

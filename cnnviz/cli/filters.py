@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from .app import (EXIT_INTERRUPTED, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt,
-                  _fail, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
+from .app import (EXIT_INTERRUPTED, BatchSizeOpt, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
+                  WeightsOpt, _fail, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 
 @app.command()
@@ -25,7 +25,7 @@ def filters(
     seed: int = SeedOpt,
     tiles: Optional[Path] = typer.Option(None, "--tiles", metavar="DIR", help="Also write each image alone as DIR/filter_<index>.png."),
     cols: Optional[int] = typer.Option(None, "--cols", help="Grid columns (default: near-square)."),
-    batch_size: int = typer.Option(16, "--batch-size", help="Filters optimised at once."),
+    batch_size: Optional[int] = BatchSizeOpt,
     precision: str = typer.Option("auto", "--precision", help="Gradient steps in float32 or bfloat16 (auto: bf16 where the CPU has it natively)."),
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
@@ -72,7 +72,8 @@ def filters(
         plan_tiles(tiles, [f"filter_{i}" for i in (chosen or range(count if top is None else (scan or min(count, 2 * top))))], overwrite)
     with progress_bar(f"filters of {name}") as update:
         result = visualize_filters(loaded, layer, chosen, top=top, scan=scan, size=size, steps=steps, seed=seed,
-                                   method=method, batch_size=batch_size, precision=precision, progress=update)
+                                   method=method, batch_size=batch_size, precision=precision, progress=update,
+                                   note=_note)
     target = partial_paths if result.partial else paths
     save_result(target, result.render(loaded.name, cols), _manifest("filters", loaded, **result.record()))
     if tiles:

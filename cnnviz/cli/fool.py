@@ -7,8 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_NOT_REACHED, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt,
-                  _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
+from .app import (EXIT_NOT_REACHED, BatchSizeOpt, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
+                  WeightsOpt, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 
 @app.command()
@@ -24,6 +24,7 @@ def fool(
     labels: Optional[Path] = typer.Option(None, "--labels", metavar="FILE", help="Class names, one per line, for models without built-in names."),
     size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
     seed: int = SeedOpt,
+    batch_size: Optional[int] = BatchSizeOpt,
     tiles: Optional[Path] = typer.Option(None, "--tiles", metavar="DIR", help="Also write each image alone as DIR/class_<index>.png (DIR/adversarial_<class>.png with --image)."),
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
@@ -40,6 +41,7 @@ def fool(
     checks.model_spec(model)
     checks.confidence(confidence)
     checks.at_least(steps, 1, "--steps")
+    checks.at_least(batch_size, 1, "--batch-size")
     checks.at_least(size, 1, "--size")
     checks.choice(method, checks.FOOL_METHODS, "--method")
     if preprocess is not None:
@@ -102,7 +104,8 @@ def fool(
     tile_paths = plan_tiles(tiles, [f"class_{c}" for c in targets], overwrite) if tiles else []
     with progress_bar(f"{method}: {len(targets)} class(es)") as update:
         res = fool_from_noise(loaded, targets, confidence=confidence, max_steps=steps, seed=seed, size=size,
-                              method=method, progress=update, classifier=clf)
+                              method=method, progress=update, classifier=clf,
+                              batch_size=batch_size, note=_note)
     names = [clf.name(c) for c in res.classes]
     save_result(paths, res.render(loaded.name, names), _manifest("fool", loaded, max_steps=steps, **res.record()))
     if tiles:

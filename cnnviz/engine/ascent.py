@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import transforms as T
+from ..distribution import place_batch
 from ..objectives import Objective
 from ..param import Pixel
 from ..preprocessing import to_model_input
@@ -231,7 +232,7 @@ class Ascent:
         from keras import ops
 
         pixel = isinstance(self.param, Pixel)
-        params = ops.convert_to_tensor(np.asarray(start, "float32"))
+        params = place_batch(ops.convert_to_tensor(np.asarray(start, "float32")))  # split over devices
         size = tuple(start.shape[1:3]) if pixel else tuple(size)
         t = ops.convert_to_tensor(np.asarray(targets, "int32"))
         lo = ops.convert_to_tensor(np.asarray(bounds[0], "float32"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._backend import forward
 from ..labels import resolve_class
 from ..preprocessing import to_model_input
 from .loading import LoadedModel
@@ -38,7 +39,7 @@ class Classifier:
         out = []
         for b in range(0, len(images), batch_size):
             x = to_model_input(np.asarray(images[b : b + batch_size], "float32"), self.loaded.preprocess)
-            logits = np.asarray(self.model(x, training=False), dtype="float64")
+            logits = forward(self.model, x)[0].astype("float64")
             logits -= logits.max(axis=1, keepdims=True)
             p = np.exp(logits)
             out.append(p / p.sum(axis=1, keepdims=True))

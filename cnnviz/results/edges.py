@@ -55,9 +55,10 @@ class EdgeResult:
     horizontal: np.ndarray | None
     magnitude: np.ndarray
     angle: np.ndarray | None
+    dtype: str = "float64"  # what the convolution ran in (float32 where the backend has no float64)
 
     def record(self) -> dict:
-        return {"kernel": self.kernel, "v_kernel": self.v_kernel.tolist(),
+        return {"kernel": self.kernel, "dtype": self.dtype, "v_kernel": self.v_kernel.tolist(),
                 "h_kernel": None if self.h_kernel is None else self.h_kernel.tolist(),
                 "pair": self.h_kernel is not None,
                 "display": "clipped to 0-255" if sums_to_one(self.v_kernel) else f"grey = 0, white = +{PERCENTILE}th percentile of |response|"}
