@@ -2,8 +2,9 @@
 
 ``fool_from_noise``: gradient ascent on log p(K) in pixel space from grey noise, stopping when the
 *saved* image (rounded to 8-bit pixels, re-preprocessed) reaches the confidence asked for.
-``visualize_classes``: the "pretty" variant: the class logit with the regularisers of the filters
-command (octaves, jitter, smoothed gradients).
+``method="visualize"``: the picture to look at: the class logit on lucid's Fourier parametrisation
+with its transforms (``param="fourier"``, the default; ``param="pixel"`` gives the earlier octaves,
+jitter and smoothed gradients in pixel space); ``diversity`` K gives K pictures per class.
 ``adversarial``: projected sign-gradient steps under an L-infinity budget from a real image.
 """
 
@@ -22,6 +23,7 @@ from .filters import _transforms, stages
 from .pixels import to_uint8
 from .models import Classifier, LoadedModel, Prediction
 from .objectives import class_logit, class_logprob
+from .param import check_param
 
 Progress = Callable[[int, int], None]
 
@@ -85,12 +87,19 @@ def fool_from_noise(
     method: str = "fool",
     progress: Progress | None = None,
     classifier: Classifier | None = None,
+    param: str | None = None,
+    diversity: int = 1,
 ) -> FoolResult:
     """Optimise one image per class (together, on the batch axis) until p(class) >= confidence
-    on the saved 8-bit pixels, or ``max_steps``. ``method``: ``fool`` or ``visualize``."""
+    on the saved 8-bit pixels, or ``max_steps``. ``method``: ``fool`` or ``visualize``; ``param``
+    and ``diversity`` shape ``visualize`` (default fourier, 1 picture per class)."""
     check_confidence(confidence)
     if method not in ("fool", "visualize"):
         raise CnnvizError(f"unknown --method {method!r}; use fool or visualize")
+    if param is not None:
+        check_param(param)
+    if diversity < 1:
+        raise CnnvizError(f"--diversity {diversity} must be at least 1 (pictures per class)")
     if max_steps < 1:
         raise CnnvizError("--steps must be at least 1")
     clf = classifier or Classifier(loaded)
@@ -116,7 +125,16 @@ def fool_from_noise(
         schedule = [Stage((h, w), max_steps, 2.0, 0.0)]  # 2 pixel units (RMS) per step
         x, _, taken = ascent.run(x0, np.asarray(targets), schedule, rngs, progress=progress, stop=stop, check_every=10)
         steps_each = [first_reach.get(k, taken) for k in range(len(targets))]
+    elif (param or "fourier") == "fourier":
+        from .engine.render import render
+
+        r = render(loaded, class_logit(), targets, param="fourier", size=(h, w), steps=max_steps, seed=seed,
+                   diversity=diversity, progress=progress)
+        x, targets = r.pixels, r.targets
+        steps_each = [r.steps] * len(targets)
     else:
+        if diversity > 1:
+            raise CnnvizError("--diversity needs --param fourier (the default)")
         fixed = all(loaded.input_shape[:2])
         schedule = stages("smooth", (h, w), max_steps, fixed)
         h0, w0 = schedule[0].size

@@ -65,6 +65,14 @@ STANDARD: tuple = (Pad(12), Jitter(8), Scale(tuple(1 + (i - 5) / 50 for i in ran
 NONE: tuple = ()
 
 
+def standard(size: tuple[int, int] | int) -> tuple:
+    """lucid's standard set with its pixel amounts (pad, jitters) scaled to an image of ``size``
+    (lucid's values are for 224 px; at least 1 pixel each)."""
+    k = max(size if isinstance(size, int) else max(size), 1) / 224.0
+    px = lambda v: max(1, int(round(v * k)))  # noqa: E731
+    return (Pad(px(12)), Jitter(px(8)), STANDARD[2], STANDARD[3], Jitter(px(4)))
+
+
 def _shift(dy: float, dx: float) -> np.ndarray:
     """Forward map (x, y) -> (x + dx, y + dy) in homogeneous (x, y, 1) coordinates."""
     return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .app import OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _stem, _written, app, command, progress_bar
+from .app import DiversityOpt, ParamOpt, check_image_options, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _stem, _written, app, command, progress_bar
 
 
 @app.command()
@@ -19,8 +19,10 @@ def filters(
     top: Optional[int] = typer.Option(None, "--top", help="Keep the N strongest live filters of those scanned."),
     scan: Optional[int] = typer.Option(None, "--scan", help="How many filters to scan for --top (default 2x top)."),
     size: Optional[int] = typer.Option(None, "--size", help="Image size (default 128 for ImageNet models, the model's own when fixed)."),
-    steps: Optional[int] = typer.Option(None, "--steps", help="Gradient steps (default: 30 smooth, 20 classic)."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Gradient steps (default: 64 fourier, 30 pixel, 20 classic)."),
     method: str = typer.Option("smooth", "--method", help="smooth (default, regularised) or classic (the Keras-blog recipe)."),
+    param: Optional[str] = ParamOpt,
+    diversity: int = DiversityOpt,
     seed: int = SeedOpt,
     tiles: Optional[Path] = typer.Option(None, "--tiles", help="Also write each image alone as DIR/filter_<index>.png."),
     cols: Optional[int] = typer.Option(None, "--cols", help="Grid columns."),
@@ -37,8 +39,9 @@ def filters(
         _fail("--steps must be at least 1")
     if batch_size < 1:
         _fail("--batch-size must be at least 1")
+    check_image_options(param, diversity, method)
     from ..engine import resolve_precision
-    from ..filters import check_conv_layer, visualize_filters
+    from ..filters import check_conv_layer, filter_count, resolve_param, visualize_filters
     from ..output.files import plan_output, plan_tiles, save_result, save_tiles
     from ..models import layer_name
     from ..output.render import filters_grid
@@ -47,19 +50,24 @@ def filters(
     resolve_precision(precision)
     loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe)
     path = check_conv_layer(loaded, layer)
-    count = int(path[-1].filters)
+    count = filter_count(path[-1])
     chosen = parse_indices(filters_, count) if filters_ else None
     loaded.image_size(size)  # validate before any work
     name = layer_name(path)
-    paths = plan_output(out, _stem("filters", _model_stem(model), name.replace("/", "-"), method), overwrite)
+    param = resolve_param(method, param)
+    paths = plan_output(out, _stem("filters", _model_stem(model), name.replace("/", "-"), method,
+                                   param if method != "classic" else ""), overwrite)
     if tiles:  # check before the work: every filter that could be written (all scanned ones with --top)
-        plan_tiles(tiles, [f"filter_{i}" for i in (chosen or range(count if top is None else (scan or count)))], overwrite)
+        wanted = chosen or range(count if top is None else (scan or count))
+        plan_tiles(tiles, [f"filter_{i}" + (f"_{k}" if diversity > 1 else "") for i in wanted for k in range(diversity)], overwrite)
     with progress_bar(f"filters of {name}") as update:
         result = visualize_filters(loaded, layer, chosen, top=top, scan=scan, size=size, steps=steps, seed=seed,
-                                   method=method, batch_size=batch_size, precision=precision, progress=update)
-    tile_paths = [tiles / f"filter_{i}.png" for i in result.indices] if tiles else []  # checked above
+                                   method=method, batch_size=batch_size, precision=precision, progress=update,
+                                   param=param, diversity=diversity)
+    suffix = [f"_{n % diversity}" if diversity > 1 else "" for n in range(len(result.indices))]
+    tile_paths = [tiles / f"filter_{i}{x}.png" for i, x in zip(result.indices, suffix)] if tiles else []  # checked above
     image = filters_grid(result.indices, result.images, result.activations, result.alive, cols)
-    record = {"command": "filters", **loaded.describe(), "layer": name, "method": method, "precision": result.precision,
+    record = {"command": "filters", **loaded.describe(), "layer": name, "method": method, "param": param, "diversity": diversity, "precision": result.precision,
               "size": list(result.size),
               "steps": result.steps, "seed": seed, "seconds": round(result.seconds, 2),
               "alive": int(result.alive.sum()), "count": len(result.indices), "scanned": result.scanned, "tiles": result.records()}

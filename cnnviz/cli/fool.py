@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import EXIT_NOT_REACHED, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
+from .app import DiversityOpt, ParamOpt, check_image_options, EXIT_NOT_REACHED, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
 
 
 @app.command()
@@ -16,12 +16,14 @@ def fool(
     classes: List[str] = typer.Option(..., "--class", "-c", help="Class index or name; repeat for several (optimised together)."),
     model: str = typer.Option("vgg16", "--model", "-m", help="Classifier: vgg16 (ImageNet head), lenet, or a model file."),
     confidence: float = typer.Option(0.999, "--confidence", help="Stop when the saved image reaches this probability."),
-    steps: int = typer.Option(300, "--steps", help="Maximum gradient steps."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Maximum gradient steps (default 300 for fool, the recipe's for visualize)."),
     method: str = typer.Option("fool", "--method", help="fool (noise the model trusts) or visualize (regularised, see the class)."),
     image: Optional[Path] = typer.Option(None, "--image", help="Start from this image: targeted adversarial example."),
     epsilon: float = typer.Option(8.0, "--epsilon", help="L-inf budget for --image, in pixel units (0-255)."),
     labels: Optional[Path] = typer.Option(None, "--labels", help="Class names, one per line, for models without built-in names."),
     size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
+    param: Optional[str] = ParamOpt,
+    diversity: int = DiversityOpt,
     seed: int = SeedOpt,
     tiles: Optional[Path] = typer.Option(None, "--tiles", help="Also write each image alone as DIR/class_<index>.png."),
     out: Path = OutOpt,
@@ -38,8 +40,15 @@ def fool(
     from ..output.render import adversarial_panel, fool_grid
 
     check_confidence(confidence)
-    if steps < 1:
+    if steps is not None and steps < 1:
         _fail("--steps must be at least 1")
+    check_image_options(param, diversity)
+    if method != "visualize" and (param is not None or diversity != 1):
+        _fail("--param and --diversity shape --method visualize; fool and --image work on pixels")
+    if steps is None:
+        from ..engine.render import CLASS_STEPS
+
+        steps = CLASS_STEPS if method == "visualize" and param != "pixel" else 300
     if image is not None and len(classes) != 1:
         _fail("--image takes exactly one --class (the target)")
     loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
@@ -67,14 +76,16 @@ def fool(
                    f"(L-inf {res.linf:.1f}). Try a larger --epsilon or more --steps", err=True)
         raise typer.Exit(EXIT_NOT_REACHED)
     paths = plan_output(out, _stem("fool", mstem, method, "-".join(str(t) for t in targets)), overwrite)
-    tile_paths = plan_tiles(tiles, [f"class_{c}" for c in targets], overwrite) if tiles else []
+    tile_names = [f"class_{c}" + (f"_{k}" if diversity > 1 else "") for c in targets for k in range(diversity)]
+    tile_paths = plan_tiles(tiles, tile_names, overwrite) if tiles else []
     with progress_bar(f"{method}: {len(targets)} class(es)") as update:
         res = fool_from_noise(loaded, targets, confidence=confidence, max_steps=steps, seed=seed, size=size,
-                              method=method, progress=update, classifier=clf)
+                              method=method, progress=update, classifier=clf, param=param, diversity=diversity)
     captions = [f"{clf.name(c)} (#{c}): p={p:.5f}\n" + "\n".join(f"{t.probability:.4f} {t.name}" for t in top[:5])
                 for c, p, top in zip(res.classes, res.probabilities, res.top5)]
     save_result(paths, fool_grid(res.images, captions), {
-        "command": "fool", "mode": method, **loaded.describe(), "confidence": confidence, "max_steps": steps,
+        "command": "fool", "mode": method, "param": (param or "fourier") if method == "visualize" else "pixel",
+        "diversity": diversity, **loaded.describe(), "confidence": confidence, "max_steps": steps,
         "seed": seed, "seconds": round(res.seconds, 2), "tiles": res.records()})
     if tiles:
         save_tiles(tile_paths, list(res.images))
