@@ -144,7 +144,8 @@ class Ascent:
         image = self.param.image(params, h, w, self.channels)
         seen = T.apply(image, self.transforms, matrices) if self.transforms else image
         if tuple(seen.shape[1:3]) != tuple(feed):
-            seen = ops.image.resize(seen, feed, interpolation="bilinear")
+            # antialiased when shrinking: a half-size view must not alias fine detail into its gradient
+            seen = ops.image.resize(seen, feed, interpolation="bilinear", antialias=seen.shape[1] > feed[0])
         return seen
 
     def _loss(self, size, feed):
@@ -187,9 +188,9 @@ class Ascent:
         return self._steps[key]
 
     def _feed(self, stage_size: tuple[int, int]) -> tuple[int, int]:
-        if self.fixed:
-            return self.fixed
-        return (int(stage_size[0]) + 2 * self.pad, int(stage_size[1]) + 2 * self.pad)
+        """The size the model sees: its own when fixed, else the stage's (a padded, warped image is
+        resampled to it: the padding zooms out slightly instead of making every step dearer)."""
+        return self.fixed or (int(stage_size[0]), int(stage_size[1]))
 
     def image(self, params: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         """The pixels (0-255, float) that ``params`` stand for."""

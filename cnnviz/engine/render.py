@@ -25,7 +25,8 @@ FOURIER_STEPS = 64
 FOURIER_DECAY = 1.0
 #: Steps of a class picture (``fool --method visualize``).
 CLASS_STEPS = 128
-DIVERSITY_WEIGHT = 1e2
+#: Weight of the diversity term relative to each image's own objective value (see ``render``).
+DIVERSITY_WEIGHT = 0.5
 
 
 @dataclass
@@ -44,13 +45,16 @@ class Rendered:
     stages: list[Stage] = field(default_factory=list)
 
 
-def fourier_stages(size: tuple[int, int], steps: int, lr: float, fixed: bool, low: float = 0.75) -> list[Stage]:
+LOW_SHARE = 0.75
+
+
+def fourier_stages(size: tuple[int, int], steps: int, lr: float, fixed: bool, low: float | None = None) -> list[Stage]:
     """Feed the model a half-size view for the first ``low`` share of the steps (a quarter of the cost
     each; the Fourier image keeps its full resolution and is resampled in the step), then full size.
     A fixed-size model always sees its own size, so it gets one stage."""
     if fixed or steps < 4 or min(size) < 64:
         return [Stage(size, steps, lr)]
-    n1 = int(round(steps * low))
+    n1 = int(round(steps * (LOW_SHARE if low is None else low)))
     return [Stage((size[0] // 2, size[1] // 2), n1, lr), Stage(size, steps - n1, lr)]
 
 
@@ -75,9 +79,9 @@ def render(
     *,
     param: str = "fourier",
     size: tuple[int, int] | None = None,
-    steps: int = FOURIER_STEPS,
-    lr: float = FOURIER_LR,
-    decay: float = FOURIER_DECAY,
+    steps: int | None = None,
+    lr: float | None = None,
+    decay: float | None = None,
     transforms: Any = None,
     stages: Sequence[Stage] | None = None,
     rule: UpdateRule | None = None,
@@ -98,6 +102,9 @@ def render(
     from ..errors import CnnvizError
 
     P.check_param(param)
+    steps = FOURIER_STEPS if steps is None else steps
+    lr = FOURIER_LR if lr is None else lr
+    decay = FOURIER_DECAY if decay is None else decay
     if diversity < 1:
         raise CnnvizError(f"--diversity {diversity} must be at least 1 (the number of pictures per filter/class)")
     fixed = all(loaded.input_shape[:2])
@@ -108,7 +115,7 @@ def render(
         if diversity_layer is None:
             own = [n for n in layers if n not in ("logits", "pixels")]
             diversity_layer = own[0] if own else _last_conv(loaded)
-        objective_all = objective - diversity_weight * diversity_term(diversity_layer)
+        objective_all = _with_diversity(objective, diversity_term(diversity_layer), diversity_weight)
         layers.append(diversity_layer)
     model, names = feature_model_for(loaded, layers, preactivation)
     transforms = T.standard(size) if transforms is None else transforms
@@ -143,6 +150,20 @@ def render(
         scores.append(s)
     return Rendered(np.concatenate(pixels), [t for t, _ in expanded], [k for _, k in expanded], np.concatenate(scores),
                     per_image, time.perf_counter() - start, asc_seconds, ascent.precision, list(stages))
+
+
+def _with_diversity(objective: Objective, term: Objective, weight: float) -> Objective:
+    """``score - weight * |score| * similarity`` per image, ``|score|`` held constant in the gradient:
+    the penalty scales with the objective (a logit of 10 or a filter mean of 500 alike), where
+    lucid's fixed weight 1e2 would have to be re-tuned per model."""
+
+    def score(acts, targets):
+        from keras import ops
+
+        own = objective(acts, targets)
+        return own - weight * ops.abs(ops.stop_gradient(own)) * term(acts, targets)
+
+    return Objective(score, objective.layers + term.layers, f"{objective.description} - {weight:g}|.| * {term.description}")
 
 
 def _last_conv(loaded) -> str:
