@@ -235,12 +235,16 @@ def visualize_filters(
     return result
 
 
+#: The Fourier filters' objective: the pre-activation mean over this share of the strongest positions.
+FOURIER_TOP = 0.25
+
+
 def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision, diversity, top,
                      progress) -> FilterResult:
     from .engine.render import render
 
     start = time.perf_counter()
-    r = render(loaded, channel(name), indices, param="fourier", size=hw, steps=steps, seed=seed,
+    r = render(loaded, channel(name, top=FOURIER_TOP), indices, param="fourier", size=hw, steps=steps, seed=seed,
                batch_size=batch_size, precision=precision, diversity=diversity, preactivation=True, progress=progress)
     images = to_uint8(r.pixels)
     acts = mean_activation(measure_model, images, r.targets, loaded.preprocess)

@@ -21,8 +21,8 @@ from .ascent import Ascent, Stage, UpdateRule
 
 #: The Fourier recipe's defaults (tuned in benchmarks/legibility.py).
 FOURIER_LR = 0.05
-FOURIER_STEPS = 64
-FOURIER_DECAY = 1.0
+FOURIER_STEPS = 32
+FOURIER_DECAY = 1.3
 #: Steps of a class picture (``fool --method visualize``).
 CLASS_STEPS = 128
 #: Weight of the diversity term relative to each image's own objective value (see ``render``).
