@@ -159,7 +159,7 @@ def direction(layer: str, vector: Any) -> Objective:
 
 
 def diversity(layer: str) -> Objective:
-    """lucid's diversity term, per image: the mean cosine similarity of this image's Gram matrix of
+    """lucid's diversity term, per image: the mean cosine similarity of this image's (centred) Gram matrix of
     ``layer`` with those of the other images of its group (the images that share its target). Use it
     with a negative weight: ``channel(...) - w * diversity(...)`` pushes the group's images apart."""
 
@@ -169,6 +169,7 @@ def diversity(layer: str) -> Objective:
         a = acts[layer]
         b, c = ops.shape(a)[0], int(a.shape[-1])
         flat = ops.reshape(a, (b, -1, c))
+        flat = flat - ops.mean(flat, axis=1, keepdims=True)  # centred: raw Grams of ReLU maps are all alike
         grams = ops.matmul(ops.transpose(flat, (0, 2, 1)), flat)
         grams = ops.reshape(grams, (b, c * c))
         grams = grams / (ops.sqrt(ops.sum(ops.square(grams), axis=1, keepdims=True)) + 1e-10)
