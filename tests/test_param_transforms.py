@@ -191,3 +191,32 @@ def test_trained_lenet_recognises_its_fourier_class_pictures(lenet):
     p = clf.probabilities(saved.reshape(r.images.shape))
     assert (p[np.arange(2), [3, 8]] >= 0.9).all()
     assert r.images.std() > 20  # a picture, not a flat field
+
+
+def test_cli_rejects_bad_param_and_diversity(tmp_path):
+    from typer.testing import CliRunner
+
+    from cnnviz.cli import app
+
+    runner = CliRunner()
+    for args, words in [(["filters", "lenet", "--layer", "conv1", "--param", "wavelet"], "unknown --param 'wavelet'"),
+                        (["filters", "lenet", "--layer", "conv1", "--diversity", "0"], "--diversity 0 must be at least 1"),
+                        (["filters", "lenet", "--layer", "conv1", "--method", "classic", "--param", "fourier"], "classic"),
+                        (["fool", "-m", "lenet", "-c", "3", "--method", "visualize", "--param", "x"], "unknown --param"),
+                        (["fool", "-m", "lenet", "-c", "3", "--diversity", "2"], "--method visualize")]:
+        res = runner.invoke(app, [*args, "-o", str(tmp_path / "o")])
+        assert res.exit_code == 1, res.output
+        assert res.output.strip().startswith("error: ") and words in res.output and "Traceback" not in res.output
+        assert len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_depthwise_filters_of_mobilenet(tmp_path):
+    from typer.testing import CliRunner
+
+    from cnnviz.cli import app
+
+    res = CliRunner().invoke(app, ["filters", "mobilenet", "--weights", "none", "--layer", "conv_dw_1", "--filters", "0-1",
+                                   "--steps", "2", "--size", "64", "-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "filters_mobilenet_conv_dw_1_smooth.png").is_file()

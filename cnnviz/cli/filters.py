@@ -56,7 +56,7 @@ def filters(
     name = layer_name(path)
     param = resolve_param(method, param)
     paths = plan_output(out, _stem("filters", _model_stem(model), name.replace("/", "-"), method,
-                                   param if method != "classic" else ""), overwrite)
+                                   "pixel" if method != "classic" and param == "pixel" else ""), overwrite)
     if tiles:  # check before the work: every filter that could be written (all scanned ones with --top)
         wanted = chosen or range(count if top is None else (scan or count))
         plan_tiles(tiles, [f"filter_{i}" + (f"_{k}" if diversity > 1 else "") for i in wanted for k in range(diversity)], overwrite)
