@@ -220,3 +220,15 @@ def test_cli_depthwise_filters_of_mobilenet(tmp_path):
                                    "--steps", "2", "--size", "64", "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "filters_mobilenet_conv_dw_1_smooth.png").is_file()
+
+
+def test_fourier_half_size_render_is_the_band_limited_image():
+    h = w = 16
+    par = P.Fourier(decay=1.0, decorrelate=False)
+    params = np.zeros((1, 2, 1, h, w // 2 + 1), "float32")
+    rng = np.random.default_rng(7)
+    params[0, :, 0, :2, :3] = rng.normal(size=(2, 2, 3))  # frequencies below 2/16 only
+    params[0, :, 0, -1:, :3] = rng.normal(size=(2, 1, 3))
+    full = ops.convert_to_numpy(par.linear(ops.convert_to_tensor(params), h, w, 1))[0, ..., 0]
+    half = ops.convert_to_numpy(par.linear(ops.convert_to_tensor(params), h, w, 1, (8, 8)))[0, ..., 0]
+    np.testing.assert_allclose(half, full[::2, ::2], atol=1e-4)  # a band-limited image, sampled every 2nd pixel
