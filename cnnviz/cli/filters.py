@@ -19,7 +19,7 @@ def filters(
     top: Optional[int] = typer.Option(None, "--top", help="Keep the N strongest live filters of those scanned."),
     scan: Optional[int] = typer.Option(None, "--scan", help="How many filters to scan for --top (default 2x top)."),
     size: Optional[int] = typer.Option(None, "--size", help="Image size (default 128 for ImageNet models, the model's own when fixed)."),
-    steps: Optional[int] = typer.Option(None, "--steps", help="Gradient steps (default: 64 fourier, 30 pixel, 20 classic)."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Gradient steps (default: 28 fourier, 30 pixel, 20 classic)."),
     method: str = typer.Option("smooth", "--method", help="smooth (default, regularised) or classic (the Keras-blog recipe)."),
     param: Optional[str] = ParamOpt,
     diversity: int = DiversityOpt,

@@ -20,8 +20,8 @@ from ..objectives import Objective, diversity as diversity_term
 from .ascent import Ascent, Stage, UpdateRule
 
 #: The Fourier recipe's defaults (tuned in benchmarks/legibility.py).
-FOURIER_LR = 0.05
-FOURIER_STEPS = 32
+FOURIER_LR = 0.06
+FOURIER_STEPS = 28
 FOURIER_DECAY = 1.3
 #: Steps of a class picture (``fool --method visualize``).
 CLASS_STEPS = 128
@@ -45,7 +45,7 @@ class Rendered:
     stages: list[Stage] = field(default_factory=list)
 
 
-LOW_SHARE = 0.75
+LOW_SHARE = 0.86
 
 
 def fourier_stages(size: tuple[int, int], steps: int, lr: float, fixed: bool, low: float | None = None) -> list[Stage]:
