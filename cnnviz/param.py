@@ -133,7 +133,7 @@ class Fourier:
         oh, ow = size or (h, w)
         if (oh, ow) != (h, w):
             top, bottom = (oh + 1) // 2, oh // 2
-            rows = lambda a: ops.concatenate([a[..., :top, :], a[..., h - bottom :, :]], axis=-2)  # noqa: E731
+            rows = lambda a: ops.concatenate([a[..., :top, :], a[..., h - bottom :, :]], axis=-2)
             re, im = rows(re)[..., : ow // 2 + 1], rows(im)[..., : ow // 2 + 1]
             re, im = re * (oh * ow / (h * w)), im * (oh * ow / (h * w))
         x = irfft2(re, im, oh, ow) / 4.0

@@ -133,10 +133,10 @@ def test_fixed_size_model_goes_through_the_multi_scale_path():
 
 
 def test_diversity_makes_the_pictures_of_a_filter_differ():
+    from conftest import wrap
+
     from cnnviz.engine.render import feature_model_for, render
     from cnnviz.objectives import channel, diversity
-
-    from conftest import wrap
 
     keras.utils.set_random_seed(5)
     inp = keras.Input((None, None, 3))
@@ -158,9 +158,9 @@ def test_diversity_makes_the_pictures_of_a_filter_differ():
 
 
 def test_depthwise_layer_filters():
-    from cnnviz.filters import visualize_filters
-
     from conftest import wrap
+
+    from cnnviz.filters import visualize_filters
 
     keras.utils.set_random_seed(6)
     inp = keras.Input((None, None, 3))
@@ -175,13 +175,13 @@ def test_depthwise_layer_filters():
 
 
 def test_trained_lenet_recognises_its_fourier_class_pictures(lenet):
-    from cnnviz.fooling import fool_from_noise
-    from cnnviz.models import Classifier
-    from cnnviz.output.files import encode_png
-
     import io
 
     from PIL import Image
+
+    from cnnviz.fooling import fool_from_noise
+    from cnnviz.models import Classifier
+    from cnnviz.output.files import encode_png
 
     r = fool_from_noise(lenet, [3, 8], method="visualize", max_steps=64)
     clf = Classifier(lenet)

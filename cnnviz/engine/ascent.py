@@ -11,9 +11,10 @@ is ``keras.ops``. Progress goes to a callback; nothing prints. :func:`input_grad
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

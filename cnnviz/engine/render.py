@@ -9,14 +9,16 @@ objectives all come through here; the methods add their own measuring and file h
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .. import param as P
 from .. import transforms as T
-from ..objectives import Objective, diversity as diversity_term
+from ..objectives import Objective
+from ..objectives import diversity as diversity_term
 from .ascent import Ascent, Stage, UpdateRule
 
 #: The Fourier recipe's defaults (tuned in benchmarks/legibility.py).
