@@ -1,11 +1,16 @@
 """Filter visualisation: for each filter of a conv layer, an input that maximises its mean activation.
 
-Two methods:
+Two methods, on one of two image parametrisations (:mod:`cnnviz.param`):
 
+``smooth`` with ``param="fourier"`` (the default)
+    lucid's recipe: the image as scaled Fourier coefficients with decorrelated colour and a sigmoid
+    onto [0, 255], Adam, lucid's standard transforms (pad, jitter, scale, rotate) per image, the
+    filter's pre-activation mean; the first steps see a half-size view (a quarter of the cost).
+    ``diversity`` K renders K different pictures per filter (lucid's Gram-matrix diversity term).
 ``classic``
     The Keras-blog recipe: noise around grey, 20 steps of size 1 on RMS-normalised gradients of the
     filter's mean (post-ReLU) activation, then the std-0.1 display transform.
-``smooth`` (default)
+``smooth`` with ``param="pixel"`` (cnnviz's earlier default)
     Maximises the filter's *pre-activation* averaged over its strongest quarter of positions (a
     filter that is dead at the start still gets a gradient, and a strong local response is found
     before a weak global one), coarse-to-fine over three octaves (73% of the steps at half size,
@@ -33,6 +38,7 @@ from .errors import CnnvizError
 from .pixels import deprocess_classic, to_uint8
 from .models import LoadedModel, conv_layers, feature_model, is_conv, iter_layers, layer_name, resolve_layer
 from .objectives import channel
+from .param import check_param
 from .preprocessing import to_model_input
 from .transforms import Transforms
 from .results.filters import FilterResult  # noqa: F401 (re-exported): the result owns its record and figure
@@ -41,8 +47,6 @@ METHODS = checks.FILTER_METHODS
 ALIVE_EPS = 1e-6
 #: Image size for models that take any size (the Keras blog's 128 px); fixed-size models use theirs.
 DEFAULT_SIZE = 128
-
-
 
 
 def check_conv_layer(loaded: LoadedModel, layer: str) -> tuple:
@@ -63,7 +67,26 @@ def check_conv_layer(loaded: LoadedModel, layer: str) -> tuple:
     raise CnnvizError(f"layer {layer_name(path)!r} is {kind}, not convolutional; filters needs a conv layer ({listing or 'none in this model'}){extra}")
 
 
-def default_steps(method: str) -> int:
+def filter_count(layer) -> int:
+    """Output channels of a conv layer (a depthwise layer has no ``filters``: in x multiplier)."""
+    return int(layer.filters) if getattr(layer, "filters", None) else int(layer.output.shape[-1])
+
+
+def resolve_param(method: str, param: str | None) -> str:
+    """``fourier`` for the default method, ``pixel`` for ``classic`` (the blog's recipe, exactly)."""
+    if param is None:
+        return "pixel" if method == "classic" else "fourier"
+    check_param(param)
+    if method == "classic" and param != "pixel":
+        raise CnnvizError("--method classic is the Keras blog's pixel recipe; drop --param or use --param pixel")
+    return param
+
+
+def default_steps(method: str, param: str = "pixel") -> int:
+    if param == "fourier":
+        from .engine.render import FOURIER_STEPS
+
+        return FOURIER_STEPS
     return 20 if method == "classic" else 30
 
 
@@ -106,18 +129,27 @@ def visualize_filters(
     precision: str = "auto",
     progress: Callable[[int, int], None] | None = None,
     note: Callable[[str], None] | None = None,
+    param: str | None = None,
+    diversity: int = 1,
 ) -> FilterResult:
     """Render filters of ``layer``. ``filters``: indices (default: all, or the first ``scan`` when
     ``top`` is given). ``top``: keep the ``top`` strongest live filters of those scanned.
     ``precision``: of the gradient steps of the default method (``auto``: bf16 where the CPU has it
     natively; ``classic`` always runs in float32, as the blog did). Reported activations are always
     measured in float32. ``batch_size``: filters optimised at once (default: from free device memory,
-    16 on a CPU); a batch that runs out of device memory is retried smaller, said through ``note``."""
+    16 on a CPU); a batch that runs out of device memory is retried smaller, said through ``note``.
+    ``param``: ``fourier`` (default) or ``pixel``; ``diversity`` K: K pictures per filter (fourier),
+    consecutive in the result."""
     checks.choice(method, METHODS, "--method")  # the same check the CLI runs before Keras loads
+    param = resolve_param(method, param)
+    if diversity < 1:
+        raise CnnvizError(f"--diversity {diversity} must be at least 1 (pictures per filter)")
+    if diversity > 1 and param != "fourier":
+        raise CnnvizError("--diversity works with --param fourier (the default method)")
     path = check_conv_layer(loaded, layer)
-    count = int(path[-1].filters if hasattr(path[-1], "filters") else path[-1].output.shape[-1])
+    count = filter_count(path[-1])
     check_batch_size(batch_size)
-    steps = default_steps(method) if steps is None else steps
+    steps = default_steps(method, param) if steps is None else steps
     if steps < 1:
         raise CnnvizError("--steps must be at least 1")
     if size is None and not all(loaded.input_shape[:2]):
@@ -144,6 +176,9 @@ def visualize_filters(
     pre = method != "classic"
     optimise_model = feature_model(loaded.model, [path], preactivation=pre)
     measure_model = feature_model(loaded.model, [path]) if pre else optimise_model
+    if param == "fourier":
+        return _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision,
+                                diversity, top, progress)
     objective = channel(name) if method == "classic" else channel(name, top=0.25)
     ascent = Ascent(optimise_model, [name], objective, loaded.preprocess,
                     _transforms(method, hw), UpdateRule(clip=method != "classic"),
@@ -196,6 +231,33 @@ def visualize_filters(
         result = FilterResult(name, [indices[k] for k in order], images[order], acts[order], alive[order],
                               method, hw, steps, seed, seconds, ascent_seconds, ascent.precision, scanned=indices,
                               partial=partial)
+    return result
+
+
+#: The Fourier filters' objective: the pre-activation mean over this share of the strongest positions.
+FOURIER_TOP = 0.25
+
+
+def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision, diversity, top,
+                     progress) -> FilterResult:
+    from .engine.render import render
+
+    start = time.perf_counter()
+    batch_size = choose_batch_size(measure_model, hw, len(indices) * diversity, batch_size)
+    r = render(loaded, channel(name, top=FOURIER_TOP), indices, param="fourier", size=hw, steps=steps, seed=seed,
+               batch_size=batch_size, precision=precision, diversity=diversity, preactivation=True, progress=progress)
+    images = to_uint8(r.pixels)
+    acts = mean_activation(measure_model, images, r.targets, loaded.preprocess)
+    seconds = time.perf_counter() - start
+    alive = acts > ALIVE_EPS
+    shown = list(r.targets)
+    result = FilterResult(name, shown, images, acts, alive, "smooth", hw, steps, seed, seconds, r.ascent_seconds, r.precision,
+                          param="fourier", diversity=diversity)
+    if top is not None:
+        order = sorted(range(len(shown)), key=lambda k: (not alive[k], -acts[k]))[:top]
+        result = FilterResult(name, [shown[k] for k in order], images[order], acts[order], alive[order], "smooth", hw,
+                              steps, seed, seconds, r.ascent_seconds, r.precision, scanned=list(indices),
+                              param="fourier", diversity=diversity)
     return result
 
 

@@ -2,8 +2,9 @@
 
 ``fool_from_noise``: gradient ascent on log p(K) in pixel space from grey noise, stopping when the
 *saved* image (rounded to 8-bit pixels, re-preprocessed) reaches the confidence asked for.
-``visualize_classes``: the "pretty" variant: the class logit with the regularisers of the filters
-command (octaves, jitter, smoothed gradients).
+``method="visualize"``: the picture to look at: the class logit on lucid's Fourier parametrisation
+with its transforms (``param="fourier"``, the default; ``param="pixel"`` gives the earlier octaves,
+jitter and smoothed gradients in pixel space); ``diversity`` K gives K pictures per class.
 ``adversarial``: projected sign-gradient steps under an L-infinity budget from a real image.
 """
 
@@ -26,12 +27,9 @@ from .models import Classifier, LoadedModel
 from .objectives import class_logit, class_logprob
 from .results.fooling import FoolResult  # noqa: F401 (re-exported)
 from .results.adversarial import AdversarialResult  # noqa: F401 (re-exported)
+from .param import check_param
 
 Progress = Callable[[int, int], None]
-
-
-
-
 
 
 def check_confidence(confidence: float) -> float:
@@ -51,14 +49,24 @@ def fool_from_noise(
     classifier: Classifier | None = None,
     batch_size: int | None = None,
     note: Callable[[str], None] | None = None,
+    param: str | None = None,
+    diversity: int = 1,
 ) -> FoolResult:
     """Optimise one image per class (together, on the batch axis) until p(class) >= confidence
-    on the saved 8-bit pixels, or ``max_steps``. ``method``: ``fool`` or ``visualize``.
+    on the saved 8-bit pixels, or ``max_steps``. ``method``: ``fool`` or ``visualize``; ``param``
+    and ``diversity`` shape ``visualize`` (default fourier, 1 picture per class).
     ``batch_size``: classes optimised at once (default: from free device memory, 16 on a CPU)."""
     check_confidence(confidence)
     check_batch_size(batch_size)
     if method not in ("fool", "visualize"):
         raise CnnvizError(f"unknown --method {method!r}; use fool or visualize")
+    if param is not None:
+        check_param(param)
+    if diversity < 1:
+        raise CnnvizError(f"--diversity {diversity} must be at least 1 (pictures per class)")
+    param = (param or "fourier") if method == "visualize" else "pixel"
+    if diversity > 1 and param != "fourier":
+        raise CnnvizError("--diversity needs --method visualize with --param fourier (the default)")
     if max_steps < 1:
         raise CnnvizError("--steps must be at least 1")
     clf = classifier or Classifier(loaded)
@@ -66,6 +74,13 @@ def fool_from_noise(
     h, w = loaded.image_size(size)
     channels = loaded.channels
     start = time.perf_counter()
+    if param == "fourier":
+        from .engine.render import render
+
+        r = render(loaded, class_logit(), targets, param="fourier", size=(h, w), steps=max_steps, seed=seed,
+                   diversity=diversity, progress=progress)
+        return _verdict(clf, r.targets, r.pixels, [r.steps] * len(r.targets), confidence, method, seed, start,
+                        param, diversity)
     if method == "fool":
         ascent = Ascent(clf.model, ["logits"], class_logprob(), loaded.preprocess, rule=UpdateRule("rms", clip=True))
         schedule = [Stage((h, w), max_steps, 2.0, 0.0)]  # 2 pixel units (RMS) per step
@@ -108,11 +123,18 @@ def fool_from_noise(
         made = in_batches(targets, -(-size_ // devices_) * devices_, run, note)
     x = np.stack([m[0] for m in made])
     steps_each = [m[1] for m in made]
+    return _verdict(clf, targets, x, steps_each, confidence, method, seed, start, param, diversity)
+
+
+def _verdict(clf: Classifier, targets: list[int], x: np.ndarray, steps_each: list[int], confidence: float,
+             method: str, seed: int, start: float, param: str, diversity: int) -> FoolResult:
+    """The model's verdict on the saved 8-bit pixels, not on the float image."""
     images = to_uint8(x)
     probs = clf.probabilities(images)
     p_target = probs[np.arange(len(targets)), targets]
-    return FoolResult(targets, images, p_target, p_target >= confidence, steps_each,
-                      [clf.top(p) for p in probs], confidence, method, seed, time.perf_counter() - start)
+    return FoolResult(list(targets), images, p_target, p_target >= confidence, steps_each,
+                      [clf.top(p) for p in probs], confidence, method, seed, time.perf_counter() - start,
+                      param, diversity)
 
 
 def adversarial(

@@ -127,3 +127,55 @@ def total_variation() -> Objective:
         return dy + dx
 
     return Objective(score, ("pixels",), "total_variation()")
+
+
+def neuron(layer: str, index: int | None = None, y: int | None = None, x: int | None = None) -> Objective:
+    """Channel ``index`` of ``layer`` at one spatial position (default: the centre), as lucid's neuron."""
+
+    def score(acts, targets):
+        a = acts[layer]
+        h, w = int(a.shape[1]), int(a.shape[2])
+        at = a[:, h // 2 if y is None else y, w // 2 if x is None else x, :]
+        return _pick(at, index, targets)
+
+    where = "centre" if y is None and x is None else f"y={y}, x={x}"
+    return Objective(score, (layer,), f"neuron({layer!r}, {'per-image' if index is None else index}, {where})")
+
+
+def direction(layer: str, vector: Any) -> Objective:
+    """Mean over space of the activation's projection on ``vector`` (a direction in the layer's channel space)."""
+    import numpy as np
+
+    v = np.asarray(vector, dtype="float32").reshape(-1)
+
+    def score(acts, targets):
+        from keras import ops
+
+        a = acts[layer]
+        proj = ops.matmul(a, ops.convert_to_tensor(v))  # (B, H, W)
+        return ops.mean(ops.reshape(proj, (ops.shape(proj)[0], -1)), axis=1)
+
+    return Objective(score, (layer,), f"direction({layer!r}, {len(v)}-vector)")
+
+
+def diversity(layer: str) -> Objective:
+    """lucid's diversity term, per image: the mean cosine similarity of this image's (centred) Gram matrix of
+    ``layer`` with those of the other images of its group (the images that share its target). Use it
+    with a negative weight: ``channel(...) - w * diversity(...)`` pushes the group's images apart."""
+
+    def score(acts, targets):
+        from keras import ops
+
+        a = acts[layer]
+        b, c = ops.shape(a)[0], int(a.shape[-1])
+        flat = ops.reshape(a, (b, -1, c))
+        flat = flat - ops.mean(flat, axis=1, keepdims=True)  # centred: raw Grams of ReLU maps are all alike
+        grams = ops.matmul(ops.transpose(flat, (0, 2, 1)), flat)
+        grams = ops.reshape(grams, (b, c * c))
+        grams = grams / (ops.sqrt(ops.sum(ops.square(grams), axis=1, keepdims=True)) + 1e-10)
+        sims = ops.matmul(grams, ops.transpose(grams))  # (B, B)
+        t = ops.cast(targets, "int32")
+        same = ops.cast(ops.equal(t[:, None], t[None, :]), sims.dtype) * (1.0 - ops.eye(b, dtype=sims.dtype))
+        return ops.sum(sims * same, axis=1) / ops.maximum(ops.sum(same, axis=1), 1.0)
+
+    return Objective(score, (layer,), f"diversity({layer!r})")

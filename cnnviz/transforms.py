@@ -9,8 +9,9 @@ pass. The numpy side here imports nothing heavy; :func:`apply` uses ``keras.ops`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +64,14 @@ class Rotate:
 STANDARD: tuple = (Pad(12), Jitter(8), Scale(tuple(1 + (i - 5) / 50 for i in range(11))),
                    Rotate(tuple(range(-10, 11)) + (0,) * 5), Jitter(4))
 NONE: tuple = ()
+
+
+def standard(size: tuple[int, int] | int) -> tuple:
+    """lucid's standard set with its pixel amounts (pad, jitters) scaled to an image of ``size``
+    (lucid's values are for 224 px; at least 1 pixel each)."""
+    k = max(size if isinstance(size, int) else max(size), 1) / 224.0
+    px = lambda v: max(1, int(round(v * k)))
+    return (Pad(px(12)), Jitter(px(8)), STANDARD[2], STANDARD[3], Jitter(px(4)))
 
 
 def _shift(dy: float, dx: float) -> np.ndarray:

@@ -22,7 +22,13 @@ def main() -> None:
     import keras
     from keras import ops
 
-    from cnnviz.engine import Ascent, Stage, UpdateRule, input_gradients, layer_gradients
+    from cnnviz.engine import (
+        Ascent,
+        Stage,
+        UpdateRule,
+        input_gradients,
+        layer_gradients,
+    )
     from cnnviz.objectives import channel
     from cnnviz.param import Fourier
 
@@ -30,7 +36,7 @@ def main() -> None:
     both, head = tiny()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 6, 6, 2)).astype("float32")
-    pick = lambda logits: logits[:, 1]  # noqa: E731
+    pick = lambda logits: logits[:, 1]
     grads, scores = input_gradients(head, x, pick)
     out = {"backend": keras.backend.backend(), "tensorflow_imported": imported}
     # central differences of the score at 6 coordinates of image 1

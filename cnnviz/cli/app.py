@@ -68,6 +68,21 @@ UnsafeOpt = typer.Option(False, "--unsafe", help="Allow Lambda layers (arbitrary
 SeedOpt = typer.Option(0, "--seed", help="Random seed (same seed, same images).")
 BatchSizeOpt = typer.Option(None, "--batch-size",
                             help="Images optimised at once (default: what fits in free GPU memory; 16 on a CPU).")
+ParamOpt = typer.Option(None, "--param", help="Image parametrisation: fourier (default; lucid's, readable) or pixel (the earlier recipe).")
+DiversityOpt = typer.Option(1, "--diversity", help="Pictures per filter/class, pushed apart (lucid's diversity); 1 for one.")
+PARAMS = ("fourier", "pixel")
+
+
+def check_image_options(param: Optional[str], diversity: int, method: str | None = None) -> None:
+    """Validate --param/--diversity before Keras loads: one line naming what would work."""
+    if param is not None and param not in PARAMS:
+        _fail(f"unknown --param {param!r}; use one of: {', '.join(PARAMS)}")
+    if diversity < 1:
+        _fail(f"--diversity {diversity} must be at least 1 (pictures per filter/class)")
+    if method == "classic" and param not in (None, "pixel"):
+        _fail("--method classic is the Keras blog's pixel recipe; drop --param or use --param pixel")
+    if diversity > 1 and param == "pixel":
+        _fail("--diversity needs --param fourier (the default)")
 
 
 def _version(value: bool) -> None:

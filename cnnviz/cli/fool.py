@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_NOT_REACHED, BatchSizeOpt, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
+from .app import (EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, ParamOpt, check_image_options, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
                   WeightsOpt, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 
@@ -17,12 +17,14 @@ def fool(
     model_: Optional[str] = ModelArg,
     classes: List[str] = typer.Option(..., "--class", "-c", help="Class index or name; repeat for several (optimised together)."),
     confidence: float = typer.Option(0.999, "--confidence", help="Stop when the saved image reaches this probability."),
-    steps: int = typer.Option(300, "--steps", help="Maximum gradient steps."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Maximum gradient steps (default 300 for fool, the recipe's for visualize)."),
     method: str = typer.Option("fool", "--method", help="fool (noise the model trusts) or visualize (regularised, see the class)."),
     image: Optional[Path] = typer.Option(None, "--image", metavar="IMAGE", help="Start from this image: targeted adversarial example."),
     epsilon: float = typer.Option(8.0, "--epsilon", help="L-inf budget for --image, in pixel units (0-255)."),
     labels: Optional[Path] = typer.Option(None, "--labels", metavar="FILE", help="Class names, one per line, for models without built-in names."),
     size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
+    param: Optional[str] = ParamOpt,
+    diversity: int = DiversityOpt,
     seed: int = SeedOpt,
     batch_size: Optional[int] = BatchSizeOpt,
     tiles: Optional[Path] = typer.Option(None, "--tiles", metavar="DIR", help="Also write each image alone as DIR/class_<index>.png (DIR/adversarial_<class>.png with --image)."),
@@ -58,6 +60,11 @@ def fool(
 
         read_image(image)  # decodable, before Keras starts
     checks.existing_file(labels, "labels file", "--labels")
+    check_image_options(param, diversity)
+    if method != "visualize" and (param is not None or diversity != 1):
+        from ..errors import CnnvizError
+
+        raise CnnvizError("--param and --diversity shape --method visualize; fool and --image work on pixels")
     check_folder(out)
     if tiles:
         check_folder(tiles)
@@ -68,6 +75,10 @@ def fool(
     from ..output.files import plan_output, plan_tiles, save_result, save_tiles
     from ..output.render import fmt_p
 
+    if steps is None:
+        from ..engine.render import CLASS_STEPS
+
+        steps = CLASS_STEPS if method == "visualize" and param != "pixel" else 300
     loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
     clf = Classifier(loaded)
     targets = [clf.resolve(c) for c in classes]
@@ -101,11 +112,12 @@ def fool(
                    f"(L-inf {res.linf:.1f}). Try a larger --epsilon or more --steps", err=True)
         raise typer.Exit(EXIT_NOT_REACHED)
     paths = plan_output(out, _stem("fool", mstem, method, "-".join(str(t) for t in targets)), overwrite)
-    tile_paths = plan_tiles(tiles, [f"class_{c}" for c in targets], overwrite) if tiles else []
+    tile_names = [f"class_{c}" + (f"_{k}" if diversity > 1 else "") for c in targets for k in range(diversity)]
+    tile_paths = plan_tiles(tiles, tile_names, overwrite) if tiles else []
     with progress_bar(f"{method}: {len(targets)} class(es)") as update:
         res = fool_from_noise(loaded, targets, confidence=confidence, max_steps=steps, seed=seed, size=size,
                               method=method, progress=update, classifier=clf,
-                              batch_size=batch_size, note=_note)
+                              batch_size=batch_size, note=_note, param=param, diversity=diversity)
     names = [clf.name(c) for c in res.classes]
     save_result(paths, res.render(loaded.name, names), _manifest("fool", loaded, max_steps=steps, **res.record()))
     if tiles:

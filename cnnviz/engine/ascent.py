@@ -11,9 +11,10 @@ is ``keras.ops``. Progress goes to a callback; nothing prints. :func:`input_grad
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -139,14 +140,28 @@ class Ascent:
 
     # -------------------------------------------------------------- pieces of the step
     def _seen(self, params, size, feed, matrices):
+        """The pixels the model sees: the image (rendered at the feed size when the parametrisation
+        can do that itself), padded and warped, then cropped (any-size model) or resampled (fixed)."""
         from keras import ops
 
         h, w = size
-        image = self.param.image(params, h, w, self.channels)
+        render = self._render_size(size, feed)
+        image = self.param.image(params, h, w, self.channels, None if render == tuple(size) else render)
         seen = T.apply(image, self.transforms, matrices) if self.transforms else image
-        if tuple(seen.shape[1:3]) != tuple(feed):
-            seen = ops.image.resize(seen, feed, interpolation="bilinear")
-        return seen
+        sh, sw = int(seen.shape[1]), int(seen.shape[2])
+        if (sh, sw) == tuple(feed):
+            return seen
+        if self.fixed is None and sh >= feed[0] and sw >= feed[1]:
+            y, x = (sh - feed[0]) // 2, (sw - feed[1]) // 2  # lucid feeds the jittered crop
+            return seen[:, y : y + feed[0], x : x + feed[1]]
+        # antialiased when shrinking: a smaller view must not alias fine detail into its gradient
+        return ops.image.resize(seen, feed, interpolation="bilinear", antialias=sh > feed[0])
+
+    def _render_size(self, size, feed) -> tuple[int, int]:
+        """Where a non-pixel image is rendered: at the feed size when that is smaller (band-limited)."""
+        if isinstance(self.param, Pixel) or feed[0] >= size[0] or feed[1] >= size[1]:
+            return tuple(size)
+        return tuple(feed)
 
     def _loss(self, size, feed):
         def loss(call, params, targets, matrices, *_):
@@ -188,9 +203,9 @@ class Ascent:
         return self._steps[key]
 
     def _feed(self, stage_size: tuple[int, int]) -> tuple[int, int]:
-        if self.fixed:
-            return self.fixed
-        return (int(stage_size[0]) + 2 * self.pad, int(stage_size[1]) + 2 * self.pad)
+        """The size the model sees: its own when fixed, else the stage's (the padded, warped image is
+        cropped back to it, so padding does not make every step dearer)."""
+        return self.fixed or (int(stage_size[0]), int(stage_size[1]))
 
     def image(self, params: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         """The pixels (0-255, float) that ``params`` stand for."""
@@ -250,8 +265,10 @@ class Ascent:
                     size = tuple(stage.size)
                     if self.rule.normalize == "adam":
                         state = (ops.zeros_like(params), ops.zeros_like(params), ops.convert_to_tensor(0.0))
-                padded = (size[0] + 2 * self.pad, size[1] + 2 * self.pad)
-                step = self._step(size, self._feed(stage.size), stage.blur)
+                feed = self._feed(stage.size)
+                rh, rw = self._render_size(size, feed)
+                padded = (rh + 2 * self.pad, rw + 2 * self.pad)
+                step = self._step(size, feed, stage.blur)
                 lr = ops.convert_to_tensor(float(stage.lr))
                 for _ in range(stage.steps):
                     if self.transforms:

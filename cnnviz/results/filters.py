@@ -27,6 +27,8 @@ class FilterResult:
     precision: str = "float32"
     scanned: list[int] = field(default_factory=list)
     partial: bool = False  # interrupted: only the filters that finished
+    param: str = "pixel"  # how the image was represented while optimised (fourier, pixel)
+    diversity: int = 1  # pictures per filter, consecutive in ``indices``
 
     def records(self) -> list[dict]:
         return [{"filter": int(i), "activation": float(a), "dead": not bool(ok)}
@@ -34,7 +36,7 @@ class FilterResult:
 
     def record(self) -> dict:
         """The manifest fields this result knows (the caller adds command and model)."""
-        return {"layer": self.layer, "method": self.method, "precision": self.precision, "size": list(self.size),
+        return {"layer": self.layer, "method": self.method, "param": self.param, "diversity": self.diversity, "precision": self.precision, "size": list(self.size),
                 "steps": self.steps, "seed": self.seed, "seconds": round(self.seconds, 2),
                 "alive": int(np.sum(self.alive)), "count": len(self.indices), "scanned": list(self.scanned),
                 "partial": self.partial, "activation": "mean activation of the filter on the saved image",

