@@ -178,7 +178,7 @@ def visualize_filters(
     measure_model = feature_model(loaded.model, [path]) if pre else optimise_model
     if param == "fourier":
         return _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision,
-                                diversity, top, progress)
+                                diversity, top, progress, note)
     objective = channel(name) if method == "classic" else channel(name, top=0.25)
     ascent = Ascent(optimise_model, [name], objective, loaded.preprocess,
                     _transforms(method, hw), UpdateRule(clip=method != "classic"),
@@ -239,25 +239,25 @@ FOURIER_TOP = 0.25
 
 
 def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision, diversity, top,
-                     progress) -> FilterResult:
+                     progress, note=None) -> FilterResult:
     from .engine.render import render
 
     start = time.perf_counter()
     batch_size = choose_batch_size(measure_model, hw, len(indices) * diversity, batch_size)
     r = render(loaded, channel(name, top=FOURIER_TOP), indices, param="fourier", size=hw, steps=steps, seed=seed,
-               batch_size=batch_size, precision=precision, diversity=diversity, preactivation=True, progress=progress)
+               batch_size=batch_size, precision=precision, diversity=diversity, preactivation=True, progress=progress, note=note)
     images = to_uint8(r.pixels)
     acts = mean_activation(measure_model, images, r.targets, loaded.preprocess)
     seconds = time.perf_counter() - start
     alive = acts > ALIVE_EPS
     shown = list(r.targets)
     result = FilterResult(name, shown, images, acts, alive, "smooth", hw, steps, seed, seconds, r.ascent_seconds, r.precision,
-                          param="fourier", diversity=diversity)
+                          param="fourier", diversity=diversity, partial=r.partial)
     if top is not None:
         order = sorted(range(len(shown)), key=lambda k: (not alive[k], -acts[k]))[:top]
         result = FilterResult(name, [shown[k] for k in order], images[order], acts[order], alive[order], "smooth", hw,
                               steps, seed, seconds, r.ascent_seconds, r.precision, scanned=list(indices),
-                              param="fourier", diversity=diversity)
+                              param="fourier", diversity=diversity, partial=r.partial)
     return result
 
 

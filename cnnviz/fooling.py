@@ -78,7 +78,8 @@ def fool_from_noise(
         from .engine.render import render
 
         r = render(loaded, class_logit(), targets, param="fourier", size=(h, w), steps=max_steps, seed=seed,
-                   diversity=diversity, progress=progress)
+                   diversity=diversity, progress=progress, note=note,
+                   batch_size=choose_batch_size(clf.model, (h, w), len(targets) * diversity, batch_size))
         return _verdict(clf, r.targets, r.pixels, [r.steps] * len(r.targets), confidence, method, seed, start,
                         param, diversity)
     if method == "fool":

@@ -45,6 +45,7 @@ class Rendered:
     ascent_seconds: float
     precision: str
     stages: list[Stage] = field(default_factory=list)
+    partial: bool = False  # interrupted (Ctrl-C): only the targets whose batch finished
 
 
 LOW_SHARE = 0.86
@@ -96,11 +97,15 @@ def render(
     precision: str = "float32",
     bounds: tuple = (0.0, 255.0),
     progress: Callable[[int, int], None] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> Rendered:
     """Optimise one picture per target (``diversity`` K: K per target, pushed apart by lucid's
     diversity term on ``diversity_layer``, default the objective's first layer, or the last conv
     layer for class objectives). ``param``: ``fourier`` (Adam) or ``pixel`` (RMS-normalised steps
-    unless ``rule`` says otherwise). ``transforms``: default lucid's standard set scaled to ``size``. Returns float pixels; the caller rounds and measures them."""
+    unless ``rule`` says otherwise). ``transforms``: default lucid's standard set scaled to ``size``.
+    Batches are split over the visible devices, halved when a device runs out of memory (said through
+    ``note``), and Ctrl-C keeps the batches that finished (``partial``). Returns float pixels; the
+    caller rounds and measures them."""
     from ..errors import CnnvizError
 
     P.check_param(param)
@@ -127,31 +132,48 @@ def render(
     if stages is None:
         stages = fourier_stages(size, steps, lr, fixed) if param == "fourier" else [Stage(size, steps, lr)]
     ascent = Ascent(model, names, objective_all, loaded.preprocess, transforms, rule, precision, param=par)
-    expanded = [(int(t), k) for t in targets for k in range(diversity)]
-    per = max(diversity, (batch_size // diversity) * diversity)  # keep each group in one batch
+    from ..devices import in_batches
+    from ..distribution import data_parallel, padded
+
+    groups = [int(t) for t in targets]  # a target's K diversity pictures stay in one batch
+    per = max(1, batch_size // diversity)
     per_image = sum(s.steps for s in stages)
-    total = per_image * len(expanded)
+    total = per_image * len(groups) * diversity
     start = time.perf_counter()
-    asc_seconds, pixels, scores = 0.0, [], []
+    asc_seconds, done, made = [0.0], [0], []
     channels = loaded.channels
-    for b in range(0, len(expanded), per):
-        batch = expanded[b : b + per]
+
+    def run(batch_groups: list[int]) -> list[tuple]:
+        n = len(batch_groups) * diversity
+        batch = [(t, k) for t in padded(batch_groups, devices) for k in range(diversity)]
         rngs = [np.random.default_rng([seed, t, k]) for t, k in batch]
         h0, w0 = stages[0].size if param == "pixel" else size
         x0 = np.stack([par.init(r, h0, w0, channels) for r in rngs])
-        report = (lambda d, _t, base=b * per_image, n=len(batch): progress(base + d * n, total)) if progress else None
+        report = (lambda d, _t, base=done[0] * per_image, n=n: progress(base + d * n, total)) if progress else None
         t0 = time.perf_counter()
         x, s, _ = ascent.run(x0, np.asarray([t for t, _ in batch]), stages, rngs, bounds=bounds,
                              progress=report, size=size)
-        asc_seconds += time.perf_counter() - t0
+        asc_seconds[0] += time.perf_counter() - t0
         if x.shape[1:3] != tuple(size):
             from keras import ops
 
             x = ops.convert_to_numpy(ops.image.resize(x, size, interpolation="bilinear"))
-        pixels.append(x)
-        scores.append(s)
-    return Rendered(np.concatenate(pixels), [t for t, _ in expanded], [k for _, k in expanded], np.concatenate(scores),
-                    per_image, time.perf_counter() - start, asc_seconds, ascent.precision, list(stages))
+        done[0] += n
+        out = list(zip(batch[:n], x[:n], s[:n]))
+        made.extend(out)
+        return out
+
+    partial = False
+    try:
+        with data_parallel() as devices:
+            in_batches(groups, -(-per // devices) * devices, run, note)
+    except KeyboardInterrupt:
+        if not made:
+            raise
+        partial = True
+    return Rendered(np.stack([m[1] for m in made]), [m[0][0] for m in made], [m[0][1] for m in made],
+                    np.asarray([m[2] for m in made]), per_image, time.perf_counter() - start, asc_seconds[0],
+                    ascent.precision, list(stages), partial)
 
 
 def _with_diversity(objective: Objective, term: Objective, weight: float) -> Objective:
