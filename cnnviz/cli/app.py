@@ -35,6 +35,7 @@ WeightsOpt = typer.Option(None, "--weights", help="Weights: a local file, 'image
 PreprocessOpt = typer.Option(None, "--preprocess", help="Input convention: none|unit|caffe|tf|torch (default: the model's own).")
 UnsafeOpt = typer.Option(False, "--unsafe", help="Allow Lambda layers (arbitrary code) in model files you trust.")
 SeedOpt = typer.Option(0, "--seed", help="Random seed (same seed, same images).")
+LabelsOpt = typer.Option(None, "--labels", help="Class names: 'imagenet' (for any 1000-output model) or a file with one name per line.")
 
 
 def _version(value: bool) -> None:
@@ -101,12 +102,25 @@ def _weights(value: Optional[str]):
     return value
 
 
+def _labels(labels: Optional[Path]):
+    """``--labels imagenet`` (the 1000 ImageNet names shipped with cnnviz) or a file of names."""
+    from ..labels import imagenet_classes, read_labels_file
+
+    if labels is None:
+        return None
+    if str(labels).lower() == "imagenet" and not Path(labels).exists():
+        return imagenet_classes()
+    return read_labels_file(labels)
+
+
 def _load(spec: str, *, include_top: bool, weights: Optional[str], preprocess: Optional[str], unsafe: bool, labels: Optional[Path] = None):
-    from ..labels import read_labels_file
     from ..models import load_model
 
-    names = read_labels_file(labels) if labels else None
-    return load_model(spec, include_top=include_top, weights=_weights(weights), preprocess=preprocess, unsafe=unsafe, labels=names)
+    loaded = load_model(spec, include_top=include_top, weights=_weights(weights), preprocess=preprocess, unsafe=unsafe,
+                        labels=_labels(labels))
+    for text in loaded.notes:
+        _note(text)
+    return loaded
 
 
 def _stem(*parts: object) -> str:

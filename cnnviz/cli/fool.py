@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import EXIT_NOT_REACHED, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
+from .app import LabelsOpt, EXIT_NOT_REACHED, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
 
 
 @app.command()
@@ -20,7 +20,7 @@ def fool(
     method: str = typer.Option("fool", "--method", help="fool (noise the model trusts) or visualize (regularised, see the class)."),
     image: Optional[Path] = typer.Option(None, "--image", help="Start from this image: targeted adversarial example."),
     epsilon: float = typer.Option(8.0, "--epsilon", help="L-inf budget for --image, in pixel units (0-255)."),
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Class names, one per line, for models without built-in names."),
+    labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
     seed: int = SeedOpt,
     tiles: Optional[Path] = typer.Option(None, "--tiles", help="Also write each image alone as DIR/class_<index>.png."),

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..attribution.registry import METHODS as _REGISTRY
-from .app import OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
+from .app import LabelsOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
 
 
 def _input_image(image: Optional[Path], loaded, size: Optional[int]):
@@ -112,7 +112,7 @@ def cam(
     steps: Optional[int] = typer.Option(None, "--steps", help="Integrated-gradients steps (default 64: completeness error < 1% on lenet)."),
     faithfulness_steps: int = typer.Option(32, "--faithfulness-steps", help="Points on the deletion/insertion curves (0: skip the scores)."),
     heatmaps: bool = typer.Option(False, "--heatmaps", help="Also write each raw heatmap as float32 .npy at input resolution."),
-    labels: Optional[Path] = typer.Option(None, "--labels", help="Class names file (one per line)."),
+    labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
     seed: int = SeedOpt,
     out: Path = OutOpt,

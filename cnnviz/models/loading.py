@@ -6,7 +6,7 @@ Nothing here changes the user's model once it is loaded.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -45,7 +45,7 @@ APPLICATIONS: dict[str, tuple[str, str, int]] = {
     "nasnetmobile": ("NASNetMobile", "tf", 224),
     "convnexttiny": ("ConvNeXtTiny", "none", 224),
 }
-MODEL_NAMES = ("lenet", *APPLICATIONS)
+MODEL_NAMES = ("lenet", "efficientnet-lite0", *APPLICATIONS)
 
 
 @dataclass
@@ -58,6 +58,8 @@ class LoadedModel:
     default_size: int | None = None
     class_names: tuple[str, ...] | None = None
     weights: str = "built-in"
+    #: things the user should know about how the model is fed or named (printed as ``note:`` lines)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def input_shape(self) -> tuple[int | None, int | None, int]:
@@ -141,6 +143,8 @@ def load_model(
         loaded.class_names, loaded.preprocess, loaded.weights = digit_classes(), "unit", "bundled (MNIST)"
         if weights not in (None, "imagenet", "built-in"):
             loaded.weights = _load_weights(loaded.model, weights, include_top=include_top)
+    elif lower == "efficientnetlite0":
+        loaded = _load_efficientnet_lite(include_top, weights)
     elif key.endswith((".keras", ".h5", ".hdf5")) or Path(key).exists():
         loaded = _load_file(Path(key), unsafe=unsafe, name=Path(key).name)
         if weights not in (None, "imagenet", "built-in"):
@@ -154,8 +158,37 @@ def load_model(
     if preprocess is not None:
         loaded.preprocess = preprocess
     if labels is not None:
+        _check_labels(loaded, tuple(labels))
         loaded.class_names = tuple(labels)
+    elif loaded.class_names is None and _class_count(loaded.model) == 1000:
+        loaded.notes.append(f"{loaded.name} has 1000 outputs but no class names; if they are ImageNet's, pass --labels imagenet")
     return loaded
+
+
+def _class_count(model) -> int | None:
+    """The width of the model's single (batch, classes) output, else None."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        return None
+    if outputs and len(outputs) == 1 and len(outputs[0].shape) == 2 and outputs[0].shape[-1]:
+        return int(outputs[0].shape[-1])
+    return None
+
+
+def _check_labels(loaded: LoadedModel, labels: tuple[str, ...]) -> None:
+    count = _class_count(loaded.model)
+    if count is not None and count != len(labels):
+        what = "ImageNet's 1000 class names" if labels == imagenet_classes() else f"{len(labels)} class names"
+        raise CnnvizError(f"{loaded.name} has {count} outputs but --labels gives {what}; give one name per output")
+
+
+def _load_efficientnet_lite(include_top: bool, weights) -> LoadedModel:
+    from . import efficientnet_lite
+
+    model, source = efficientnet_lite.load(include_top=include_top, weights=weights)
+    classes = imagenet_classes() if include_top else None
+    return LoadedModel(model, efficientnet_lite.NAME, "tf", None if include_top else efficientnet_lite.SIZE, classes, source)
 
 
 def _load_application(name: str, include_top: bool, weights) -> LoadedModel:
