@@ -30,6 +30,7 @@ from .engine import Ascent, Stage, UpdateRule
 from .errors import CnnvizError
 from .pixels import deprocess_classic, to_uint8
 from .models import LoadedModel, conv_layers, feature_model, is_conv, iter_layers, layer_name, resolve_layer
+from .models.submodels import response_model
 from .objectives import channel
 from .preprocessing import to_model_input
 from .transforms import Transforms
@@ -57,6 +58,7 @@ class FilterResult:
     ascent_seconds: float = 0.0
     precision: str = "float32"
     scanned: list[int] = field(default_factory=list)
+    measured: str = ""  # what the activations are: see cnnviz.models.submodels.response_model
 
     def records(self) -> list[dict]:
         return [{"filter": int(i), "activation": float(a), "dead": not bool(ok)}
@@ -159,7 +161,7 @@ def visualize_filters(
     name = layer_name(path)
     pre = method != "classic"
     optimise_model = feature_model(loaded.model, [path], preactivation=pre)
-    measure_model = feature_model(loaded.model, [path]) if pre else optimise_model
+    measure_model, measured = response_model(loaded.model, path)  # "responds": after the nonlinearity
     objective = channel(name) if method == "classic" else channel(name, top=0.25)
     ascent = Ascent(optimise_model, [name], objective, loaded.preprocess,
                     _transforms(method, hw), UpdateRule(clip=method != "classic"),
@@ -190,11 +192,12 @@ def visualize_filters(
         seconds = time.perf_counter() - start
     alive = acts > ALIVE_EPS
     result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds, ascent_seconds,
-                          ascent.precision)
+                          ascent.precision, measured=measured)
     if top is not None:
         order = sorted(range(len(indices)), key=lambda k: (not alive[k], -acts[k]))[:top]
         result = FilterResult(name, [indices[k] for k in order], images[order], acts[order], alive[order],
-                              method, hw, steps, seed, seconds, ascent_seconds, ascent.precision, scanned=indices)
+                              method, hw, steps, seed, seconds, ascent_seconds, ascent.precision, scanned=indices,
+                              measured=measured)
     return result
 
 

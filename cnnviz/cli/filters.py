@@ -62,7 +62,7 @@ def filters(
     record = {"command": "filters", **loaded.describe(), "layer": name, "method": method, "precision": result.precision,
               "size": list(result.size),
               "steps": result.steps, "seed": seed, "seconds": round(result.seconds, 2),
-              "alive": int(result.alive.sum()), "count": len(result.indices), "scanned": result.scanned, "tiles": result.records()}
+              "measured": result.measured, "alive": int(result.alive.sum()), "count": len(result.indices), "scanned": result.scanned, "tiles": result.records()}
     save_result(paths, image, record)
     if tiles:
         save_tiles(tile_paths, list(result.images))

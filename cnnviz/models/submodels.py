@@ -184,3 +184,69 @@ def _trace_top(model, last, kind: str, inputs, extras: list):
         found = _trace(model, inputs, [((last,), kind)] + extras, connected=True)
         return found[(id(last), kind)], [found[(id(p[-1]), k)] for p, k in extras]
     raise CnnvizError(f"the output layer {last.name!r} of {model.name!r} sits inside a nested functional model; save the model flat")
+
+
+# ------------------------------------------------------------------ what "a unit responds" means
+
+#: layers a conv's output may pass through before its nonlinearity, keeping its channels
+PASS_THROUGH = ("BatchNormalization", "Add", "Dropout", "SpatialDropout2D", "Identity", "GaussianNoise",
+                "LayerNormalization", "GroupNormalization", "Rescaling")
+NONLINEAR = ("Activation", "ReLU", "PReLU", "LeakyReLU", "ELU", "ThresholdedReLU")
+
+
+def _activation_name(layer) -> str:
+    return getattr(getattr(layer, "activation", None), "__name__", "linear")
+
+
+def _consumers(layer, container) -> list:
+    inside = {id(l) for l in container.layers}
+    return [n.operation for n in getattr(layer, "_outbound_nodes", []) if id(n.operation) in inside]
+
+
+def response_path(model, path: tuple) -> tuple[tuple, str]:
+    """Where a conv unit's response is measured: ``(layer path, kind)``, kind one of ``"own"`` (the
+    conv has its own nonlinearity), ``"next"`` (the first nonlinearity after it in the graph, reached
+    through BatchNorm/Add/Dropout... with the same channels) or ``"positive"`` (none follows: the
+    positive part of the conv's output)."""
+    path = tuple(path)
+    layer = path[-1]
+    if _activation_name(layer) != "linear":
+        return path, "own"
+    container = path[-2] if len(path) > 1 else model
+    channels = layer.output.shape[-1]
+    current = layer
+    for _ in range(8):
+        consumers = _consumers(current, container)
+        if len(consumers) != 1:
+            break
+        nxt = consumers[0]
+        kind = type(nxt).__name__
+        try:
+            same = nxt.output.shape[-1] == channels
+        except (AttributeError, ValueError):
+            same = False
+        if not same:
+            break
+        linear_activation = kind == "Activation" and _activation_name(nxt) == "linear"
+        if kind in NONLINEAR and not linear_activation:
+            return path[:-1] + (nxt,), "next"
+        if kind not in PASS_THROUGH and not linear_activation:
+            break
+        current = nxt
+    return path, "positive"
+
+
+def response_model(model, path: tuple, size: tuple[int, int] | None = None):
+    """``(keras.Model(image) -> the conv unit's response map, description)``: the map after the
+    layer's nonlinearity wherever it sits (see :func:`response_path`), or the positive part of the
+    raw output. Filters use it for "alive" verdicts and the value in captions."""
+    where, kind = response_path(model, path)
+    sub = feature_model(model, [where], size)
+    name = "/".join(l.name for l in where)
+    if kind == "own":
+        return sub, f"output of {name} (after its own {_activation_name(where[-1])})"
+    if kind == "next":
+        return sub, f"output of {name} ({type(where[-1]).__name__}), the nonlinearity after {'/'.join(l.name for l in path)}"
+    relu = keras.layers.ReLU(name="cnnviz_positive_part")
+    return (keras.Model(sub.inputs, relu(sub.outputs[0]), name=f"cnnviz_response_{model.name}"),
+            f"positive part of the output of {name} (no nonlinearity follows it)")
