@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .app import OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _stem, _written, app, command, progress_bar
+from .app import InputOpt, InputValuesOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _stem, _written, app, command, progress_bar
 
 
 @app.command()
@@ -30,6 +30,8 @@ def filters(
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
+    input_name: Optional[str] = InputOpt,
+    input_values: Optional[Path] = InputValuesOpt,
     unsafe: bool = UnsafeOpt,
 ) -> None:
     """Render the pattern each filter of a conv layer responds to (gradient ascent on the input)."""
@@ -45,7 +47,7 @@ def filters(
     from ..selection import parse_indices
 
     resolve_precision(precision)
-    loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe)
+    loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, input_name=input_name, input_values=input_values)
     path = check_conv_layer(loaded, layer)
     count = int(path[-1].filters)
     chosen = parse_indices(filters_, count) if filters_ else None

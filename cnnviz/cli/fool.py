@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import LabelsOpt, EXIT_NOT_REACHED, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
+from .app import InputOpt, InputValuesOpt, OutputOpt, LabelsOpt, EXIT_NOT_REACHED, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
 
 
 @app.command()
@@ -28,6 +28,9 @@ def fool(
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
+    input_name: Optional[str] = InputOpt,
+    input_values: Optional[Path] = InputValuesOpt,
+    output: Optional[str] = OutputOpt,
     unsafe: bool = UnsafeOpt,
 ) -> None:
     """Make images the model assigns to a class with p >= --confidence (from noise, or from --image)."""
@@ -42,7 +45,7 @@ def fool(
         _fail("--steps must be at least 1")
     if image is not None and len(classes) != 1:
         _fail("--image takes exactly one --class (the target)")
-    loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
+    loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels, input_name=input_name, input_values=input_values, output=output)
     clf = Classifier(loaded)
     targets = [clf.resolve(c) for c in classes]
     mstem = _model_stem(model)

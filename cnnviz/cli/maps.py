@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..attribution.registry import METHODS as _REGISTRY
-from .app import LabelsOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
+from .app import InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _model_stem, _note, _stem, _written, app, command, progress_bar
 
 
 def _input_image(image: Optional[Path], loaded, size: Optional[int]):
@@ -38,6 +38,8 @@ def activations(
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
+    input_name: Optional[str] = InputOpt,
+    input_values: Optional[Path] = InputValuesOpt,
     unsafe: bool = UnsafeOpt,
 ) -> None:
     """Feature maps of every channel of the given layers for one image (one forward pass)."""
@@ -49,7 +51,7 @@ def activations(
     if scale not in ("layer", "channel"):
         _fail(f"unknown --scale {scale!r}; use layer or channel")
     check_order(sort, max_)
-    loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe)
+    loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, input_name=input_name, input_values=input_values)
     pixels, source, istem, notes = _input_image(image, loaded, size)
     for n in notes:
         _note(n)
@@ -119,6 +121,9 @@ def cam(
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
+    input_name: Optional[str] = InputOpt,
+    input_values: Optional[Path] = InputValuesOpt,
+    output: Optional[str] = OutputOpt,
     unsafe: bool = UnsafeOpt,
 ) -> None:
     """Class heatmaps: one panel per image, methods side by side, each scored by deletion/insertion."""
@@ -139,7 +144,7 @@ def cam(
     from ..output.files import atomic_target, plan_output, save_result
     from ..output.heatmaps import attribution_panel
 
-    loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
+    loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels, input_name=input_name, input_values=input_values, output=output)
     clf = Classifier(loaded)
     if class_ is not None:
         clf.resolve(class_)

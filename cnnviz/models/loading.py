@@ -88,18 +88,11 @@ class LoadedModel:
 
 
 def input_shape(model) -> tuple[int | None, int | None, int]:
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        inputs = None
-    if not inputs:
-        raise CnnvizError(f"model {model.name!r} has no defined input; build it (model.build(shape)) first")
-    if len(inputs) != 1:
-        raise CnnvizError(f"model {model.name!r} has {len(inputs)} inputs; cnnviz needs a one-image-input model")
-    shape = tuple(inputs[0].shape)
-    if len(shape) != 4:
-        raise CnnvizError(f"model {model.name!r} takes inputs of shape {shape}; cnnviz needs images (batch, H, W, C)")
-    return shape[1], shape[2], int(shape[3])
+    """(height, width, channels) of the image input (channels last whatever the model's layout);
+    for several inputs, the chosen or only 4-D one (see :mod:`cnnviz.models.model_io`)."""
+    from .model_io import image_shape
+
+    return image_shape(model)
 
 
 def min_input_size(model) -> int:
@@ -157,6 +150,7 @@ def load_model(
         )
     if preprocess is not None:
         loaded.preprocess = preprocess
+        loaded.notes = [n for n in loaded.notes if "scales its own input" not in n]
     if labels is not None:
         _check_labels(loaded, tuple(labels))
         loaded.class_names = tuple(labels)
@@ -226,8 +220,25 @@ def _load_file(path: Path, *, unsafe: bool, name: str) -> LoadedModel:
         raise CnnvizError(f"cannot load model {str(path)!r}: {_first_line(exc)}") from None
     if not isinstance(model, keras.Model):
         raise CnnvizError(f"{str(path)!r} holds no Keras model")
+    loaded = LoadedModel(model, name, "unit", None, None, "from the model file")
+    _default_io(loaded)
+    return loaded
+
+
+def _default_io(loaded: LoadedModel) -> None:
+    """Notes on how a model file will be fed: several inputs, or a leading Rescaling/Normalization
+    layer (then raw 0-255 pixels by default: scaling them again would flatten every result)."""
+    from .model_io import choose_input, leading_scaler
+
+    model = loaded.model
     try:
-        input_shape(model)
-    except CnnvizError:
-        raise CnnvizError(f"{str(path)!r} holds a model without a defined input shape (never built); save it after building") from None
-    return LoadedModel(model, name, "unit", None, None, "from the model file")
+        if len(model.inputs) > 1:
+            loaded.notes.extend(choose_input(model))
+    except (CnnvizError, AttributeError, ValueError, TypeError):
+        return  # refused (with the reason) when an image command needs the input
+    scaler = leading_scaler(model)
+    if scaler is not None:
+        loaded.preprocess = "none"
+        loaded.notes.append(
+            f"{loaded.name} scales its own input ({type(scaler).__name__} layer {scaler.name!r}): feeding raw 0-255 pixels "
+            f"(override with --preprocess)")

@@ -8,6 +8,8 @@ from typing import Sequence
 from .._backend import keras
 from ..errors import CnnvizError
 from .loading import LoadedModel, input_shape
+from .model_io import ToChannelsLast, ToModelLayout, channels_first, output_index
+from .model_io import feed as _feed
 
 
 def feature_model(model, paths: Sequence[tuple], size: tuple[int, int] | None = None, *, preactivation: bool = False):
@@ -22,15 +24,17 @@ def feature_model(model, paths: Sequence[tuple], size: tuple[int, int] | None = 
     if size is not None and (h is None or w is None):
         h, w = size
     inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
+    first = channels_first(model)
     wanted = []
     for p in paths:
         linear = preactivation and getattr(getattr(p[-1], "activation", None), "__name__", "linear") != "linear"
         wanted.append((tuple(p), "input" if linear else "output"))
-    found = _trace(model, inputs, wanted)
+    found = _trace(model, ToModelLayout()(inputs) if first else inputs, wanted)
     outputs = []
     for p, kind in wanted:
         tensor = found[(id(p[-1]), kind)]
-        outputs.append(_linear_copy(p[-1])(tensor) if kind == "input" else tensor)
+        tensor = _linear_copy(p[-1])(tensor) if kind == "input" else tensor
+        outputs.append(ToChannelsLast()(tensor) if first else tensor)
     return keras.Model(inputs, outputs, name=f"cnnviz_features_{model.name}")
 
 
@@ -81,7 +85,7 @@ def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = Fa
         tensors = tensors + list(container.outputs)
     out = None
     if tensors:
-        outs = keras.Model(container.inputs, tensors)(x)
+        outs = keras.Model(container.inputs, tensors)(_feed(container, x) if not isinstance(x, (list, tuple)) else x)
         outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
         for (p, k), t in zip(direct, outs):
             found[(id(p[0]), k)] = t
@@ -97,7 +101,7 @@ def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = Fa
         if any(feed is t for t in container.inputs):
             feed_x = x
         else:
-            feed_x = keras.Model(container.inputs, feed)(x)
+            feed_x = keras.Model(container.inputs, feed)(_feed(container, x) if not isinstance(x, (list, tuple)) else x)
         found.update(_trace(head, feed_x, [(p[1:], k) for p, k in group]))
     return (found, out) if need_output else found
 
@@ -132,10 +136,11 @@ def _replay(container, x, wanted: list[tuple[tuple, str]], need_output: bool):
 
 
 def output_layer(model):
-    """The layer that produces the model's (single) output, descending into a nested last model."""
+    """The layer that produces the model's class output (the only one, or the one chosen with
+    :func:`cnnviz.models.model_io.choose_output`), descending into a nested last model."""
     layer = model.layers[-1]
     if not isinstance(model, keras.Sequential):
-        layer = model.outputs[0]._keras_history.operation
+        layer = model.outputs[output_index(model)]._keras_history.operation
     while isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential) and layer.layers:
         layer = layer.outputs[0]._keras_history.operation
     return layer
@@ -150,26 +155,34 @@ def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
     (so the logits' gradient with respect to those outputs is defined: Grad-CAM).
     """
     model = loaded.model
-    outputs = model.outputs
-    if len(outputs) != 1 or len(outputs[0].shape) != 2 or not outputs[0].shape[-1]:
-        shape = [tuple(o.shape) for o in outputs]
+    h, w, c = input_shape(model)  # refuses models without an image input first
+    out = model.outputs[output_index(model)]
+    if len(out.shape) != 2 or not out.shape[-1]:
+        which = f"output {out._keras_history.operation.name!r} " if len(model.outputs) > 1 else ""
         raise CnnvizError(
-            f"{loaded.name} outputs {shape}; class commands need a (batch, classes) softmax or logits output"
+            f"{loaded.name} {which}has shape {tuple(out.shape)}; class commands need a (batch, classes) softmax or logits output"
+            + ("; pick one with --output" if len(model.outputs) > 1 else "")
         )
-    num_classes = int(outputs[0].shape[-1])
+    num_classes = int(out.shape[-1])
     last = output_layer(model)
     activation = getattr(getattr(last, "activation", None), "__name__", None)
     kind = type(last).__name__
-    h, w, c = input_shape(model)
     inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
+    first = channels_first(model)
+    if first and extra:
+        raise CnnvizError(
+            f"{loaded.name} is a channels_first model: Grad-CAM on it is not supported (filters, fool and activations are); "
+            f"save a channels_last copy of the model for cam"
+        )
+    fed = ToModelLayout()(inputs) if first else inputs
     extras = [(tuple(p), "output") for p in extra]
     if kind == "Dense" and activation == "softmax":
-        penultimate, found_extra = _trace_top(model, last, "input", inputs, extras)
+        penultimate, found_extra = _trace_top(model, last, "input", fed, extras)
         logits = _linear_copy(last)(penultimate)
     elif kind == "Softmax" or (kind == "Activation" and activation == "softmax"):
-        logits, found_extra = _trace_top(model, last, "input", inputs, extras)
+        logits, found_extra = _trace_top(model, last, "input", fed, extras)
     elif activation in (None, "linear") and kind != "Activation":
-        logits, found_extra = _trace_top(model, last, "output", inputs, extras)
+        logits, found_extra = _trace_top(model, last, "output", fed, extras)
     else:
         raise CnnvizError(
             f"{loaded.name}'s output layer {last.name!r} ends in {activation or kind}; class commands need a softmax or linear (logits) output"
