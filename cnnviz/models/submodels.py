@@ -157,7 +157,7 @@ def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
     model = loaded.model
     h, w, c = input_shape(model)  # refuses models without an image input first
     out = model.outputs[output_index(model)]
-    if len(out.shape) != 2 or not out.shape[-1]:
+    if len(out.shape) != 2 or not out.shape[-1] or out.shape[-1] < 2:
         which = f"output {out._keras_history.operation.name!r} " if len(model.outputs) > 1 else ""
         raise CnnvizError(
             f"{loaded.name} {which}has shape {tuple(out.shape)}; class commands need a (batch, classes) softmax or logits output"
