@@ -121,7 +121,6 @@ def _channels_first():
     L = keras.layers
     img = keras.Input((3, 16, 12), name="image")
     x = L.Conv2D(4, 3, activation="relu", data_format="channels_first", name="c1")(img)
-    x = L.MaxPooling2D(2, data_format="channels_first")(x)
     x = L.GlobalAveragePooling2D(data_format="channels_first")(x)
     return keras.Model(img, L.Dense(3, activation="softmax", name="cls")(x), name="cf")
 
@@ -241,8 +240,23 @@ def test_channels_first_transposed_at_the_edges():
     res = visualize_filters(loaded, "c1", [0, 3], steps=2, seed=0)
     direct = np.asarray(keras.Model(model.input, model.get_layer("c1").output)(np.transpose(res.images / 255.0, (0, 3, 1, 2)).astype("float32")))
     np.testing.assert_allclose(res.activations, [direct[k, i].mean() for k, i in enumerate(res.indices)], rtol=1e-5, atol=1e-6)
-    with pytest.raises(CnnvizError, match="channels_first model: Grad-CAM on it is not supported"):
-        logits_model(loaded, extra=[resolve_layer(model, "c1")])
+    cam_model, _ = logits_model(loaded, extra=[resolve_layer(model, "c1")])
+    logits, cam_maps = cam_model(pixels / 255.0)
+    np.testing.assert_allclose(_softmax(logits), np.asarray(model(nchw)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(cam_maps), np.transpose(np.asarray(keras.Model(model.input, model.get_layer("c1").output)(nchw)), (0, 2, 3, 1)), rtol=1e-5, atol=1e-6)
+    from cnnviz.cam import class_heatmap
+
+    # Grad-CAM by hand: after c1 comes GAP -> Dense, so d logit_k / d c1[c, i, j] = W[c, k] / (H W)
+    c1 = np.asarray(keras.Model(model.input, model.get_layer("c1").output)(np.transpose(pixels[:1].astype("uint8") / 255.0, (0, 3, 1, 2)).astype("float32")))[0]
+    dense_w = model.get_layer("cls").get_weights()[0]
+    checked = 0
+    for k in range(3):
+        heat = class_heatmap(loaded, pixels[0].astype("uint8"), k, layer="c1")
+        want = np.maximum((c1 * (dense_w[:, k] / (c1.shape[1] * c1.shape[2]))[:, None, None]).sum(0), 0)
+        assert heat.heat.shape == (16, 12)
+        np.testing.assert_allclose(heat.raw, want, rtol=1e-4, atol=1e-6 * max(want.max(), 1e-3))
+        checked += want.max() > 0
+    assert checked >= 1
 
 
 def _save_odd_models(tmp_path):

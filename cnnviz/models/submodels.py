@@ -169,20 +169,15 @@ def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
     kind = type(last).__name__
     inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
     first = channels_first(model)
-    if first and extra:
-        raise CnnvizError(
-            f"{loaded.name} is a channels_first model: Grad-CAM on it is not supported (filters, fool and activations are); "
-            f"save a channels_last copy of the model for cam"
-        )
     fed = ToModelLayout()(inputs) if first else inputs
     extras = [(tuple(p), "output") for p in extra]
     if kind == "Dense" and activation == "softmax":
-        penultimate, found_extra = _trace_top(model, last, "input", fed, extras)
+        penultimate, found_extra = _trace_top(model, last, "input", fed, extras, first)
         logits = _linear_copy(last)(penultimate)
     elif kind == "Softmax" or (kind == "Activation" and activation == "softmax"):
-        logits, found_extra = _trace_top(model, last, "input", fed, extras)
+        logits, found_extra = _trace_top(model, last, "input", fed, extras, first)
     elif activation in (None, "linear") and kind != "Activation":
-        logits, found_extra = _trace_top(model, last, "output", fed, extras)
+        logits, found_extra = _trace_top(model, last, "output", fed, extras, first)
     else:
         raise CnnvizError(
             f"{loaded.name}'s output layer {last.name!r} ends in {activation or kind}; class commands need a softmax or linear (logits) output"
@@ -191,12 +186,34 @@ def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
     return keras.Model(inputs, outs, name=f"cnnviz_logits_{model.name}"), num_classes
 
 
-def _trace_top(model, last, kind: str, inputs, extras: list):
+def _trace_top(model, last, kind: str, inputs, extras: list, channels_first_model: bool = False):
     """The input or output of the output layer ``last`` plus ``extras``, in one traced graph."""
+    if channels_first_model and extras:
+        return _through_channels_last(model, last, kind, inputs, extras)
     if isinstance(model, keras.Sequential) or last in model.layers:
         found = _trace(model, inputs, [((last,), kind)] + extras, connected=True)
         return found[(id(last), kind)], [found[(id(p[-1]), k)] for p, k in extras]
     raise CnnvizError(f"the output layer {last.name!r} of {model.name!r} sits inside a nested functional model; save the model flat")
+
+
+def _through_channels_last(model, last, kind: str, inputs, extras: list):
+    """For a channels_first model: the extra layer's maps turned channels last, and the logits
+    computed *from* those (transposed back), so that d logits / d maps exists in the methods'
+    (H, W, C) layout (Grad-CAM). Needs the rest of the model to depend on that layer alone."""
+    (path, _), = extras if len(extras) == 1 else (None,)
+    layer = path[-1]
+    where = "/".join(l.name for l in path)
+    if len(path) != 1:
+        raise CnnvizError(f"Grad-CAM on a channels_first model needs a layer of the outer model, not {where!r}")
+    maps = ToChannelsLast()(_trace(model, inputs, [(path, "output")])[(id(layer), "output")])
+    try:
+        tail = keras.Model(layer.output, last.input if kind == "input" else last.output)
+    except Exception:  # noqa: BLE001 - Keras raises ValueError or its own graph errors
+        raise CnnvizError(
+            f"{model.name!r} is channels_first and its output depends on more than layer {where!r} (skip connections or other inputs); "
+            f"Grad-CAM there needs a channels_last copy of the model (filters, fool and activations work)"
+        ) from None
+    return tail(ToModelLayout()(maps)), [maps]
 
 
 # ------------------------------------------------------------------ what "a unit responds" means
