@@ -278,5 +278,5 @@ def response_model(model, path: tuple, size: tuple[int, int] | None = None):
     if kind == "next":
         return sub, f"output of {name} ({type(where[-1]).__name__}), the nonlinearity after {'/'.join(l.name for l in path)}"
     relu = keras.layers.ReLU(name="cnnviz_positive_part")
-    return (keras.Model(sub.inputs, relu(sub.outputs[0]), name=f"cnnviz_response_{model.name}"),
+    return (keras.Model(sub.input, [relu(sub.outputs[0])], name=f"cnnviz_response_{model.name}"),
             f"positive part of the output of {name} (no nonlinearity follows it)")
