@@ -131,7 +131,8 @@ def _replay(container, x, wanted: list[tuple[tuple, str]], need_output: bool):
             found[(id(op), "output")] = y
         return y
 
-    out = container._run_through_graph(x, operation_fn=lambda op: op, call_fn=call)
+    fed = _feed(container, x) if not isinstance(x, (list, tuple)) else x  # several inputs: the others held
+    out = container._run_through_graph(fed, operation_fn=lambda op: op, call_fn=call)
     return (found, out) if need_output else found
 
 
