@@ -92,6 +92,16 @@ def image_file(path: str | Path | None) -> None:
         raise CnnvizError(f"image file {str(p)!r} does not exist")
 
 
+#: Input conventions ``--preprocess`` accepts (see cnnviz.preprocessing).
+PREPROCESS_MODES = ("none", "unit", "caffe", "tf", "torch", "bgr")
+
+
+def labels_option(labels: Path | str | None) -> None:
+    """``--labels``: the word ``imagenet`` (the bundled ImageNet names) or a file of names."""
+    if labels is not None and str(labels) != "imagenet":
+        existing_file(labels, "labels file", "--labels")
+
+
 def existing_file(path: Path | None, what: str, flag: str) -> None:
     if path is not None and not Path(path).is_file():
         raise CnnvizError(f"{what} {str(path)!r} ({flag}) does not exist")

@@ -37,6 +37,7 @@ from . import checks
 from .errors import CnnvizError
 from .pixels import deprocess_classic, to_uint8
 from .models import LoadedModel, conv_layers, feature_model, is_conv, iter_layers, layer_name, resolve_layer
+from .models.submodels import response_model
 from .objectives import channel
 from .param import check_param
 from .preprocessing import to_model_input
@@ -175,10 +176,10 @@ def visualize_filters(
     name = layer_name(path)
     pre = method != "classic"
     optimise_model = feature_model(loaded.model, [path], preactivation=pre)
-    measure_model = feature_model(loaded.model, [path]) if pre else optimise_model
+    measure_model, measured = response_model(loaded.model, path)  # "responds": after the nonlinearity
     if param == "fourier":
         return _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision,
-                                diversity, top, progress, note)
+                                diversity, top, progress, note, measured)
     objective = channel(name) if method == "classic" else channel(name, top=0.25)
     ascent = Ascent(optimise_model, [name], objective, loaded.preprocess,
                     _transforms(method, hw), UpdateRule(clip=method != "classic"),
@@ -225,12 +226,12 @@ def visualize_filters(
         seconds = time.perf_counter() - start
     alive = acts > ALIVE_EPS
     result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds, ascent_seconds,
-                          ascent.precision, partial=partial)
+                          ascent.precision, partial=partial, measured=measured)
     if top is not None:
         order = sorted(range(len(indices)), key=lambda k: (not alive[k], -acts[k]))[:top]
         result = FilterResult(name, [indices[k] for k in order], images[order], acts[order], alive[order],
                               method, hw, steps, seed, seconds, ascent_seconds, ascent.precision, scanned=indices,
-                              partial=partial)
+                              partial=partial, measured=measured)
     return result
 
 
@@ -239,7 +240,7 @@ FOURIER_TOP = 0.25
 
 
 def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision, diversity, top,
-                     progress, note=None) -> FilterResult:
+                     progress, note=None, measured: str = "") -> FilterResult:
     from .engine.render import render
 
     start = time.perf_counter()
@@ -252,12 +253,12 @@ def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batc
     alive = acts > ALIVE_EPS
     shown = list(r.targets)
     result = FilterResult(name, shown, images, acts, alive, "smooth", hw, steps, seed, seconds, r.ascent_seconds, r.precision,
-                          param="fourier", diversity=diversity, partial=r.partial)
+                          param="fourier", diversity=diversity, partial=r.partial, measured=measured)
     if top is not None:
         order = sorted(range(len(shown)), key=lambda k: (not alive[k], -acts[k]))[:top]
         result = FilterResult(name, [shown[k] for k in order], images[order], acts[order], alive[order], "smooth", hw,
                               steps, seed, seconds, r.ascent_seconds, r.precision, scanned=list(indices),
-                              param="fourier", diversity=diversity, partial=r.partial)
+                              param="fourier", diversity=diversity, partial=r.partial, measured=measured)
     return result
 
 

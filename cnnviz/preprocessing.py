@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-MODES = ("none", "unit", "caffe", "tf", "torch")
+MODES = ("none", "unit", "caffe", "tf", "torch", "bgr")
 
 #: ImageNet channel means in BGR order, as used by Caffe-trained models (VGG16, VGG19, ResNet50).
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -65,6 +65,8 @@ def to_model_input(pixels: Any, mode: str) -> Any:
         return pixels / 127.5 - 1.0
     if mode == "torch":
         return (pixels / 255.0 - _per_channel(TORCH_MEAN, channels, pixels)) / _per_channel(TORCH_STD, channels, pixels)
+    if mode == "bgr":  # raw 0-255 BGR, no mean: models trained on OpenCV frames
+        return _flip_channels(pixels, channels)
     return to_model_input(pixels, check_mode(mode))
 
 
@@ -81,4 +83,6 @@ def to_pixels(x: Any, mode: str) -> Any:
         return (x + 1.0) * 127.5
     if mode == "torch":
         return (x * _per_channel(TORCH_STD, channels, x) + _per_channel(TORCH_MEAN, channels, x)) * 255.0
+    if mode == "bgr":
+        return _flip_channels(x, channels)
     return to_pixels(x, check_mode(mode))

@@ -29,5 +29,5 @@ def test_caffe_by_hand():
 
 
 def test_unknown_mode():
-    with pytest.raises(CnnvizError, match="unknown preprocessing 'bgr'.*caffe"):
-        check_mode("bgr")
+    with pytest.raises(CnnvizError, match="unknown preprocessing 'rgb'.*caffe"):
+        check_mode("rgb")

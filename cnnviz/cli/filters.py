@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .app import (EXIT_INTERRUPTED, BatchSizeOpt, DiversityOpt, ParamOpt, check_image_options, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
+from .app import (EXIT_INTERRUPTED, InputOpt, InputValuesOpt, BatchSizeOpt, DiversityOpt, ParamOpt, check_image_options, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
                   WeightsOpt, _fail, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 
@@ -33,6 +33,8 @@ def filters(
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
+    input_name: Optional[str] = InputOpt,
+    input_values: Optional[Path] = InputValuesOpt,
     unsafe: bool = UnsafeOpt,
     model_opt: Optional[str] = ModelOpt,
 ) -> None:
@@ -47,7 +49,7 @@ def filters(
     for value, flag in ((steps, "--steps"), (batch_size, "--batch-size"), (top, "--top"), (scan, "--scan"), (size, "--size"), (cols, "--cols")):
         checks.at_least(value, 1, flag)
     if preprocess is not None:
-        checks.choice(preprocess, ("none", "unit", "caffe", "tf", "torch"), "--preprocess")
+        checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
     check_image_options(param, diversity, method)
     check_folder(out)
     if tiles:
@@ -58,7 +60,8 @@ def filters(
     from ..output.files import plan_output, plan_tiles, save_result, save_tiles
     from ..selection import parse_indices
 
-    loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe)
+    loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe,
+                   input_name=input_name, input_values=input_values)
     path = check_conv_layer(loaded, layer)
     count = filter_count(path[-1])  # output channels: right for Conv, depthwise and transposed layers
     name = layer_name(path)

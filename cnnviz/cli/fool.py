@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, ParamOpt, check_image_options, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
+from .app import (EXIT_NOT_REACHED, InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, BatchSizeOpt, DiversityOpt, ParamOpt, check_image_options, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
                   WeightsOpt, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 
@@ -21,7 +21,7 @@ def fool(
     method: str = typer.Option("fool", "--method", help="fool (noise the model trusts) or visualize (regularised, see the class)."),
     image: Optional[Path] = typer.Option(None, "--image", metavar="IMAGE", help="Start from this image: targeted adversarial example."),
     epsilon: float = typer.Option(8.0, "--epsilon", help="L-inf budget for --image, in pixel units (0-255)."),
-    labels: Optional[Path] = typer.Option(None, "--labels", metavar="FILE", help="Class names, one per line, for models without built-in names."),
+    labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
     param: Optional[str] = ParamOpt,
     diversity: int = DiversityOpt,
@@ -32,6 +32,9 @@ def fool(
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
+    input_name: Optional[str] = InputOpt,
+    input_values: Optional[Path] = InputValuesOpt,
+    output: Optional[str] = OutputOpt,
     unsafe: bool = UnsafeOpt,
     model_opt: Optional[str] = ModelOpt,
 ) -> None:
@@ -47,7 +50,7 @@ def fool(
     checks.at_least(size, 1, "--size")
     checks.choice(method, checks.FOOL_METHODS, "--method")
     if preprocess is not None:
-        checks.choice(preprocess, ("none", "unit", "caffe", "tf", "torch"), "--preprocess")
+        checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
     if image is not None:
         from ..errors import CnnvizError
 
@@ -59,7 +62,7 @@ def fool(
         from ..image_files import read_image
 
         read_image(image)  # decodable, before Keras starts
-    checks.existing_file(labels, "labels file", "--labels")
+    checks.labels_option(labels)
     check_image_options(param, diversity)
     if method != "visualize" and (param is not None or diversity != 1):
         from ..errors import CnnvizError
@@ -79,7 +82,8 @@ def fool(
         from ..engine.render import CLASS_STEPS
 
         steps = CLASS_STEPS if method == "visualize" and param != "pixel" else 300
-    loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
+    loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
+                   input_name=input_name, input_values=input_values, output=output)
     clf = Classifier(loaded)
     targets = [clf.resolve(c) for c in classes]
     mstem = _model_stem(model)

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..attribution.registry import METHODS as _REGISTRY
-from .app import (ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _manifest,
+from .app import (InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _manifest,
                   _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 InputsArg = typer.Argument(None, metavar="MODEL|IMAGE", show_default=False,
@@ -29,7 +29,7 @@ def _early(inputs, model_opt, preprocess, out) -> tuple[str, Optional[Path]]:
         checks.image_file(image)
         read_image(image)  # decodable
     if preprocess is not None:
-        checks.choice(preprocess, ("none", "unit", "caffe", "tf", "torch"), "--preprocess")
+        checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
     check_folder(out)
     return model, Path(image) if image else None
 
@@ -63,6 +63,8 @@ def activations(
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
+    input_name: Optional[str] = InputOpt,
+    input_values: Optional[Path] = InputValuesOpt,
     unsafe: bool = UnsafeOpt,
     model_opt: Optional[str] = ModelOpt,
 ) -> None:
@@ -83,7 +85,8 @@ def activations(
     from ..output.files import plan_output, save_result
     from ..results import ActivationsResult
 
-    loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe)
+    loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe,
+                   input_name=input_name, input_values=input_values)
     pixels, source, istem, notes = _input_image(image, loaded, size)
     for n in notes:
         _note(n)
@@ -143,13 +146,16 @@ def cam(
     steps: Optional[int] = typer.Option(None, "--steps", help="Integrated-gradients steps (default 64: completeness error < 1% on lenet)."),
     faithfulness_steps: int = typer.Option(32, "--faithfulness-steps", help="Points on the deletion/insertion curves (0: skip the scores)."),
     heatmaps: bool = typer.Option(False, "--heatmaps", help="Also write each raw heatmap as float32 .npy at input resolution."),
-    labels: Optional[Path] = typer.Option(None, "--labels", metavar="FILE", help="Class names file (one per line)."),
+    labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = SizeOpt,
     seed: int = SeedOpt,
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
     preprocess: Optional[str] = PreprocessOpt,
+    input_name: Optional[str] = InputOpt,
+    input_values: Optional[Path] = InputValuesOpt,
+    output: Optional[str] = OutputOpt,
     unsafe: bool = UnsafeOpt,
     model_opt: Optional[str] = ModelOpt,
 ) -> None:
@@ -161,9 +167,9 @@ def cam(
     model, images = checks.model_and_images(inputs, model_opt)
     checks.model_spec(model)
     checks.at_least(size, 1, "--size")
-    checks.existing_file(labels, "labels file", "--labels")
+    checks.labels_option(labels)
     if preprocess is not None:
-        checks.choice(preprocess, ("none", "unit", "caffe", "tf", "torch"), "--preprocess")
+        checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
     check_folder(out)
 
     names = list(dict.fromkeys(methods or ["gradcam"]))
@@ -186,7 +192,7 @@ def cam(
     from ..output.layout import titled
     from ..output.render import fmt_p
 
-    loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels)
+    loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels, input_name=input_name, input_values=input_values, output=output)
     clf = Classifier(loaded)
     if class_ is not None:
         clf.resolve(class_)

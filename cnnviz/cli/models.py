@@ -27,11 +27,16 @@ def layers(
     from rich.console import Console
     from rich.table import Table
 
+    from ..models.model_io import describe_inputs, describe_outputs
     from ..models.summary import layer_rows
 
     loaded = _load(model, include_top=include_top, weights=weights, preprocess=None, unsafe=unsafe)
     rows, total, trainable = layer_rows(loaded.model)
-    table = Table(title=f"{loaded.name}  (input {loaded.input_shape}, preprocess {loaded.preprocess})")
+    try:
+        outputs = "; outputs " + "; ".join(describe_outputs(loaded.model)) if len(loaded.model.outputs) > 1 else ""
+    except (AttributeError, ValueError):
+        outputs = ""
+    table = Table(title=f"{loaded.name}  (input {describe_inputs(loaded.model)}{outputs}, preprocess {loaded.preprocess})")
     for col, just in (("layer", "left"), ("type", "left"), ("output shape", "left"), ("params", "right"), ("", "left")):
         table.add_column(col, justify=just)
     for r in rows:

@@ -6,7 +6,7 @@ Nothing here changes the user's model once it is loaded.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -45,7 +45,7 @@ APPLICATIONS: dict[str, tuple[str, str, int]] = {
     "nasnetmobile": ("NASNetMobile", "tf", 224),
     "convnexttiny": ("ConvNeXtTiny", "none", 224),
 }
-MODEL_NAMES = ("lenet", *APPLICATIONS)
+MODEL_NAMES = ("lenet", "efficientnet-lite0", *APPLICATIONS)
 
 
 @dataclass
@@ -58,6 +58,8 @@ class LoadedModel:
     default_size: int | None = None
     class_names: tuple[str, ...] | None = None
     weights: str = "built-in"
+    #: things the user should know about how the model is fed or named (printed as ``note:`` lines)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def input_shape(self) -> tuple[int | None, int | None, int]:
@@ -86,18 +88,11 @@ class LoadedModel:
 
 
 def input_shape(model) -> tuple[int | None, int | None, int]:
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        inputs = None
-    if not inputs:
-        raise CnnvizError(f"model {model.name!r} has no defined input; build it (model.build(shape)) first")
-    if len(inputs) != 1:
-        raise CnnvizError(f"model {model.name!r} has {len(inputs)} inputs; cnnviz needs a one-image-input model")
-    shape = tuple(inputs[0].shape)
-    if len(shape) != 4:
-        raise CnnvizError(f"model {model.name!r} takes inputs of shape {shape}; cnnviz needs images (batch, H, W, C)")
-    return shape[1], shape[2], int(shape[3])
+    """(height, width, channels) of the image input (channels last whatever the model's layout);
+    for several inputs, the chosen or only 4-D one (see :mod:`cnnviz.models.model_io`)."""
+    from .model_io import image_shape
+
+    return image_shape(model)
 
 
 def min_input_size(model) -> int:
@@ -141,6 +136,8 @@ def load_model(
         loaded.class_names, loaded.preprocess, loaded.weights = digit_classes(), "unit", "bundled (MNIST)"
         if weights not in (None, "imagenet", "built-in"):
             loaded.weights = _load_weights(loaded.model, weights, include_top=include_top)
+    elif lower == "efficientnetlite0":
+        loaded = _load_efficientnet_lite(include_top, weights)
     elif key.endswith((".keras", ".h5", ".hdf5")) or Path(key).exists():
         loaded = _load_file(Path(key), unsafe=unsafe, name=Path(key).name)
         if weights not in (None, "imagenet", "built-in"):
@@ -153,9 +150,39 @@ def load_model(
         )
     if preprocess is not None:
         loaded.preprocess = preprocess
+        loaded.notes = [n for n in loaded.notes if "scales its own input" not in n]
     if labels is not None:
+        _check_labels(loaded, tuple(labels))
         loaded.class_names = tuple(labels)
+    elif loaded.class_names is None and _class_count(loaded.model) == 1000:
+        loaded.notes.append(f"{loaded.name} has 1000 outputs but no class names; if they are ImageNet's, pass --labels imagenet")
     return loaded
+
+
+def _class_count(model) -> int | None:
+    """The width of the model's single (batch, classes) output, else None."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        return None
+    if outputs and len(outputs) == 1 and len(outputs[0].shape) == 2 and outputs[0].shape[-1]:
+        return int(outputs[0].shape[-1])
+    return None
+
+
+def _check_labels(loaded: LoadedModel, labels: tuple[str, ...]) -> None:
+    count = _class_count(loaded.model)
+    if count is not None and count != len(labels):
+        what = "ImageNet's 1000 class names" if labels == imagenet_classes() else f"{len(labels)} class names"
+        raise CnnvizError(f"{loaded.name} has {count} outputs but --labels gives {what}; give one name per output")
+
+
+def _load_efficientnet_lite(include_top: bool, weights) -> LoadedModel:
+    from . import efficientnet_lite
+
+    model, source = efficientnet_lite.load(include_top=include_top, weights=weights)
+    classes = imagenet_classes() if include_top else None
+    return LoadedModel(model, efficientnet_lite.NAME, "tf", None if include_top else efficientnet_lite.SIZE, classes, source)
 
 
 def _load_application(name: str, include_top: bool, weights) -> LoadedModel:
@@ -193,8 +220,25 @@ def _load_file(path: Path, *, unsafe: bool, name: str) -> LoadedModel:
         raise CnnvizError(f"cannot load model {str(path)!r}: {_first_line(exc)}") from None
     if not isinstance(model, keras.Model):
         raise CnnvizError(f"{str(path)!r} holds no Keras model")
+    loaded = LoadedModel(model, name, "unit", None, None, "from the model file")
+    _default_io(loaded)
+    return loaded
+
+
+def _default_io(loaded: LoadedModel) -> None:
+    """Notes on how a model file will be fed: several inputs, or a leading Rescaling/Normalization
+    layer (then raw 0-255 pixels by default: scaling them again would flatten every result)."""
+    from .model_io import choose_input, leading_scaler
+
+    model = loaded.model
     try:
-        input_shape(model)
-    except CnnvizError:
-        raise CnnvizError(f"{str(path)!r} holds a model without a defined input shape (never built); save it after building") from None
-    return LoadedModel(model, name, "unit", None, None, "from the model file")
+        if len(model.inputs) > 1:
+            loaded.notes.extend(choose_input(model))
+    except (CnnvizError, AttributeError, ValueError, TypeError):
+        return  # refused (with the reason) when an image command needs the input
+    scaler = leading_scaler(model)
+    if scaler is not None:
+        loaded.preprocess = "none"
+        loaded.notes.append(
+            f"{loaded.name} scales its own input ({type(scaler).__name__} layer {scaler.name!r}): feeding raw 0-255 pixels "
+            f"(override with --preprocess)")

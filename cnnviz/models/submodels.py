@@ -8,6 +8,8 @@ from typing import Sequence
 from .._backend import keras
 from ..errors import CnnvizError
 from .loading import LoadedModel, input_shape
+from .model_io import ToChannelsLast, ToModelLayout, channels_first, output_index
+from .model_io import feed as _feed
 
 
 def feature_model(model, paths: Sequence[tuple], size: tuple[int, int] | None = None, *, preactivation: bool = False):
@@ -22,15 +24,17 @@ def feature_model(model, paths: Sequence[tuple], size: tuple[int, int] | None = 
     if size is not None and (h is None or w is None):
         h, w = size
     inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
+    first = channels_first(model)
     wanted = []
     for p in paths:
         linear = preactivation and getattr(getattr(p[-1], "activation", None), "__name__", "linear") != "linear"
         wanted.append((tuple(p), "input" if linear else "output"))
-    found = _trace(model, inputs, wanted)
+    found = _trace(model, ToModelLayout()(inputs) if first else inputs, wanted)
     outputs = []
     for p, kind in wanted:
         tensor = found[(id(p[-1]), kind)]
-        outputs.append(_linear_copy(p[-1])(tensor) if kind == "input" else tensor)
+        tensor = _linear_copy(p[-1])(tensor) if kind == "input" else tensor
+        outputs.append(ToChannelsLast()(tensor) if first else tensor)
     return keras.Model(inputs, outputs, name=f"cnnviz_features_{model.name}")
 
 
@@ -81,7 +85,7 @@ def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = Fa
         tensors = tensors + list(container.outputs)
     out = None
     if tensors:
-        outs = keras.Model(container.inputs, tensors)(x)
+        outs = keras.Model(container.inputs, tensors)(_feed(container, x) if not isinstance(x, (list, tuple)) else x)
         outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
         for (p, k), t in zip(direct, outs):
             found[(id(p[0]), k)] = t
@@ -97,7 +101,7 @@ def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = Fa
         if any(feed is t for t in container.inputs):
             feed_x = x
         else:
-            feed_x = keras.Model(container.inputs, feed)(x)
+            feed_x = keras.Model(container.inputs, feed)(_feed(container, x) if not isinstance(x, (list, tuple)) else x)
         found.update(_trace(head, feed_x, [(p[1:], k) for p, k in group]))
     return (found, out) if need_output else found
 
@@ -127,15 +131,17 @@ def _replay(container, x, wanted: list[tuple[tuple, str]], need_output: bool):
             found[(id(op), "output")] = y
         return y
 
-    out = container._run_through_graph(x, operation_fn=lambda op: op, call_fn=call)
+    fed = _feed(container, x) if not isinstance(x, (list, tuple)) else x  # several inputs: the others held
+    out = container._run_through_graph(fed, operation_fn=lambda op: op, call_fn=call)
     return (found, out) if need_output else found
 
 
 def output_layer(model):
-    """The layer that produces the model's (single) output, descending into a nested last model."""
+    """The layer that produces the model's class output (the only one, or the one chosen with
+    :func:`cnnviz.models.model_io.choose_output`), descending into a nested last model."""
     layer = model.layers[-1]
     if not isinstance(model, keras.Sequential):
-        layer = model.outputs[0]._keras_history.operation
+        layer = model.outputs[output_index(model)]._keras_history.operation
     while isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential) and layer.layers:
         layer = layer.outputs[0]._keras_history.operation
     return layer
@@ -150,26 +156,29 @@ def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
     (so the logits' gradient with respect to those outputs is defined: Grad-CAM).
     """
     model = loaded.model
-    outputs = model.outputs
-    if len(outputs) != 1 or len(outputs[0].shape) != 2 or not outputs[0].shape[-1]:
-        shape = [tuple(o.shape) for o in outputs]
+    h, w, c = input_shape(model)  # refuses models without an image input first
+    out = model.outputs[output_index(model)]
+    if len(out.shape) != 2 or not out.shape[-1] or out.shape[-1] < 2:
+        which = f"output {out._keras_history.operation.name!r} " if len(model.outputs) > 1 else ""
         raise CnnvizError(
-            f"{loaded.name} outputs {shape}; class commands need a (batch, classes) softmax or logits output"
+            f"{loaded.name} {which}has shape {tuple(out.shape)}; class commands need a (batch, classes) softmax or logits output"
+            + ("; pick one with --output" if len(model.outputs) > 1 else "")
         )
-    num_classes = int(outputs[0].shape[-1])
+    num_classes = int(out.shape[-1])
     last = output_layer(model)
     activation = getattr(getattr(last, "activation", None), "__name__", None)
     kind = type(last).__name__
-    h, w, c = input_shape(model)
     inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
+    first = channels_first(model)
+    fed = ToModelLayout()(inputs) if first else inputs
     extras = [(tuple(p), "output") for p in extra]
     if kind == "Dense" and activation == "softmax":
-        penultimate, found_extra = _trace_top(model, last, "input", inputs, extras)
+        penultimate, found_extra = _trace_top(model, last, "input", fed, extras, first)
         logits = _linear_copy(last)(penultimate)
     elif kind == "Softmax" or (kind == "Activation" and activation == "softmax"):
-        logits, found_extra = _trace_top(model, last, "input", inputs, extras)
+        logits, found_extra = _trace_top(model, last, "input", fed, extras, first)
     elif activation in (None, "linear") and kind != "Activation":
-        logits, found_extra = _trace_top(model, last, "output", inputs, extras)
+        logits, found_extra = _trace_top(model, last, "output", fed, extras, first)
     else:
         raise CnnvizError(
             f"{loaded.name}'s output layer {last.name!r} ends in {activation or kind}; class commands need a softmax or linear (logits) output"
@@ -178,9 +187,97 @@ def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
     return keras.Model(inputs, outs, name=f"cnnviz_logits_{model.name}"), num_classes
 
 
-def _trace_top(model, last, kind: str, inputs, extras: list):
+def _trace_top(model, last, kind: str, inputs, extras: list, channels_first_model: bool = False):
     """The input or output of the output layer ``last`` plus ``extras``, in one traced graph."""
+    if channels_first_model and extras:
+        return _through_channels_last(model, last, kind, inputs, extras)
     if isinstance(model, keras.Sequential) or last in model.layers:
         found = _trace(model, inputs, [((last,), kind)] + extras, connected=True)
         return found[(id(last), kind)], [found[(id(p[-1]), k)] for p, k in extras]
     raise CnnvizError(f"the output layer {last.name!r} of {model.name!r} sits inside a nested functional model; save the model flat")
+
+
+def _through_channels_last(model, last, kind: str, inputs, extras: list):
+    """For a channels_first model: the extra layer's maps turned channels last, and the logits
+    computed *from* those (transposed back), so that d logits / d maps exists in the methods'
+    (H, W, C) layout (Grad-CAM). Needs the rest of the model to depend on that layer alone."""
+    (path, _), = extras if len(extras) == 1 else (None,)
+    layer = path[-1]
+    where = "/".join(l.name for l in path)
+    if len(path) != 1:
+        raise CnnvizError(f"Grad-CAM on a channels_first model needs a layer of the outer model, not {where!r}")
+    maps = ToChannelsLast()(_trace(model, inputs, [(path, "output")])[(id(layer), "output")])
+    try:
+        tail = keras.Model(layer.output, last.input if kind == "input" else last.output)
+    except Exception:  # noqa: BLE001 - Keras raises ValueError or its own graph errors
+        raise CnnvizError(
+            f"{model.name!r} is channels_first and its output depends on more than layer {where!r} (skip connections or other inputs); "
+            f"Grad-CAM there needs a channels_last copy of the model (filters, fool and activations work)"
+        ) from None
+    return tail(ToModelLayout()(maps)), [maps]
+
+
+# ------------------------------------------------------------------ what "a unit responds" means
+
+#: layers a conv's output may pass through before its nonlinearity, keeping its channels
+PASS_THROUGH = ("BatchNormalization", "Add", "Dropout", "SpatialDropout2D", "Identity", "GaussianNoise",
+                "LayerNormalization", "GroupNormalization", "Rescaling")
+NONLINEAR = ("Activation", "ReLU", "PReLU", "LeakyReLU", "ELU", "ThresholdedReLU")
+
+
+def _activation_name(layer) -> str:
+    return getattr(getattr(layer, "activation", None), "__name__", "linear")
+
+
+def _consumers(layer, container) -> list:
+    inside = {id(l) for l in container.layers}
+    return [n.operation for n in getattr(layer, "_outbound_nodes", []) if id(n.operation) in inside]
+
+
+def response_path(model, path: tuple) -> tuple[tuple, str]:
+    """Where a conv unit's response is measured: ``(layer path, kind)``, kind one of ``"own"`` (the
+    conv has its own nonlinearity), ``"next"`` (the first nonlinearity after it in the graph, reached
+    through BatchNorm/Add/Dropout... with the same channels) or ``"positive"`` (none follows: the
+    positive part of the conv's output)."""
+    path = tuple(path)
+    layer = path[-1]
+    if _activation_name(layer) != "linear":
+        return path, "own"
+    container = path[-2] if len(path) > 1 else model
+    channels = layer.output.shape[-1]
+    current = layer
+    for _ in range(8):
+        consumers = _consumers(current, container)
+        if len(consumers) != 1:
+            break
+        nxt = consumers[0]
+        kind = type(nxt).__name__
+        try:
+            same = nxt.output.shape[-1] == channels
+        except (AttributeError, ValueError):
+            same = False
+        if not same:
+            break
+        linear_activation = kind == "Activation" and _activation_name(nxt) == "linear"
+        if kind in NONLINEAR and not linear_activation:
+            return path[:-1] + (nxt,), "next"
+        if kind not in PASS_THROUGH and not linear_activation:
+            break
+        current = nxt
+    return path, "positive"
+
+
+def response_model(model, path: tuple, size: tuple[int, int] | None = None):
+    """``(keras.Model(image) -> the conv unit's response map, description)``: the map after the
+    layer's nonlinearity wherever it sits (see :func:`response_path`), or the positive part of the
+    raw output. Filters use it for "alive" verdicts and the value in captions."""
+    where, kind = response_path(model, path)
+    sub = feature_model(model, [where], size)
+    name = "/".join(l.name for l in where)
+    if kind == "own":
+        return sub, f"output of {name} (after its own {_activation_name(where[-1])})"
+    if kind == "next":
+        return sub, f"output of {name} ({type(where[-1]).__name__}), the nonlinearity after {'/'.join(l.name for l in path)}"
+    relu = keras.layers.ReLU(name="cnnviz_positive_part")
+    return (keras.Model(sub.input, [relu(sub.outputs[0])], name=f"cnnviz_response_{model.name}"),
+            f"positive part of the output of {name} (no nonlinearity follows it)")

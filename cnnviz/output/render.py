@@ -15,7 +15,7 @@ from ..pixels import colormap, normalize01, overlay, symmetric01, to_rgb, to_uin
 
 
 def filters_grid(indices: Sequence[int], images: np.ndarray, activations: Sequence[float], alive: Sequence[bool], cols: int | None = None) -> np.ndarray:
-    captions = [f"#{i}  act {a:.3g}" if ok else f"#{i}  dead (act 0)" for i, a, ok in zip(indices, activations, alive)]
+    captions = [f"#{i}  act {a:.3g}" if ok else f"#{i}  dead (act {a:.3g})" for i, a, ok in zip(indices, activations, alive)]
     return make_grid(list(images), captions, cols=cols)
 
 

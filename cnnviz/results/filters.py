@@ -29,6 +29,7 @@ class FilterResult:
     partial: bool = False  # interrupted: only the filters that finished
     param: str = "pixel"  # how the image was represented while optimised (fourier, pixel)
     diversity: int = 1  # pictures per filter, consecutive in ``indices``
+    measured: str = ""  # what the activations are: see cnnviz.models.submodels.response_model
 
     def records(self) -> list[dict]:
         return [{"filter": int(i), "activation": float(a), "dead": not bool(ok)}
@@ -39,7 +40,9 @@ class FilterResult:
         return {"layer": self.layer, "method": self.method, "param": self.param, "diversity": self.diversity, "precision": self.precision, "size": list(self.size),
                 "steps": self.steps, "seed": self.seed, "seconds": round(self.seconds, 2),
                 "alive": int(np.sum(self.alive)), "count": len(self.indices), "scanned": list(self.scanned),
-                "partial": self.partial, "activation": "mean activation of the filter on the saved image",
+                "partial": self.partial,
+                "activation": "mean activation of the filter on the saved image" + (f" ({self.measured})" if self.measured else ""),
+                "measured": self.measured,
                 "tiles": self.records()}
 
     def captions(self) -> list[str]:

