@@ -144,6 +144,7 @@ def main() -> None:
     ap.add_argument("--classic-filters", type=int, default=None, help="first N filters for the classic recipe (default: same)")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--backend", default=None, help="tensorflow, jax or torch (default: the Keras way)")
+    ap.add_argument("--param", default="fourier", choices=["fourier", "pixel"], help="cnnviz default's parametrisation")
     ap.add_argument("--no-classic", action="store_true", help="skip the classic recipe (quicker)")
     args = ap.parse_args()
     from cnnviz.errors import CnnvizError
@@ -173,14 +174,19 @@ def main() -> None:
     n_classic = args.classic_filters or args.filters
     size = (args.size, args.size)
     runs = [] if args.no_classic else [("classic, one at a time", dict(method="classic", batch_size=1), n_classic)]
-    runs.append(("cnnviz default, float32", dict(precision="float32", batch_size=args.batch_size), args.filters))
+    runs.append(("cnnviz default, float32", dict(precision="float32", batch_size=args.batch_size, param=args.param), args.filters))
     if auto == "bfloat16":
-        runs.append(("cnnviz default (bf16)", dict(precision="bfloat16", batch_size=args.batch_size), args.filters))
+        runs.append(("cnnviz default (bf16)", dict(precision="bfloat16", batch_size=args.batch_size, param=args.param), args.filters))
     rows, ceiling = [], []
     for label, options, n in runs:
         visualize_filters(vgg, args.layer, [0], size=args.size, steps=3, **options)  # warm-up: trace outside the timing
         r = visualize_filters(vgg, args.layer, list(range(n)), size=args.size, **options)
-        schedule = stages(r.method, size, r.steps, fixed=False)
+        if r.param == "fourier":
+            from cnnviz.engine.render import FOURIER_LR, fourier_stages
+
+            schedule = fourier_stages(size, r.steps, FOURIER_LR, fixed=False)
+        else:
+            schedule = stages(r.method, size, r.steps, fixed=False)
         flops = sum(2.0 * conv_flops(vgg.model, args.layer, s.size) * s.steps for s in schedule) * n  # forward + input gradient
         gflops = flops / r.ascent_seconds / 1e9
         rows.append((label, r.seconds / n, r.alive.mean(), float(r.activations.mean()), gflops, gflops / peaks[r.precision]))
