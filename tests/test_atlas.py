@@ -215,6 +215,31 @@ def test_visualisation_command_on_the_page_reproduces_the_tile(tmp_path, lenet):
     np.testing.assert_array_equal(tile, alone)
 
 
+def test_diversity_pictures_on_each_filter_page(tmp_path):
+    from PIL import Image
+
+    root = tmp_path / "atlas-lenet"
+    args = ["atlas", "lenet", "--layers", "conv2", "--steps", "3", "--top-k", "2", "--filters-per-layer", "4",
+            "--diversity", "2", "--out", str(tmp_path)]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    for f in range(4):
+        pics = [np.asarray(Image.open(root / "conv2" / "img" / f"div{f}_{j}.png"), "int16") for j in range(2)]
+        assert not (root / "conv2" / "img" / f"div{f}_2.png").exists()
+        assert np.abs(pics[0] - pics[1]).mean() > 1, f"filter {f}: the two diversity pictures are the same"
+        page = (root / "conv2" / f"f{f}.html").read_text()
+        assert "Diversity: 2 different inputs that also drive this filter" in page
+        assert f'src="img/div{f}_0.png"' in page and f'src="img/div{f}_1.png"' in page
+        assert f"cnnviz filters lenet --layer conv2 --seed 0 --steps 3 --filters {f} --diversity 2" in page
+    assert assert_links_exist(root) > 40
+    r = CliRunner().invoke(app, args[:-4] + ["--diversity", "3", "--out", str(tmp_path)])  # part of the resume key
+    assert r.exit_code == 1 and "other settings" in r.output
+    r = CliRunner().invoke(app, args[:-4] + ["--diversity", "0", "--out", str(tmp_path / "off")])
+    assert r.exit_code == 0, r.output
+    off = tmp_path / "off" / "atlas-lenet" / "conv2"
+    assert not list(off.glob("img/div*")) and "Diversity" not in (off / "f0.html").read_text()
+
+
 # ------------------------------------------------------------------ command line and bad input
 
 
@@ -235,7 +260,7 @@ def test_ctrl_c_keeps_finished_layers(tmp_path, monkeypatch):
     real, calls = cnnviz.filters.visualize_filters, []
 
     def interrupted_second_layer(*args, **kw):
-        calls.append(args[1])
+        calls.append(args[1]) if kw.get("diversity", 1) == 1 else None  # the main pictures, one call per layer
         if len(calls) == 2:
             raise KeyboardInterrupt
         return real(*args, **kw)
@@ -351,7 +376,7 @@ def test_site_opens_in_headless_chromium(lenet_site):
         seen = browser_check(page)
         assert seen["bad"] == [] and seen["errors"] == [] and seen["console"] == [], (page, seen)
         assert seen["styled"] == "rgb(245, 246, 248)", (page, seen)  # style.css was found
-    assert browser_check(root / "conv2" / "f15.html")["images"] == 1 + 4 + 1  # visualisation, 4 examples, weights
+    assert browser_check(root / "conv2" / "f15.html")["images"] == 1 + 4 + 1 + 3  # visualisation, 4 examples, weights, 3 diversity pictures
     assert browser_check(root / "conv2" / "index.html")["images"] == 16 * (1 + 4)
 
 
@@ -380,7 +405,7 @@ def test_argument_checks_run_before_tensorflow_loads(tmp_path):
 import sys
 from typer.testing import CliRunner
 from cnnviz.cli import app
-for args in (["--top-k", "0"], ["--filters-per-layer", "0"], ["--data", {str(empty)!r}], ["--data", {str(tmp_path / 'nope')!r}]):
+for args in (["--top-k", "0"], ["--filters-per-layer", "0"], ["--diversity", "-1"], ["--data", {str(empty)!r}], ["--data", {str(tmp_path / 'nope')!r}]):
     r = CliRunner().invoke(app, ["atlas", "lenet", "--out", {str(tmp_path / 'out')!r}, *args])
     assert r.exit_code == 1 and r.output.startswith("error: "), r.output
 print("tensorflow" in sys.modules, "keras" in sys.modules)

@@ -39,6 +39,7 @@ class AtlasSettings:
     size: int | None = None
     weights: str | None = None
     preprocess: str | None = None
+    diversity: int = 3  # extra pictures per filter on its page (0: none)
 
     def key(self, described: dict, count: int) -> str:
         blob = json.dumps([vars(self), described, count, __version__], sort_keys=True, default=str)
@@ -127,6 +128,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
     root = Path(root)
     if settings.top_k < 1 or settings.filters_per_layer < 1:
         raise CnnvizError("--top-k and --filters-per-layer must be at least 1")
+    check_diversity(settings.diversity)
     paths = select_layers(loaded, layers)
     names = [layer_name(p) for p in paths]
     hw = loaded.image_size(settings.size)
@@ -179,6 +181,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
     info = {"model": loaded.name, "layers": names, "command": command or f"cnnviz atlas {settings.model}",
             "data": source.name, "count": source.count,
             "settings": {"top-k": settings.top_k, "filters per layer": settings.filters_per_layer, "seed": settings.seed,
+                         "diversity pictures per filter": settings.diversity,
                          "input size": f"{hw[0]}x{hw[1]}", "weights": loaded.weights, "preprocess": loaded.preprocess,
                          "cnnviz": __version__}}
     site.write_css(root)
@@ -195,11 +198,18 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
 
         vis = visualize_filters(loaded, n, list(range(count)), size=settings.size, steps=settings.steps,
                                 seed=settings.seed, progress=tick)
+        div = None
+        if settings.diversity:  # K more pictures per filter, pushed apart; part of the same resumable step
+            div = visualize_filters(loaded, n, list(range(count)), size=settings.size, steps=settings.steps,
+                                    seed=settings.seed, diversity=settings.diversity)
+            if div.partial:
+                raise KeyboardInterrupt
         field_ = fields[n]
         recs = scans[n]
         wanted = sorted({e.image for r in recs for e in r.examples})
         kernel, first = _kernel(loaded, p), _is_first_conv(loaded, p)
-        _write_pictures(root / site.slug(n) / "img", recs, vis.images, dict(zip(wanted, source.images(wanted))), kernel, first)
+        _write_pictures(root / site.slug(n) / "img", recs, vis.images, dict(zip(wanted, source.images(wanted))), kernel, first,
+                        div.images if div is not None else None, settings.diversity)
         row = by_name.get(n)
         weights_note = None
         if kernel is not None and weights_image(kernel[..., 0], first) is not None:
@@ -212,6 +222,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
                  "crop": shows_crop(field_.size, hw), "data": source.name, "count": source.count,
                  "labels": {str(i): str(source.file(i)) for i in wanted if source.file(i) is not None},
                  "weights": weights_note, "records": [r.to_json() for r in recs], "vis": vis.records(),
+                 "diversity": settings.diversity,
                  "commands": _commands(loaded, settings, n, hw)}
         for k in range(len(recs)):
             site.write_filter(root, state, k)
@@ -237,12 +248,22 @@ def _kernel(loaded, path):
     return kernel
 
 
-def _write_pictures(folder: Path, recs: list[FilterRecord], images, pixels: dict, kernel, first: bool) -> None:
-    """Per filter: its visualisation, its example thumbnails and (when readable) its weights, as PNGs."""
+def check_diversity(k: int) -> None:
+    """``--diversity``: 0 (off) or at least 2 (one picture is the visualisation itself). No TensorFlow."""
+    if k < 0 or k == 1:
+        raise CnnvizError(f"--diversity {k}: use 0 (off) or 2 or more (pictures per filter on its page)")
+
+
+def _write_pictures(folder: Path, recs: list[FilterRecord], images, pixels: dict, kernel, first: bool,
+                    diverse=None, k_div: int = 0) -> None:
+    """Per filter: its visualisation, its example thumbnails, (when readable) its weights and (with
+    ``diverse``, ``k_div`` consecutive pictures per filter) its diversity pictures ``div<f>_<j>.png``, as PNGs."""
     folder.mkdir(parents=True, exist_ok=True)
     for k, rec in enumerate(recs):
         f = rec.index
         _atomic_write(folder / f"vis{f}.png", encode_png(images[k]))
+        for j in range(k_div if diverse is not None else 0):
+            _atomic_write(folder / f"div{f}_{j}.png", encode_png(diverse[k * k_div + j]))
         for r, ex in enumerate(rec.examples):
             _atomic_write(folder / f"ex{f}_{r}.png", encode_png(example_thumb(pixels[ex.image], ex.box)))
         w = weights_image(kernel[..., f], first) if kernel is not None else None

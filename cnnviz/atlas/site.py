@@ -42,6 +42,7 @@ figcaption { font-size:.72em; color:var(--muted); font-variant-numeric:tabular-n
 .panel { background:#fff; border:1px solid var(--line); border-radius:6px; padding:12px 14px; }
 .panel h2 { font-size:1em; margin:0 0 .5em; }
 .panel .examples figure img { width:96px; height:96px; object-fit:contain; }
+.panel.diverse .examples { gap:10px; } .panel.diverse .examples figure img { width:160px; height:160px; }
 .hist rect:hover { fill:#c0392b; }
 code { background:#eef0f3; padding:.1em .35em; border-radius:3px; font-size:.88em; word-break:break-all; }
 .dead { color:#b03a2e; }
@@ -161,10 +162,14 @@ def write_layer(root: Path, state: dict, prev: str | None, nxt: str | None) -> P
 
 
 def write_filter(root: Path, state: dict, k: int) -> Path:
-    """``<layer>/f<i>.html``: large visualisation, top examples, histogram, weights, reproducing commands."""
+    """``<layer>/f<i>.html``: large visualisation, top examples, histogram, weights, diversity pictures (when
+    the atlas has them), reproducing commands."""
     rec, vis = state["records"][k], state["vis"][k]
     f, name, cmd = rec["index"], state["layer"], state["commands"]
     commands = [("visualisation", f"{cmd['filters']} --filters {f}")]
+    k_div = state.get("diversity") or 0
+    if k_div:
+        commands.append(("diversity", f"{cmd['filters']} --filters {f} --diversity {k_div}"))
     recs = state["records"]
     nav = _nav((f"f{recs[k - 1]['index']}.html", f"filter {recs[k - 1]['index']}") if k > 0 else None,
                ("index.html", name),
@@ -178,18 +183,25 @@ def write_filter(root: Path, state: dict, k: int) -> Path:
         label = state["labels"].get(str(ex["image"]), f"image #{ex['image']} of {state['data']}")
         ex_list.append(f"<li>{ex['value']:.4g}: {_e(label)}, unit {tuple(ex['unit'])}, pixels [{ex['box'][0]}:{ex['box'][2]}, "
                        f"{ex['box'][1]}:{ex['box'][3]}]</li>")
-        if str(ex["image"]) in state["labels"] and len(commands) < 4:
+        if str(ex["image"]) in state["labels"] and len(commands) < 4 + bool(k_div):
             commands.append(("activation maps of example " + str(r + 1), cmd["activations"].replace("{IMAGE}", shlex.quote(label))))
     weights = ""
     if state.get("weights"):
         weights = (f'<div class="panel"><h2>Incoming weights</h2><img class="px" src="img/w{f}.png" alt="weights of filter {f}">'
                    f'<p class="muted small">{_e(state["weights"])}</p></div>')
+    diverse = ""
+    if k_div:
+        figs = "".join(f'<figure><img class="px" src="img/div{f}_{j}.png" alt="diversity picture {j + 1} of {k_div} for filter {f}">'
+                       f'<figcaption>{j + 1}</figcaption></figure>' for j in range(k_div))
+        diverse = (f'<div class="panel diverse"><h2>Diversity: {k_div} different inputs that also drive this filter</h2>'
+                   f'<div class="examples">{figs}</div><p class="muted small">Rendered together with a penalty on their '
+                   f'similarity (lucid\'s diversity term), so each shows another way to excite filter {f}.</p></div>')
     body = (f'<div class="row"><div class="panel big"><h2>Visualisation</h2><img class="px" src="img/vis{f}.png" '
             f'alt="visualisation of filter {f}"></div>'
             f'<div class="panel"><h2>Activation over the data</h2><table>{table}</table>'
             f'{histogram_svg(rec["hist_edges"], rec["hist_counts"], f"histogram of the per-image maximum of filter {f}")}'
             f'<p class="muted small">Histogram: the maximum over positions of filter {f} for each of the '
-            f'{state["count"]} images.</p></div>{weights}</div>'
+            f'{state["count"]} images.</p></div>{weights}</div>{diverse}'
             f'<div class="panel"><h2>Top {len(rec["examples"])} examples</h2>{_examples(state, rec, f)}'
             f'<ol class="small">{"".join(ex_list)}</ol></div>'
             f'<div class="panel"><h2>Reproduce</h2><table class="small">'

@@ -43,6 +43,7 @@ def atlas(
     size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size (data: the model's default; visualisations: 128)."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Gradient steps per visualisation (default as `cnnviz filters`)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Images per forward pass of the dataset pass."),
+    diversity: int = typer.Option(3, "--diversity", help="Extra pictures per filter on its page, pushed apart (lucid's diversity); 0 for none."),
     seed: int = SeedOpt,
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
@@ -57,6 +58,8 @@ def atlas(
             _fail(f"{flag} must be at least 1")
     if steps is not None and steps < 1:
         _fail("--steps must be at least 1")
+    if diversity < 0 or diversity == 1:
+        _fail(f"--diversity {diversity}: use 0 (off) or 2 or more (pictures per filter on its page)")
     if not [n for n in layers.split(",") if n.strip()]:
         _fail("--layers is empty; give names such as conv1,conv2 or all-conv")
     from ..atlas.build import AtlasSettings, atlas_root, build_atlas, check_root
@@ -67,7 +70,8 @@ def atlas(
     root = atlas_root(out, model)
     check_root(root, overwrite, create=False)
     loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe)
-    settings = AtlasSettings(model, str(data) if data else None, filters_per_layer, top_k, seed, steps, size, weights, preprocess)
+    settings = AtlasSettings(model, str(data) if data else None, filters_per_layer, top_k, seed, steps, size, weights, preprocess,
+                             diversity)
     finished: list[str] = []
     argv = " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["atlas"] else f"atlas {shlex.quote(model)}"
     try:
