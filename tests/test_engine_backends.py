@@ -1,5 +1,6 @@
 """The engine's gradient seam on every Keras backend (each in its own process, KERAS_BACKEND set)."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -24,6 +25,8 @@ def probe(backend: str) -> dict:
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_gradients_equal_finite_differences_and_hand_values(backend):
+    if importlib.util.find_spec(backend) is None:  # PyTorch is not in CI (see README); TF and JAX are
+        pytest.skip(f"{backend} not installed")
     out = probe(backend)
     assert out["backend"] == backend
     if backend != "tensorflow":
