@@ -17,6 +17,8 @@ SORTS = ("index", "mean", "max")
 SCALES = ("layer", "channel")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm")
+#: Image parametrisations (cnnviz.param): fourier is the default for every method but classic.
+PARAMS = ("fourier", "pixel")
 #: Layers with more filters than this are rendered in part unless --filters or --top says otherwise.
 BIG_LAYER = 16
 
@@ -94,6 +96,26 @@ def image_file(path: str | Path | None) -> None:
 
 #: Input conventions ``--preprocess`` accepts (see cnnviz.preprocessing).
 PREPROCESS_MODES = ("none", "unit", "caffe", "tf", "torch", "bgr")
+
+
+def image_options(param: str | None, diversity: int, method: str | None = None) -> None:
+    """``--param`` / ``--diversity`` (``param`` None: the method's default). The CLI calls this before
+    Keras loads; visualize_filters and fool_from_noise call it again."""
+    if param is not None and param not in PARAMS:
+        raise CnnvizError(f"unknown --param {param!r}; use one of: {', '.join(PARAMS)}")
+    if diversity < 1:
+        raise CnnvizError(f"--diversity {diversity} must be at least 1 (pictures per filter/class)")
+    if method == "classic" and param not in (None, "pixel"):
+        raise CnnvizError("--method classic is the Keras blog's pixel recipe; drop --param or use --param pixel")
+    if diversity > 1 and (param == "pixel" or method in ("classic", "fool")):
+        raise CnnvizError("--diversity needs --param fourier (the default)")
+
+
+def atlas_diversity(k: int) -> int:
+    """``cnnviz atlas --diversity``: 0 (off) or at least 2 (one picture is the visualisation itself)."""
+    if k < 0 or k == 1:
+        raise CnnvizError(f"--diversity {k}: use 0 (off) or 2 or more (pictures per filter on its page)")
+    return k
 
 
 def labels_option(labels: Path | str | None) -> None:

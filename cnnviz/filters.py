@@ -141,12 +141,9 @@ def visualize_filters(
     16 on a CPU); a batch that runs out of device memory is retried smaller, said through ``note``.
     ``param``: ``fourier`` (default) or ``pixel``; ``diversity`` K: K pictures per filter (fourier),
     consecutive in the result."""
-    checks.choice(method, METHODS, "--method")  # the same check the CLI runs before Keras loads
+    checks.choice(method, METHODS, "--method")  # the same checks the CLI runs before Keras loads
+    checks.image_options(param, diversity, method)
     param = resolve_param(method, param)
-    if diversity < 1:
-        raise CnnvizError(f"--diversity {diversity} must be at least 1 (pictures per filter)")
-    if diversity > 1 and param != "fourier":
-        raise CnnvizError("--diversity works with --param fourier (the default method)")
     path = check_conv_layer(loaded, layer)
     count = filter_count(path[-1])
     check_batch_size(batch_size)

@@ -27,7 +27,6 @@ from .models import Classifier, LoadedModel
 from .objectives import class_logit, class_logprob
 from .results.fooling import FoolResult  # noqa: F401 (re-exported)
 from .results.adversarial import AdversarialResult  # noqa: F401 (re-exported)
-from .param import check_param
 
 Progress = Callable[[int, int], None]
 
@@ -60,13 +59,8 @@ def fool_from_noise(
     check_batch_size(batch_size)
     if method not in ("fool", "visualize"):
         raise CnnvizError(f"unknown --method {method!r}; use fool or visualize")
-    if param is not None:
-        check_param(param)
-    if diversity < 1:
-        raise CnnvizError(f"--diversity {diversity} must be at least 1 (pictures per class)")
+    checks.image_options(param, diversity, method)
     param = (param or "fourier") if method == "visualize" else "pixel"
-    if diversity > 1 and param != "fourier":
-        raise CnnvizError("--diversity needs --method visualize with --param fourier (the default)")
     if max_steps < 1:
         raise CnnvizError("--steps must be at least 1")
     clf = classifier or Classifier(loaded)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-PARAMS = ("fourier", "pixel")
+from .checks import PARAMS  # noqa: F401 (re-exported: the names make() accepts)
 
 #: lucid's ``color_correlation_svd_sqrt`` (rows: R, G, B).
 COLOR_CORRELATION_SVD_SQRT = np.asarray([[0.26, 0.09, 0.02],
@@ -32,10 +32,9 @@ COLOR_CORRELATION = COLOR_CORRELATION_SVD_SQRT / np.max(np.linalg.norm(COLOR_COR
 
 
 def check_param(name: str) -> str:
-    if name not in PARAMS:
-        from .errors import CnnvizError
+    from .checks import image_options
 
-        raise CnnvizError(f"unknown --param {name!r}; use one of: {', '.join(PARAMS)}")
+    image_options(name, 1)
     return name
 
 

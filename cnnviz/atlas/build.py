@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .. import __version__
+from .. import __version__, checks
 from ..errors import CnnvizError
 from ..output.files import _atomic_write, encode_png
 from . import site
@@ -128,7 +128,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
     root = Path(root)
     if settings.top_k < 1 or settings.filters_per_layer < 1:
         raise CnnvizError("--top-k and --filters-per-layer must be at least 1")
-    check_diversity(settings.diversity)
+    checks.atlas_diversity(settings.diversity)
     paths = select_layers(loaded, layers)
     names = [layer_name(p) for p in paths]
     hw = loaded.image_size(settings.size)
@@ -246,12 +246,6 @@ def _kernel(loaded, path):
     if loaded.preprocess == "caffe" and kernel.shape[2] == 3:
         kernel = kernel[:, :, ::-1]  # caffe models take BGR: show the first layer's kernels in RGB
     return kernel
-
-
-def check_diversity(k: int) -> None:
-    """``--diversity``: 0 (off) or at least 2 (one picture is the visualisation itself). No TensorFlow."""
-    if k < 0 or k == 1:
-        raise CnnvizError(f"--diversity {k}: use 0 (off) or 2 or more (pictures per filter on its page)")
 
 
 def _write_pictures(folder: Path, recs: list[FilterRecord], images, pixels: dict, kernel, first: bool,

@@ -70,19 +70,6 @@ BatchSizeOpt = typer.Option(None, "--batch-size",
                             help="Images optimised at once (default: what fits in free GPU memory; 16 on a CPU).")
 ParamOpt = typer.Option(None, "--param", help="Image parametrisation: fourier (default; lucid's, readable) or pixel (the earlier recipe).")
 DiversityOpt = typer.Option(1, "--diversity", help="Pictures per filter/class, pushed apart (lucid's diversity); 1 for one.")
-PARAMS = ("fourier", "pixel")
-
-
-def check_image_options(param: Optional[str], diversity: int, method: str | None = None) -> None:
-    """Validate --param/--diversity before Keras loads: one line naming what would work."""
-    if param is not None and param not in PARAMS:
-        _fail(f"unknown --param {param!r}; use one of: {', '.join(PARAMS)}")
-    if diversity < 1:
-        _fail(f"--diversity {diversity} must be at least 1 (pictures per filter/class)")
-    if method == "classic" and param not in (None, "pixel"):
-        _fail("--method classic is the Keras blog's pixel recipe; drop --param or use --param pixel")
-    if diversity > 1 and param == "pixel":
-        _fail("--diversity needs --param fourier (the default)")
 InputOpt = typer.Option(None, "--input", help="For models with several inputs: the image input's name or index (default: the only 4-D one).")
 InputValuesOpt = typer.Option(None, "--input-values", help="An .npz of values (keyed by input name) for the model's other inputs (default: zeros).")
 OutputOpt = typer.Option(None, "--output", help="For models with several outputs: the class output's layer name or index (default: the only classifier-like one).")

@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from .. import checks
 from .app import OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _note, app, command
 
 
@@ -58,8 +59,7 @@ def atlas(
             _fail(f"{flag} must be at least 1")
     if steps is not None and steps < 1:
         _fail("--steps must be at least 1")
-    if diversity < 0 or diversity == 1:
-        _fail(f"--diversity {diversity}: use 0 (off) or 2 or more (pictures per filter on its page)")
+    checks.atlas_diversity(diversity)
     if not [n for n in layers.split(",") if n.strip()]:
         _fail("--layers is empty; give names such as conv1,conv2 or all-conv")
     from ..atlas.build import AtlasSettings, atlas_root, build_atlas, check_root

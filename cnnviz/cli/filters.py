@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .app import (EXIT_INTERRUPTED, InputOpt, InputValuesOpt, BatchSizeOpt, DiversityOpt, ParamOpt, check_image_options, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
+from .app import (EXIT_INTERRUPTED, InputOpt, InputValuesOpt, BatchSizeOpt, DiversityOpt, ParamOpt, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
                   WeightsOpt, _fail, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 
@@ -50,7 +50,7 @@ def filters(
         checks.at_least(value, 1, flag)
     if preprocess is not None:
         checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
-    check_image_options(param, diversity, method)
+    checks.image_options(param, diversity, method)
     check_folder(out)
     if tiles:
         check_folder(tiles)

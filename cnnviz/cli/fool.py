@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_NOT_REACHED, InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, BatchSizeOpt, DiversityOpt, ParamOpt, check_image_options, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
+from .app import (EXIT_NOT_REACHED, InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, BatchSizeOpt, DiversityOpt, ParamOpt, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
                   WeightsOpt, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 
@@ -63,7 +63,7 @@ def fool(
 
         read_image(image)  # decodable, before Keras starts
     checks.labels_option(labels)
-    check_image_options(param, diversity)
+    checks.image_options(param, diversity)
     if method != "visualize" and (param is not None or diversity != 1):
         from ..errors import CnnvizError
 
