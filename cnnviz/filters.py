@@ -26,6 +26,7 @@ Two methods, on one of two image parametrisations (:mod:`cnnviz.param`):
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -224,12 +225,16 @@ def visualize_filters(
     alive = acts > ALIVE_EPS
     result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds, ascent_seconds,
                           ascent.precision, partial=partial, measured=measured)
-    if top is not None:
-        order = sorted(range(len(indices)), key=lambda k: (not alive[k], -acts[k]))[:top]
-        result = FilterResult(name, [indices[k] for k in order], images[order], acts[order], alive[order],
-                              method, hw, steps, seed, seconds, ascent_seconds, ascent.precision, scanned=indices,
-                              partial=partial, measured=measured)
-    return result
+    return _strongest(result, top, indices)
+
+
+def _strongest(result: FilterResult, top: int | None, scanned: list[int]) -> FilterResult:
+    """With ``top``: the ``top`` strongest live filters of ``result``, ``scanned`` recorded as such."""
+    if top is None:
+        return result
+    order = sorted(range(len(result.indices)), key=lambda k: (not result.alive[k], -result.activations[k]))[:top]
+    return replace(result, indices=[result.indices[k] for k in order], images=result.images[order],
+                   activations=result.activations[order], alive=result.alive[order], scanned=list(scanned))
 
 
 #: The Fourier filters' objective: the pre-activation mean over this share of the strongest positions.
@@ -251,12 +256,7 @@ def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batc
     shown = list(r.targets)
     result = FilterResult(name, shown, images, acts, alive, "smooth", hw, steps, seed, seconds, r.ascent_seconds, r.precision,
                           param="fourier", diversity=diversity, partial=r.partial, measured=measured)
-    if top is not None:
-        order = sorted(range(len(shown)), key=lambda k: (not alive[k], -acts[k]))[:top]
-        result = FilterResult(name, [shown[k] for k in order], images[order], acts[order], alive[order], "smooth", hw,
-                              steps, seed, seconds, r.ascent_seconds, r.precision, scanned=list(indices),
-                              param="fourier", diversity=diversity, partial=r.partial, measured=measured)
-    return result
+    return _strongest(result, top, indices)
 
 
 CONTRASTS = (2.5,)
