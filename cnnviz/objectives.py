@@ -89,7 +89,8 @@ def channel(layer: str, index: int | None = None, top: float | None = None) -> O
         return ops.mean(ops.top_k(flat, k, sorted=False)[0], axis=1)
 
     which = "per-image" if from_targets else index
-    label = f"channel({layer!r}, {which}" + (f", top={top:g})" if top else ")")
+    shown = "" if top is None else (", peak" if top < 1e-6 else f", top={top:g}")
+    label = f"channel({layer!r}, {which}{shown})"
     return Objective(score, (layer,), label)
 
 

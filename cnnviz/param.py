@@ -146,6 +146,18 @@ class Fourier:
             x = decorrelate(x)
         return ops.sigmoid(x) * 255.0
 
+    def invert(self, pixels: np.ndarray) -> np.ndarray:
+        """Parameters (B, 2, C, H, W // 2 + 1) whose image is ``pixels`` (B, H, W, C, strictly inside
+        (0, 255)): lets a later run go on from a saved picture in this parametrisation."""
+        x = np.asarray(pixels, "float64") / 255.0
+        x = np.clip(x, 1e-6, 1 - 1e-6)
+        x = np.log(x) - np.log1p(-x)  # the sigmoid's inverse
+        if x.shape[-1] == 3 and self.decorrelate:
+            x = correlate(x)
+        h, w = x.shape[1:3]
+        spectrum = np.fft.rfft2(4.0 * np.moveaxis(x, -1, 1)) / spectrum_scale(h, w, self.decay)
+        return np.stack([spectrum.real, spectrum.imag], axis=1).astype("float32")
+
     def size_of(self, params_shape: tuple) -> tuple[int, int]:
         return int(params_shape[3]), int(params_shape[3])  # square images; see Fourier.shape
 

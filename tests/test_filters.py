@@ -168,3 +168,74 @@ def test_precision_options(lenet):
     assert f32.precision == "float32" and b16.precision == "bfloat16"
     assert f32.alive.all() and b16.alive.all() and np.isfinite(b16.activations).all()
     assert visualize_filters(lenet, "conv2", [1], method="classic", precision="bfloat16").precision == "float32"
+
+
+def _red_minus_green_model():
+    """Filter 0: the sum over a 3x3 patch of (R - G) / 255 (responds where red beats green);
+    filter 1: the same with bias -100 (nothing in 0-255 can make it respond)."""
+    inputs = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(2, 3, activation="relu", name="c")
+    model = keras.Model(inputs, conv(inputs))
+    kernel = np.zeros((3, 3, 3, 2), "float32")
+    kernel[:, :, 0, :], kernel[:, :, 1, :] = 1.0, -1.0
+    conv.set_weights([kernel, np.array([0.0, -100.0], "float32")])
+    return model
+
+
+def test_revive_brings_back_a_filter_silent_on_its_picture():
+    from cnnviz.filters import REVIVE_STEPS, revive
+    from cnnviz.models.submodels import response_model
+
+    model = _red_minus_green_model()
+    snap = snapshot(model)
+    loaded = wrap(model)
+    measure, _ = response_model(model, resolve_layer(model, "c"))
+    yy, xx = np.mgrid[0:20, 0:20]
+    start = np.stack([100 + yy, 125 + 0 * xx, 90 + xx], -1).astype("float32")  # green beats red everywhere
+    pixels = np.stack([start, start])
+    images = np.round(pixels).astype("uint8")
+    acts = mean_activation(measure, images, [0, 1], "unit")
+    assert list(acts) == [0.0, 0.0]
+    calls = []
+    import cnnviz.engine.ascent as A
+
+    run = A.Ascent.run
+
+    def counting(self, *a, **k):
+        out = run(self, *a, **k)
+        calls.append(out[2])
+        return out
+
+    A.Ascent.run = counting
+    try:
+        out, new_acts, revived, _ = revive(loaded, "c", measure, pixels, images, acts, [0, 1], np.array([0, 1]),
+                                           (20, 20), 2, "float32")
+    finally:
+        A.Ascent.run = run
+    assert revived == [0] and new_acts[0] > 0 and new_acts[1] == 0.0
+    np.testing.assert_allclose(new_acts[0], mean_activation(measure, out[:1], [0], "unit")[0])  # the saved pixels
+    np.testing.assert_array_equal(out[1], images[1])  # the hopeless one keeps its picture
+    assert 0 < np.abs(out[0].astype(float) - images[0]).mean() < 20  # a push, not a new picture
+    assert calls[0] < REVIVE_STEPS  # stopped once filter 0 responded and filter 1 could not
+    assert_unchanged(model, snap)
+
+
+def test_revive_stops_when_every_picture_responds_or_cannot():
+    from cnnviz.filters import revive_settled
+
+    no, yes = np.array([False, False]), np.array([True, True])
+    assert revive_settled(yes, [np.array([1.0, 2.0])], 5, 20)
+    assert not revive_settled(no, [np.array([-30.0, -1.0])], 5, 20)  # no rate yet
+    # after 10 of 20 steps: -30 climbing 0.2 a step stays below 0; -0.5 climbing 0.1 a step crosses it
+    assert not revive_settled(no, [np.array([-31.0, -1.0]), np.array([-30.0, -0.5])], 5, 20)
+    assert revive_settled(no, [np.array([-31.0, -1.0]), np.array([-30.0, -0.9])], 5, 20)
+    assert revive_settled(np.array([False, True]), [np.array([-31.0, -1.0]), np.array([-30.0, 5.0])], 5, 20)
+
+
+def test_revived_filters_are_in_the_manifest_and_captions():
+    from cnnviz.results.filters import FilterResult
+
+    r = FilterResult("c", [3, 4], np.zeros((2, 8, 8, 3), "uint8"), np.array([0.5, 1.0]), np.array([True, True]),
+                     "smooth", (8, 8), 16, 0, 1.0, revived=[4])
+    assert r.record()["revived"] == [4] and [t["revived"] for t in r.records()] == [False, True]
+    assert r.captions()[1].startswith("#4*") and not r.captions()[0].startswith("#3*")

@@ -232,3 +232,59 @@ def test_fourier_half_size_render_is_the_band_limited_image():
     full = ops.convert_to_numpy(par.linear(ops.convert_to_tensor(params), h, w, 1))[0, ..., 0]
     half = ops.convert_to_numpy(par.linear(ops.convert_to_tensor(params), h, w, 1, (8, 8)))[0, ..., 0]
     np.testing.assert_allclose(half, full[::2, ::2], atol=1e-4)  # a band-limited image, sampled every 2nd pixel
+
+
+def test_fourier_invert_gives_back_the_picture():
+    """A later run can go on from a saved picture: invert(image(p)) renders the same pixels, and a
+    photo-like picture (smooth, inside 1-254) comes back to within rounding."""
+    par = P.Fourier(decay=1.3)
+    rng = np.random.default_rng(0)
+    p = np.stack([par.init(rng, 24, 24, 3) * 40 for _ in range(2)])
+    x = ops.convert_to_numpy(par.image(ops.convert_to_tensor(p), 24, 24, 3))
+    again = ops.convert_to_numpy(par.image(ops.convert_to_tensor(par.invert(x)), 24, 24, 3))
+    np.testing.assert_allclose(again, x, atol=1e-3)
+    yy, xx = np.mgrid[0:24, 0:24]
+    photo = np.stack([60 + 3 * yy, 200 - 4 * xx, 128 + 50 * np.sin(xx / 4.0)], -1)[None].astype("float32")
+    back = ops.convert_to_numpy(par.image(ops.convert_to_tensor(par.invert(photo)), 24, 24, 3))
+    np.testing.assert_allclose(back, photo, atol=0.05)
+
+
+def test_a_stage_without_robustness_sees_the_untransformed_picture():
+    from cnnviz.objectives import channel
+
+    keras.utils.set_random_seed(7)
+    inp = keras.Input((None, None, 3))
+    m = keras.Model(inp, keras.layers.Conv2D(3, 3, name="c")(inp))
+    x0 = P.Pixel().init(np.random.default_rng(1), 20, 20, 3)[None].repeat(2, 0)
+    runs = {}
+    for label, tf, robust in (("standard, robust=False", T.standard(20), False), ("none", (), True),
+                              ("standard", T.standard(20), True)):
+        asc = Ascent(m, ["c"], channel("c"), "unit", tf, UpdateRule("rms"))
+        rngs = [np.random.default_rng(i) for i in range(2)]
+        runs[label] = asc.run(x0, np.array([0, 1]), [Stage((20, 20), 3, 2.0, robust=robust)], rngs)[0]
+    np.testing.assert_allclose(runs["standard, robust=False"], runs["none"], atol=1e-4)
+    assert np.abs(runs["standard"] - runs["none"]).max() > 0.1  # the transforms do change the steps
+
+
+def test_render_goes_on_from_given_pictures_and_stops_when_asked():
+    from conftest import wrap
+
+    from cnnviz.engine.render import render
+    from cnnviz.objectives import channel
+
+    keras.utils.set_random_seed(8)
+    inp = keras.Input((None, None, 3))
+    loaded = wrap(keras.Model(inp, keras.layers.Conv2D(3, 3, name="c")(inp)))
+    yy, xx = np.mgrid[0:16, 0:16]
+    start = np.stack([np.stack([40 + 8 * yy, 200 - 6 * xx, 90 + 0 * xx], -1),
+                      np.stack([100 + 0 * yy, 30 + 9 * xx, 220 - 7 * yy], -1)]).astype("float32")
+    same = render(loaded, channel("c"), [0, 2], size=(16, 16), stages=[Stage((16, 16), 0, 0.05)], start=start)
+    np.testing.assert_allclose(same.pixels, start, atol=0.05)  # zero steps: exactly the pictures given
+    seen, ticks = [], []
+    r = render(loaded, channel("c"), [0, 2], size=(16, 16), stages=[Stage((16, 16), 12, 0.05)], start=start,
+               stop=lambda x, s, ts: seen.append((x.shape, len(s), list(ts))) or True, check_every=4,
+               progress=lambda d, t: ticks.append(d))
+    assert seen == [((2, 16, 16, 3), 2, [0, 2])] and len(ticks) == 4  # asked once, after 4 steps, and obeyed
+    assert 0.05 < np.abs(r.pixels - start).max() < 60
+    with pytest.raises(ValueError, match="start has 1 pictures for 2"):
+        render(loaded, channel("c"), [0, 2], size=(16, 16), start=start[:1])

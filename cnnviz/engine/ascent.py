@@ -72,6 +72,7 @@ class Stage:
     steps: int
     lr: float
     blur: float = 0.0
+    robust: bool = True  # False: no transforms (a last push on exactly the pixels that are saved)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class Ascent:
         self._steps: dict = {}
 
     # -------------------------------------------------------------- pieces of the step
-    def _seen(self, params, size, feed, matrices):
+    def _seen(self, params, size, feed, matrices, robust: bool = True):
         """The pixels the model sees: the image (rendered at the feed size when the parametrisation
         can do that itself), padded and warped, then cropped (any-size model) or resampled (fixed)."""
         from keras import ops
@@ -147,7 +148,7 @@ class Ascent:
         h, w = size
         render = self._render_size(size, feed)
         image = self.param.image(params, h, w, self.channels, None if render == tuple(size) else render)
-        seen = T.apply(image, self.transforms, matrices) if self.transforms else image
+        seen = T.apply(image, self.transforms, matrices) if self.transforms and robust else image
         sh, sw = int(seen.shape[1]), int(seen.shape[2])
         if (sh, sw) == tuple(feed):
             return seen
@@ -163,9 +164,9 @@ class Ascent:
             return tuple(size)
         return tuple(feed)
 
-    def _loss(self, size, feed):
+    def _loss(self, size, feed, robust: bool = True):
         def loss(call, params, targets, matrices, *_):
-            seen = self._seen(params, size, feed, matrices)
+            seen = self._seen(params, size, feed, matrices, robust)
             acts = dict(zip(self.names, call(to_model_input(seen, self.preprocess))))
             acts["pixels"] = seen
             from keras import ops
@@ -196,10 +197,10 @@ class Ascent:
 
         return update
 
-    def _step(self, size, feed, blur):
-        key = (tuple(size), tuple(feed), float(blur))
+    def _step(self, size, feed, blur, robust: bool = True):
+        key = (tuple(size), tuple(feed), float(blur), bool(robust))
         if key not in self._steps:
-            self._steps[key] = self.backend.compile_step(self.model, self._loss(size, feed), self._update(blur))
+            self._steps[key] = self.backend.compile_step(self.model, self._loss(size, feed, robust), self._update(blur))
         return self._steps[key]
 
     def _feed(self, stage_size: tuple[int, int]) -> tuple[int, int]:
@@ -267,11 +268,12 @@ class Ascent:
                         state = (ops.zeros_like(params), ops.zeros_like(params), ops.convert_to_tensor(0.0))
                 feed = self._feed(stage.size)
                 rh, rw = self._render_size(size, feed)
-                padded = (rh + 2 * self.pad, rw + 2 * self.pad)
-                step = self._step(size, feed, stage.blur)
+                robust = stage.robust and bool(self.transforms)
+                padded = (rh + 2 * self.pad, rw + 2 * self.pad) if robust else (rh, rw)
+                step = self._step(size, feed, stage.blur, robust)
                 lr = ops.convert_to_tensor(float(stage.lr))
                 for _ in range(stage.steps):
-                    if self.transforms:
+                    if robust:
                         m = np.stack([T.sample(self.transforms, r, *padded) for r in rngs])
                     else:
                         m = np.tile(T.IDENTITY, (len(rngs), 1))

@@ -96,6 +96,9 @@ def render(
     batch_size: int = 16,
     precision: str = "float32",
     bounds: tuple = (0.0, 255.0),
+    start: np.ndarray | None = None,
+    stop: Callable[[np.ndarray, np.ndarray, list[int]], bool] | None = None,
+    check_every: int = 5,
     progress: Callable[[int, int], None] | None = None,
     note: Callable[[str], None] | None = None,
 ) -> Rendered:
@@ -105,7 +108,9 @@ def render(
     unless ``rule`` says otherwise). ``transforms``: default lucid's standard set scaled to ``size``.
     Batches are split over the visible devices, halved when a device runs out of memory (said through
     ``note``), and Ctrl-C keeps the batches that finished (``partial``). Returns float pixels; the
-    caller rounds and measures them."""
+    caller rounds and measures them. ``start``: float pixels (one per output picture) to go on from
+    instead of noise; ``stop(pixels, scores, targets)``, asked every ``check_every`` steps, ends a
+    batch early when it returns True."""
     from ..errors import CnnvizError
 
     P.check_param(param)
@@ -135,24 +140,33 @@ def render(
     from ..devices import in_batches
     from ..distribution import data_parallel, padded
 
-    groups = [int(t) for t in targets]  # a target's K diversity pictures stay in one batch
+    targets = [int(t) for t in targets]
+    if start is not None and len(start) != len(targets) * diversity:
+        raise ValueError(f"start has {len(start)} pictures for {len(targets) * diversity} outputs")
+    groups = list(range(len(targets)))  # positions; a target's K diversity pictures stay in one batch
     per = max(1, batch_size // diversity)
     per_image = sum(s.steps for s in stages)
     total = per_image * len(groups) * diversity
-    start = time.perf_counter()
+    began = time.perf_counter()
     asc_seconds, done, made = [0.0], [0], []
     channels = loaded.channels
 
     def run(batch_groups: list[int]) -> list[tuple]:
         n = len(batch_groups) * diversity
-        batch = [(t, k) for t in padded(batch_groups, devices) for k in range(diversity)]
+        rows = [(g, k) for g in padded(batch_groups, devices) for k in range(diversity)]
+        batch = [(targets[g], k) for g, k in rows]
         rngs = [np.random.default_rng([seed, t, k]) for t, k in batch]
         h0, w0 = stages[0].size if param == "pixel" else size
-        x0 = np.stack([par.init(r, h0, w0, channels) for r in rngs])
+        if start is None:
+            x0 = np.stack([par.init(r, h0, w0, channels) for r in rngs])
+        else:
+            x0 = np.stack([start[g * diversity + k] for g, k in rows]).astype("float32")
+            x0 = x0 if param == "pixel" else par.invert(x0)
+        ends = None if stop is None else (lambda x, s, ts=[t for t, _ in batch]: stop(x, s, ts))
         report = (lambda d, _t, base=done[0] * per_image, n=n: progress(base + d * n, total)) if progress else None
         t0 = time.perf_counter()
         x, s, _ = ascent.run(x0, np.asarray([t for t, _ in batch]), stages, rngs, bounds=bounds,
-                             progress=report, size=size)
+                             progress=report, size=size, stop=ends, check_every=check_every)
         asc_seconds[0] += time.perf_counter() - t0
         if x.shape[1:3] != tuple(size):
             from keras import ops
@@ -172,7 +186,7 @@ def render(
             raise
         partial = True
     return Rendered(np.stack([m[1] for m in made]), [m[0][0] for m in made], [m[0][1] for m in made],
-                    np.asarray([m[2] for m in made]), per_image, time.perf_counter() - start, asc_seconds[0],
+                    np.asarray([m[2] for m in made]), per_image, time.perf_counter() - began, asc_seconds[0],
                     ascent.precision, list(stages), partial)
 
 

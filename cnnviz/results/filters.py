@@ -30,9 +30,10 @@ class FilterResult:
     param: str = "pixel"  # how the image was represented while optimised (fourier, pixel)
     diversity: int = 1  # pictures per filter, consecutive in ``indices``
     measured: str = ""  # what the activations are: see cnnviz.models.submodels.response_model
+    revived: list[int] = field(default_factory=list)  # dead after the recipe, pushed at one position (filters.revive)
 
     def records(self) -> list[dict]:
-        return [{"filter": int(i), "activation": float(a), "dead": not bool(ok)}
+        return [{"filter": int(i), "activation": float(a), "dead": not bool(ok), "revived": int(i) in self.revived}
                 for i, a, ok in zip(self.indices, self.activations, self.alive)]
 
     def record(self) -> dict:
@@ -40,13 +41,14 @@ class FilterResult:
         return {"layer": self.layer, "method": self.method, "param": self.param, "diversity": self.diversity, "precision": self.precision, "size": list(self.size),
                 "steps": self.steps, "seed": self.seed, "seconds": round(self.seconds, 2),
                 "alive": int(np.sum(self.alive)), "count": len(self.indices), "scanned": list(self.scanned),
-                "partial": self.partial,
+                "partial": self.partial, "revived": list(self.revived),
                 "activation": "mean activation of the filter on the saved image" + (f" ({self.measured})" if self.measured else ""),
                 "measured": self.measured,
                 "tiles": self.records()}
 
     def captions(self) -> list[str]:
-        return [f"#{i}  act {a:.3g}" if ok else f"#{i}  dead (act {a:.2g})"
+        mark = lambda i: "*" if int(i) in self.revived else ""
+        return [f"#{i}{mark(i)}  act {a:.3g}" if ok else f"#{i}  dead (act {a:.2g})"
                 for i, a, ok in zip(self.indices, self.activations, self.alive)]
 
     def render(self, model: str = "", cols: int | None = None) -> np.ndarray:
@@ -60,6 +62,9 @@ class FilterResult:
             sub += ("; classic (the Keras-blog recipe): plain gradient steps on the post-ReLU mean from grey noise, shown "
                     "at std 0.1; a filter silent on that noise gets no gradient and stays noise (dead): "
                     "the default --method smooth optimises the pre-activation instead")
+        if self.revived:
+            sub += ("; * silent on the jittered recipe's picture, then pushed at its strongest position without "
+                    "jitter until it responds")
         if self.partial:
             title = "PARTIAL (interrupted) · " + title
         return titled(grid, title.lstrip(" ·"), sub)
