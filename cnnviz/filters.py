@@ -241,10 +241,10 @@ def _strongest(result: FilterResult, top: int | None, scanned: list[int]) -> Fil
 #: The Fourier filters' objective: the pre-activation mean over this share of the strongest positions.
 FOURIER_TOP = 0.25
 #: The Fourier filter recipe: steps, Adam step, and the share of steps that see a half-size view
-#: (tuned on VGG16 block5_conv1 in benchmarks/filters.py: as many filters alive as 28 steps at 0.06).
-FILTER_STEPS = 16
+#: (tuned on VGG16 block5_conv1 in benchmarks/filters.py: as many alive as 28 steps at 0.06, about half the cost).
+FILTER_STEPS = 15
 FILTER_LR = 0.08
-FILTER_LOW = 0.75
+FILTER_LOW = 0.8
 
 
 def fourier_filter_stages(hw: tuple[int, int], steps: int, fixed: bool) -> list:
