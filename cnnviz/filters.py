@@ -274,8 +274,13 @@ def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batc
     revived: list[int] = []
     dead = np.flatnonzero(acts <= ALIVE_EPS)
     if len(dead) and not r.partial:
+        main = r.steps * len(r.targets)  # the bar goes on through the revive steps
+        more = (lambda d, t: progress(main + d, main + t)) if progress else None
         images, acts, revived, spent = revive(loaded, name, measure_model, r.pixels, images, acts, r.targets, dead,
-                                              hw, batch_size, precision, note)
+                                              hw, batch_size, precision, note, more)
+        if progress:
+            end = main + REVIVE_STEPS * len(dead)
+            progress(end, end)  # a revive that settled early: the bar ends full
         ascent_seconds += spent
     seconds = time.perf_counter() - start
     alive = acts > ALIVE_EPS
@@ -285,7 +290,8 @@ def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batc
     return _strongest(result, top, indices)
 
 
-def revive(loaded, name, measure_model, pixels, images, acts, targets, dead, hw, batch_size, precision, note=None):
+def revive(loaded, name, measure_model, pixels, images, acts, targets, dead, hw, batch_size, precision, note=None,
+           progress=None):
     """Give filters whose saved picture leaves them silent a last push: go on from that picture
     (still Fourier, so no pixel noise) without transforms, raising the filter's single strongest
     position with small Adam steps until the saved pixels make it respond (or ``REVIVE_STEPS``).
@@ -307,7 +313,7 @@ def revive(loaded, name, measure_model, pixels, images, acts, targets, dead, hw,
     try:
         r = render(loaded, channel(name, top=PEAK), dead_targets, param="fourier", size=hw, transforms=(),
                    stages=[Stage(hw, REVIVE_STEPS, REVIVE_LR, robust=False)], start=pixels[dead],
-                   batch_size=batch_size, precision=precision, preactivation=True, stop=settled, check_every=REVIVE_EVERY, note=note)
+                   batch_size=batch_size, precision=precision, preactivation=True, stop=settled, check_every=REVIVE_EVERY, progress=progress, note=note)
     except KeyboardInterrupt:
         return images, acts, [], 0.0  # keep the pictures as they were
     new = to_uint8(r.pixels)
