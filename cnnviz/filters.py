@@ -302,38 +302,52 @@ def revive(loaded, name, measure_model, pixels, images, acts, targets, dead, hw,
 
     dead_targets = [int(targets[k]) for k in dead]
 
-    histories: dict[tuple, list[np.ndarray]] = {}  # per batch
+    # Each picture is decided on its own, at the first check where it responds (those pixels are
+    # kept) or cannot any more (it keeps its picture): the same result whatever the batches are.
+    decided: dict[int, np.ndarray | None] = {}
+    histories: dict[int, list[float]] = {}
 
-    def settled(x, scores, ts):
-        alive = mean_activation(measure_model, to_uint8(x), ts, loaded.preprocess) > ALIVE_EPS
-        history = histories.setdefault(tuple(ts), [])
-        history.append(np.asarray(scores, "float64"))
-        return revive_settled(alive, history, REVIVE_EVERY, REVIVE_STEPS)
+    def settled(x, scores, rows):
+        alive = mean_activation(measure_model, to_uint8(x), [dead_targets[p] for p in rows], loaded.preprocess) > ALIVE_EPS
+        for j, p in enumerate(rows):
+            if p in decided:
+                continue
+            history = histories.setdefault(p, [])
+            history.append(float(scores[j]))
+            if alive[j]:
+                decided[p] = x[j].copy()
+            elif revive_hopeless(history, REVIVE_EVERY, REVIVE_STEPS):
+                decided[p] = None
+        return all(p in decided for p in rows)
 
     try:
         r = render(loaded, channel(name, top=PEAK), dead_targets, param="fourier", size=hw, transforms=(),
                    stages=[Stage(hw, REVIVE_STEPS, REVIVE_LR, robust=False)], start=pixels[dead],
-                   batch_size=batch_size, precision=precision, preactivation=True, stop=settled, check_every=REVIVE_EVERY, progress=progress, note=note)
+                   batch_size=batch_size, precision=precision, preactivation=True, stop=settled,
+                   check_every=REVIVE_EVERY, progress=progress, note=note)
     except KeyboardInterrupt:
         return images, acts, [], 0.0  # keep the pictures as they were
-    new = to_uint8(r.pixels)
-    new_acts = mean_activation(measure_model, new, dead_targets, loaded.preprocess)
     images, acts = images.copy(), acts.copy()
     revived = []
-    for j, k in enumerate(dead[: len(r.targets)]):  # all of them unless Ctrl-C cut the push short
-        if new_acts[j] > ALIVE_EPS:
-            images[k], acts[k] = new[j], new_acts[j]
-            revived.append(int(targets[k]))
+    found = [(k, decided.get(j)) for j, k in enumerate(dead)]
+    found = [(k, x) for k, x in found if x is not None]
+    if found:
+        new = to_uint8(np.stack([x for _, x in found]))
+        new_acts = mean_activation(measure_model, new, [int(targets[k]) for k, _ in found], loaded.preprocess)
+        for (k, _), img, a in zip(found, new, new_acts):
+            if a > ALIVE_EPS:
+                images[k], acts[k] = img, a
+                revived.append(int(targets[k]))
     return images, acts, revived, r.ascent_seconds
 
 
-def revive_settled(alive: np.ndarray, history: list[np.ndarray], every: int, steps: int) -> bool:
-    """True when every picture responds, or cannot at its present rate of climb in the steps left
-    (``history``: the peak pre-activation at each check, which must cross 0 for a response)."""
-    now = history[-1]
-    left = steps - every * len(history)
-    rate = (now - history[-2]) / every if len(history) > 1 else np.full_like(now, np.inf)
-    return bool(np.all(alive | (now + np.maximum(rate, 0.0) * left < 0)))
+def revive_hopeless(history: list[float], every: int, steps: int) -> bool:
+    """True when a picture cannot respond at its present rate of climb in the steps left
+    (``history``: its peak pre-activation at each check, which must cross 0 for a response)."""
+    if len(history) < 2:
+        return False
+    rate = max((history[-1] - history[-2]) / every, 0.0)
+    return history[-1] + rate * (steps - every * len(history)) < 0
 
 
 #: ``channel(top=PEAK)``: the single strongest position.

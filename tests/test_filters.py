@@ -224,16 +224,34 @@ def test_revive_brings_back_a_filter_silent_on_its_picture():
     assert_unchanged(model, snap)
 
 
-def test_revive_stops_when_every_picture_responds_or_cannot():
-    from cnnviz.filters import revive_settled
+def test_revive_gives_up_on_a_picture_that_cannot_respond_in_the_steps_left():
+    from cnnviz.filters import revive_hopeless
 
-    no, yes = np.array([False, False]), np.array([True, True])
-    assert revive_settled(yes, [np.array([1.0, 2.0])], 5, 20)
-    assert not revive_settled(no, [np.array([-30.0, -1.0])], 5, 20)  # no rate yet
+    assert not revive_hopeless([-30.0], 5, 20)  # no rate yet
     # after 10 of 20 steps: -30 climbing 0.2 a step stays below 0; -0.5 climbing 0.1 a step crosses it
-    assert not revive_settled(no, [np.array([-31.0, -1.0]), np.array([-30.0, -0.5])], 5, 20)
-    assert revive_settled(no, [np.array([-31.0, -1.0]), np.array([-30.0, -0.9])], 5, 20)
-    assert revive_settled(np.array([False, True]), [np.array([-31.0, -1.0]), np.array([-30.0, 5.0])], 5, 20)
+    assert revive_hopeless([-31.0, -30.0], 5, 20)
+    assert not revive_hopeless([-1.0, -0.5], 5, 20)
+    assert revive_hopeless([-1.0, -0.9], 5, 20)
+    assert revive_hopeless([-1.0, -2.0], 5, 20)  # falling: no climb at all
+    assert not revive_hopeless([-1.0, 0.5], 5, 20)
+
+
+def test_revive_does_not_depend_on_the_batches():
+    from cnnviz.filters import revive
+    from cnnviz.models.submodels import response_model
+
+    model = _red_minus_green_model()
+    loaded = wrap(model)
+    measure, _ = response_model(model, resolve_layer(model, "c"))
+    yy, xx = np.mgrid[0:20, 0:20]
+    pictures = np.stack([np.stack([100 + yy, 125 + 0 * xx, 90 + xx], -1), np.stack([110 + 0 * yy, 118 + 0 * xx, 90 + yy], -1),
+                         np.stack([100 + yy, 125 + 0 * xx, 90 + xx], -1)]).astype("float32")
+    images = np.round(pictures).astype("uint8")
+    acts = np.zeros(3)
+    runs = [revive(loaded, "c", measure, pictures, images, acts, [0, 0, 1], np.arange(3), (20, 20), bs, "float32")
+            for bs in (1, 3)]
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert runs[0][2] == runs[1][2] == [0, 0]
 
 
 def test_revived_filters_are_in_the_manifest_and_captions():

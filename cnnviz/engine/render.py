@@ -109,8 +109,8 @@ def render(
     Batches are split over the visible devices, halved when a device runs out of memory (said through
     ``note``), and Ctrl-C keeps the batches that finished (``partial``). Returns float pixels; the
     caller rounds and measures them. ``start``: float pixels (one per output picture) to go on from
-    instead of noise; ``stop(pixels, scores, targets)``, asked every ``check_every`` steps, ends a
-    batch early when it returns True."""
+    instead of noise; ``stop(pixels, scores, rows)``, asked every ``check_every`` steps with the rows
+    (positions in the output) of the batch, ends the batch early when it returns True."""
     from ..errors import CnnvizError
 
     P.check_param(param)
@@ -162,7 +162,7 @@ def render(
         else:
             x0 = np.stack([start[g * diversity + k] for g, k in rows]).astype("float32")
             x0 = x0 if param == "pixel" else par.invert(x0)
-        ends = None if stop is None else (lambda x, s, ts=[t for t, _ in batch]: stop(x, s, ts))
+        ends = None if stop is None else (lambda x, s, at=[g * diversity + k for g, k in rows]: stop(x, s, at))
         report = (lambda d, _t, base=done[0] * per_image, n=n: progress(base + d * n, total)) if progress else None
         t0 = time.perf_counter()
         x, s, _ = ascent.run(x0, np.asarray([t for t, _ in batch]), stages, rngs, bounds=bounds,
