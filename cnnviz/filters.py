@@ -235,7 +235,8 @@ def _strongest(result: FilterResult, top: int | None, scanned: list[int]) -> Fil
         return result
     order = sorted(range(len(result.indices)), key=lambda k: (not result.alive[k], -result.activations[k]))[:top]
     return replace(result, indices=[result.indices[k] for k in order], images=result.images[order],
-                   activations=result.activations[order], alive=result.alive[order], scanned=list(scanned))
+                   activations=result.activations[order], alive=result.alive[order], scanned=list(scanned),
+                   revived=None if result.revived is None else result.revived[order])
 
 
 #: The Fourier filters' objective: the pre-activation mean over this share of the strongest positions.
@@ -271,7 +272,7 @@ def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batc
     images = to_uint8(r.pixels)
     acts = mean_activation(measure_model, images, r.targets, loaded.preprocess)
     ascent_seconds = r.ascent_seconds
-    revived: list[int] = []
+    revived = None
     dead = np.flatnonzero(acts <= ALIVE_EPS)
     if len(dead) and not r.partial:
         main = r.steps * len(r.targets)  # the bar goes on through the revive steps
@@ -296,48 +297,45 @@ def revive(loaded, name, measure_model, pixels, images, acts, targets, dead, hw,
     (still Fourier, so no pixel noise) without transforms, raising the filter's single strongest
     position with small Adam steps until the saved pixels make it respond (or ``REVIVE_STEPS``).
     A filter of a deep layer can be negative everywhere on a picture that is good on average under
-    jitter; this finds the one place where it fires. Returns (images, acts, revived indices, seconds)."""
+    jitter; this finds the one place where it fires. Returns (images, acts, revived per image, seconds)."""
     from .engine import Stage
     from .engine.render import render
 
     dead_targets = [int(targets[k]) for k in dead]
 
-    # Each picture is decided on its own, at the first check where it responds (those pixels are
-    # kept) or cannot any more (it keeps its picture): the same result whatever the batches are.
-    decided: dict[int, np.ndarray | None] = {}
+    # Each picture is decided on its own, at the first check where it responds (those saved pixels
+    # and their activation are kept) or cannot any more (it keeps its picture): the same result
+    # whatever the batches are.
+    decided: dict[int, tuple[np.ndarray, float] | None] = {}
     histories: dict[int, list[float]] = {}
 
     def settled(x, scores, rows):
-        alive = mean_activation(measure_model, to_uint8(x), [dead_targets[p] for p in rows], loaded.preprocess) > ALIVE_EPS
+        shown = to_uint8(x)
+        now = mean_activation(measure_model, shown, [dead_targets[p] for p in rows], loaded.preprocess)
         for j, p in enumerate(rows):
             if p in decided:
                 continue
             history = histories.setdefault(p, [])
             history.append(float(scores[j]))
-            if alive[j]:
-                decided[p] = x[j].copy()
+            if now[j] > ALIVE_EPS:
+                decided[p] = (shown[j], now[j])
             elif revive_hopeless(history, REVIVE_EVERY, REVIVE_STEPS):
                 decided[p] = None
         return all(p in decided for p in rows)
 
+    revived = np.zeros(len(images), bool)
     try:
         r = render(loaded, channel(name, top=PEAK), dead_targets, param="fourier", size=hw, transforms=(),
                    stages=[Stage(hw, REVIVE_STEPS, REVIVE_LR, robust=False)], start=pixels[dead],
                    batch_size=batch_size, precision=precision, preactivation=True, stop=settled,
                    check_every=REVIVE_EVERY, progress=progress, note=note)
     except KeyboardInterrupt:
-        return images, acts, [], 0.0  # keep the pictures as they were
+        return images, acts, revived, 0.0  # keep the pictures as they were
     images, acts = images.copy(), acts.copy()
-    revived = []
-    found = [(k, decided.get(j)) for j, k in enumerate(dead)]
-    found = [(k, x) for k, x in found if x is not None]
-    if found:
-        new = to_uint8(np.stack([x for _, x in found]))
-        new_acts = mean_activation(measure_model, new, [int(targets[k]) for k, _ in found], loaded.preprocess)
-        for (k, _), img, a in zip(found, new, new_acts):
-            if a > ALIVE_EPS:
-                images[k], acts[k] = img, a
-                revived.append(int(targets[k]))
+    for j, k in enumerate(dead):
+        if decided.get(j) is not None:
+            images[k], acts[k] = decided[j]
+            revived[k] = True
     return images, acts, revived, r.ascent_seconds
 
 

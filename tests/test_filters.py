@@ -216,7 +216,7 @@ def test_revive_brings_back_a_filter_silent_on_its_picture():
                                            (20, 20), 2, "float32")
     finally:
         A.Ascent.run = run
-    assert revived == [0] and new_acts[0] > 0 and new_acts[1] == 0.0
+    assert revived.tolist() == [True, False] and new_acts[0] > 0 and new_acts[1] == 0.0
     np.testing.assert_allclose(new_acts[0], mean_activation(measure, out[:1], [0], "unit")[0])  # the saved pixels
     np.testing.assert_array_equal(out[1], images[1])  # the hopeless one keeps its picture
     assert 0 < np.abs(out[0].astype(float) - images[0]).mean() < 20  # a push, not a new picture
@@ -251,13 +251,28 @@ def test_revive_does_not_depend_on_the_batches():
     runs = [revive(loaded, "c", measure, pictures, images, acts, [0, 0, 1], np.arange(3), (20, 20), bs, "float32")
             for bs in (1, 3)]
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
-    assert runs[0][2] == runs[1][2] == [0, 0]
+    assert runs[0][2].tolist() == runs[1][2].tolist() == [True, True, False]
 
 
 def test_revived_filters_are_in_the_manifest_and_captions():
     from cnnviz.results.filters import FilterResult
 
     r = FilterResult("c", [3, 4], np.zeros((2, 8, 8, 3), "uint8"), np.array([0.5, 1.0]), np.array([True, True]),
-                     "smooth", (8, 8), 16, 0, 1.0, revived=[4])
+                     "smooth", (8, 8), 16, 0, 1.0, revived=np.array([False, True]))
     assert r.record()["revived"] == [4] and [t["revived"] for t in r.records()] == [False, True]
     assert r.captions()[1].startswith("#4*") and not r.captions()[0].startswith("#3*")
+    # --diversity: two pictures of filter 4, only the second revived; the mark is per picture
+    d = FilterResult("c", [4, 4], np.zeros((2, 8, 8, 3), "uint8"), np.array([0.5, 1.0]), np.array([True, True]),
+                     "smooth", (8, 8), 16, 0, 1.0, diversity=2, revived=np.array([False, True]))
+    assert [t["revived"] for t in d.records()] == [False, True] and d.record()["revived"] == [4]
+    assert not d.captions()[0].startswith("#4*") and d.captions()[1].startswith("#4*")
+
+
+def test_top_keeps_each_pictures_revive_mark():
+    from cnnviz.filters import _strongest
+    from cnnviz.results.filters import FilterResult
+
+    r = FilterResult("c", [0, 1, 2], np.zeros((3, 8, 8, 3), "uint8"), np.array([0.2, 3.0, 1.0]), np.array([True] * 3),
+                     "smooth", (8, 8), 16, 0, 1.0, revived=np.array([False, True, False]))
+    top = _strongest(r, 2, [0, 1, 2])
+    assert top.indices == [1, 2] and top.revived.tolist() == [True, False] and top.record()["revived"] == [1]
