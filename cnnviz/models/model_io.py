@@ -36,17 +36,22 @@ def plan_for(model) -> IOPlan:
         return IOPlan()
 
 
-def _inputs(model) -> list:
+def _defined_inputs(model) -> list:
+    """The model's input tensors; empty for a model never built (Keras raises on ``inputs`` there)."""
     try:
-        inputs = model.inputs
+        return list(model.inputs or [])
     except (AttributeError, ValueError):
-        inputs = None
+        return []
+
+
+def _inputs(model) -> list:
+    inputs = _defined_inputs(model)
     if not inputs:
         raise CnnvizError(
             f"model {model.name!r} has no defined input (never built); `cnnviz layers` can list it, "
             f"image commands need a model built with an input shape (model.build(shape) before saving)"
         )
-    return list(inputs)
+    return inputs
 
 
 def _input_name(tensor) -> str:
@@ -55,10 +60,7 @@ def _input_name(tensor) -> str:
 
 def describe_inputs(model) -> str:
     """``image (None, 32, 32, 3), meta (None, 4)``, or why there is none."""
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        inputs = None
+    inputs = _defined_inputs(model)
     if not inputs:
         return "no defined input (never built)"
     return ", ".join(f"{_input_name(t)} {tuple(t.shape)}" for t in inputs)
