@@ -45,7 +45,7 @@ def cat_crops(folder: Path, n: int, seed: int = 0) -> Path:
     """``n`` PNGs: random square crops (a quarter to all of the photo's height, random place, random flip)."""
     import numpy as np
 
-    from cnnviz.image_files import bundled_cat, read_image
+    from cnnviz.inputs.images import bundled_cat, read_image
     from cnnviz.output.files import save_png
 
     cat = read_image(bundled_cat())
@@ -62,8 +62,8 @@ def cat_crops(folder: Path, n: int, seed: int = 0) -> Path:
 def data_pass(loaded, names: list[str], source, batch: int, together: bool, reps: int = 1) -> float:
     """Seconds (best of ``reps``) for one pass over ``source``: all layers in one forward pass, or one pass
     per layer. The models are built and warmed up (traced, compiled where the pass compiles) untimed."""
-    from cnnviz.atlas.topk import COMPILE_FROM, scan_layers
-    from cnnviz.filters import check_conv_layer
+    from cnnviz.methods.atlas.topk import COMPILE_FROM, scan_layers
+    from cnnviz.methods.filters import check_conv_layer
     from cnnviz.models import feature_model
 
     hw = (source.height, source.width)
@@ -82,7 +82,7 @@ def data_pass(loaded, names: list[str], source, batch: int, together: bool, reps
 
 
 def visualisation(loaded, layer: str, count: int, size: int | None) -> float:
-    from cnnviz.filters import visualize_filters
+    from cnnviz.methods.filters import visualize_filters
 
     t = time.perf_counter()
     visualize_filters(loaded, layer, list(range(count)), size=size, seed=0)
@@ -100,7 +100,7 @@ def main() -> None:
     ap.add_argument("--skip-vgg", action="store_true")
     args = ap.parse_args()
 
-    from cnnviz.atlas import AtlasSettings, build_atlas, open_data
+    from cnnviz.methods.atlas import AtlasSettings, build_atlas, open_data
     from cnnviz.models import load_model
 
     print(f"machine: {cpu_name()}, {__import__('os').cpu_count()} logical CPUs; no GPU")

@@ -37,9 +37,9 @@ def main() -> None:
     ap.add_argument("--faithfulness-steps", type=int, default=32)
     args = ap.parse_args()
 
-    from cnnviz.attribution import METHODS
-    from cnnviz.attribution.explain import Explainer, Options
-    from cnnviz.attribution.placement import place, stretched_centres
+    from cnnviz.methods.attribution import METHODS
+    from cnnviz.methods.attribution.explain import Explainer, Options
+    from cnnviz.methods.attribution.placement import place, stretched_centres
     from cnnviz.models import load_model
 
     lenet = load_model("lenet")

@@ -81,7 +81,7 @@ def conv_peak(dtype: str = "float32", batch: int = 16, hw: int = 32, channels: i
     if dtype == "bfloat16" and keras.backend.backend() != "tensorflow":
         return float("nan")
     x = np.random.default_rng(0).normal(size=(batch, hw, hw, channels)).astype("float32")
-    from cnnviz.engine.backends import adapter
+    from cnnviz.backends import adapter
 
     with adapter().precision_scope(dtype):
         conv.predict(x, batch_size=batch, verbose=0)
@@ -101,7 +101,7 @@ def bare_seconds(sub, schedule, batch: int, precision: str, repeats: int = 3) ->
     import numpy as np
     from keras import ops
 
-    from cnnviz.engine.backends import adapter
+    from cnnviz.backends import adapter
 
     ad = adapter()
 
@@ -148,7 +148,7 @@ def main() -> None:
     ap.add_argument("--no-classic", action="store_true", help="skip the classic recipe (quicker)")
     args = ap.parse_args()
     from cnnviz.errors import CnnvizError
-    from cnnviz.keras_backend import select
+    from cnnviz.backends.select import select
 
     try:
         backend = select(args.backend)
@@ -156,13 +156,13 @@ def main() -> None:
         sys.exit(f"error: {exc}")
     print(f"backend: {backend}; CPU: {cpu_name()}")
 
-    from cnnviz.filters import stages, visualize_filters
+    from cnnviz.methods.filters import stages, visualize_filters
     from cnnviz.models import load_model
 
     weights = args.weights or hed_weights()
     vgg = load_model("vgg16", weights=weights)
     print(f"model: vgg16, weights {vgg.weights}; layer {args.layer}; {args.size} px")
-    from cnnviz.engine import resolve_precision
+    from cnnviz.optvis import resolve_precision
 
     auto = resolve_precision("auto")
     peaks = {"float32": conv_peak("float32")}
@@ -182,7 +182,7 @@ def main() -> None:
         visualize_filters(vgg, args.layer, [0], size=args.size, steps=3, **options)  # warm-up: trace outside the timing
         r = visualize_filters(vgg, args.layer, list(range(n)), size=args.size, **options)
         if r.param == "fourier":
-            from cnnviz.filters import fourier_filter_stages
+            from cnnviz.methods.filters import fourier_filter_stages
 
             schedule = fourier_filter_stages(size, r.steps, fixed=False)
         else:
@@ -213,7 +213,7 @@ def main() -> None:
     print("(the ascent's time includes compiling its steps, once per stage size; the bare step's compile is in the last column)")
     print(f"{'run':26s} {'img-steps/s':>11s} {'TFLOP/s':>8s} {'bare img-steps/s':>16s} {'bare TFLOP/s':>12s} {'ascent/bare time':>16s} {'with compile':>12s}")
     from cnnviz.models import feature_model
-    from cnnviz.filters import check_conv_layer
+    from cnnviz.methods.filters import check_conv_layer
 
     sub = feature_model(vgg.model, [check_conv_layer(vgg, args.layer)], preactivation=True)
     for label, r, schedule, flops, n in ceiling:

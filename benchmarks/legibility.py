@@ -73,7 +73,7 @@ def random_views(image: np.ndarray, rng: np.random.Generator, n: int = 6) -> np.
 
 
 def filter_rows(args, save: Path | None) -> list[tuple]:
-    from cnnviz.filters import mean_activation, visualize_filters
+    from cnnviz.methods.filters import mean_activation, visualize_filters
     from cnnviz.models import feature_model, load_model, resolve_layer
 
     vgg = load_model("vgg16", weights=args.weights or hed_weights())
@@ -105,7 +105,7 @@ def filter_rows(args, save: Path | None) -> list[tuple]:
 
 
 def class_rows(args, save: Path | None) -> list[tuple]:
-    from cnnviz.fooling import fool_from_noise
+    from cnnviz.methods.fooling import fool_from_noise
     from cnnviz.models import Classifier, load_model
 
     lenet = load_model(args.class_model, include_top=True)  # lenet (bundled) or efficientnet-lite0 (ImageNet, offline)
@@ -149,7 +149,7 @@ def main() -> None:
     ap.add_argument("--save", type=Path, default=None)
     args = ap.parse_args()
     if args.class_steps is None:
-        from cnnviz.engine.render import CLASS_STEPS
+        from cnnviz.optvis.render import CLASS_STEPS
 
         args.class_steps = CLASS_STEPS
     if args.save:

@@ -1,8 +1,10 @@
 """cnnviz: see what a Keras CNN has learned.
 
 Importing the package is cheap: TensorFlow is imported only by the modules that need it
-(``cnnviz.models``, ``cnnviz.engine`` and the feature modules), never by ``cnnviz.cli`` at start-up,
-``cnnviz.pixels``, ``cnnviz.output`` or ``cnnviz.plotting``.
+(``cnnviz.models``, ``cnnviz.optvis``, ``cnnviz.methods``), never by ``cnnviz.cli`` at start-up,
+``cnnviz.pixels``, ``cnnviz.output`` or ``cnnviz.results``.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__"]

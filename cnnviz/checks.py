@@ -17,7 +17,7 @@ SORTS = ("index", "mean", "max")
 SCALES = ("layer", "channel")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm")
-#: Image parametrisations (cnnviz.param): fourier is the default for every method but classic.
+#: Image parametrisations (cnnviz.optvis.param): fourier is the default for every method but classic.
 PARAMS = ("fourier", "pixel")
 #: Layers with more filters than this are rendered in part unless --filters or --top says otherwise.
 BIG_LAYER = 16
@@ -94,7 +94,7 @@ def image_file(path: str | Path | None) -> None:
         raise CnnvizError(f"image file {str(p)!r} does not exist")
 
 
-#: Input conventions ``--preprocess`` accepts (see cnnviz.preprocessing).
+#: Input conventions ``--preprocess`` accepts (see cnnviz.inputs.preprocessing).
 PREPROCESS_MODES = ("none", "unit", "caffe", "tf", "torch", "bgr")
 
 

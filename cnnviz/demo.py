@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import CnnvizError
-from .output.files import OutputPaths, _atomic_write, plan_output, save_result
+from .output.files import OutputPaths, atomic_write, plan_output, save_result
 
 #: (stem, title, what it shows, the command that reproduces it) for every figure, in page order.
 DEMO_ITEMS = (
@@ -74,14 +74,14 @@ def plan_demo(out: str | Path, overwrite: bool = False) -> dict[str, OutputPaths
 def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
              progress: Callable[[int, int], None] | None = None, echo: Callable[[str], None] = print) -> Path:
     """Write every demo grid (PNG + JSON) and ``index.html`` into ``out``; returns the index path."""
-    from .activations import activation_maps, channel_order
-    from .cam import class_heatmap
-    from .edges import edge_filter, gallery
-    from .filters import visualize_filters
-    from .fooling import adversarial, fool_from_noise
-    from .image_files import bundled_cat, read_image, resize
-    from .kernels import learned_kernels
-    from .kernels_classic import gallery_kernels
+    from .methods.activations import activation_maps, channel_order
+    from .methods.cam import class_heatmap
+    from .methods.edges import edge_filter, gallery
+    from .methods.filters import visualize_filters
+    from .methods.fooling import adversarial, fool_from_noise
+    from .inputs.images import bundled_cat, read_image, resize
+    from .methods.kernels import learned_kernels
+    from .methods.kernels_classic import gallery_kernels
     from .models import Classifier, load_model
     from .models.lenet import sample_digits
     from .output.layout import titled
@@ -159,7 +159,7 @@ def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
     save_result(plans["demo_kernels"], k.render(model), manifest("kernels", **k.record()))
     tick("demo_kernels")
 
-    from .atlas import AtlasSettings, build_atlas
+    from .methods.atlas import AtlasSettings, build_atlas
 
     atlas = build_atlas(loaded, Path(out) / "atlas-lenet", "all-conv", AtlasSettings("lenet", seed=seed),
                         command=f"cnnviz atlas lenet --seed {seed}", overwrite=overwrite)
@@ -219,5 +219,5 @@ code{{background:#f3f3f3;padding:0 .3em}}.cmd{{color:#555}}</style>
 {''.join(f'<section><h2><a href="{esc(h)}">{esc(t)}</a></h2><p>{esc(c)}</p></section>' for h, t, c in links)}
 </body></html>
 """
-    _atomic_write(path, page.encode("utf-8"))
+    atomic_write(path, page.encode("utf-8"))
     return path

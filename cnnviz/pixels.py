@@ -74,3 +74,22 @@ def upscale_nearest(image: np.ndarray, factor: int) -> np.ndarray:
     if factor <= 1:
         return image
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def grey(image: np.ndarray) -> np.ndarray:
+    """uint8 RGB or grey -> float grey (H, W), ITU-R 601 luma like OpenCV."""
+    a = np.asarray(image, dtype="float64")
+    if a.ndim == 3 and a.shape[-1] == 3:
+        return luma(a)
+    return a.reshape(a.shape[0], a.shape[1])
+
+
+def orientation_rgb(angle: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    """Colour wheel: hue = gradient direction, brightness = magnitude (uint8 RGB)."""
+    import cv2
+
+    mag = magnitude if magnitude.ndim == 2 else magnitude.max(axis=-1)
+    hue = ((np.mod(angle, 2 * np.pi) / (2 * np.pi)) * 179).astype("uint8")
+    val = np.clip(mag / (np.percentile(mag, 99.5) + 1e-8) * 255, 0, 255).astype("uint8")
+    hsv = np.stack([hue, np.full_like(hue, 255), val], axis=-1)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)

@@ -12,11 +12,11 @@ import argparse
 from pathlib import Path
 
 import keras
-from cnnviz.datasets import load_dataset
+from cnnviz.inputs.datasets import load_dataset
 from cnnviz.errors import CnnvizError
-from cnnviz.filters import visualize_filters
+from cnnviz.methods.filters import visualize_filters
 from cnnviz.output.files import save_png
-from cnnviz.kernels import learned_kernels
+from cnnviz.methods.kernels import learned_kernels
 from cnnviz.models import LoadedModel
 from cnnviz.output.render import filters_grid, kernels_grid
 

@@ -11,7 +11,7 @@ import argparse
 import keras
 import numpy as np
 
-from cnnviz.datasets import load_dataset
+from cnnviz.inputs.datasets import load_dataset
 from cnnviz.models.summary import layer_rows
 
 

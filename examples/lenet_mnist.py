@@ -10,16 +10,16 @@ kernels and a fooling image per digit into outputs/examples/.
 import argparse
 from pathlib import Path
 
-from cnnviz.datasets import load_dataset
-from cnnviz.filters import visualize_filters
-from cnnviz.fooling import fool_from_noise
+from cnnviz.inputs.datasets import load_dataset
+from cnnviz.methods.filters import visualize_filters
+from cnnviz.methods.fooling import fool_from_noise
 from cnnviz.output.files import save_png
-from cnnviz.kernels import learned_kernels
+from cnnviz.methods.kernels import learned_kernels
 from cnnviz.models import LoadedModel
-from cnnviz.labels import digit_classes
+from cnnviz.inputs.labels import digit_classes
 from cnnviz.output.render import filters_grid, fool_grid, kernels_grid
 from cnnviz.models.summary import layer_rows
-from cnnviz.training import train_lenet
+from cnnviz.methods.training import train_lenet
 
 
 def main() -> None:

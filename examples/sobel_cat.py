@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnviz.edges import edge_filter, gallery
+from cnnviz.methods.edges import edge_filter, gallery
 from cnnviz.output.files import save_png
-from cnnviz.image_files import bundled_cat, read_image
-from cnnviz.kernels_classic import gallery_kernels
+from cnnviz.inputs.images import bundled_cat, read_image
+from cnnviz.methods.kernels_classic import gallery_kernels
 from cnnviz.output.render import edges_panel, gallery_grid
 
 

@@ -11,8 +11,8 @@ import argparse
 from pathlib import Path
 
 from cnnviz.errors import CnnvizError
-from cnnviz.filters import visualize_filters
-from cnnviz.fooling import fool_from_noise
+from cnnviz.methods.filters import visualize_filters
+from cnnviz.methods.fooling import fool_from_noise
 from cnnviz.output.files import save_png
 from cnnviz.models import load_model
 from cnnviz.output.render import filters_grid, fool_grid

@@ -15,11 +15,11 @@ def measure(out: Path, fool: bool = True) -> dict:
     import cv2
     from typer.testing import CliRunner
 
-    from cnnviz._backend import BACKEND
-    from cnnviz.activations import activation_maps
-    from cnnviz.cam import class_heatmap
-    from cnnviz.edges import edge_filter
-    from cnnviz.image_files import bundled_cat, read_image
+    from cnnviz.backends.runtime import BACKEND
+    from cnnviz.methods.activations import activation_maps
+    from cnnviz.methods.cam import class_heatmap
+    from cnnviz.methods.edges import edge_filter
+    from cnnviz.inputs.images import bundled_cat, read_image
     from cnnviz.models import load_model
     from cnnviz.models.lenet import sample_digits
 
@@ -32,7 +32,7 @@ def measure(out: Path, fool: bool = True) -> dict:
     sobel = edge_filter(cat, "sobel")
     from keras import ops
 
-    from cnnviz.preprocessing import to_model_input
+    from cnnviz.inputs.preprocessing import to_model_input
 
     caffe = to_model_input(ops.convert_to_tensor(cat[None].astype("float32")), "caffe")
     assert not isinstance(caffe, np.ndarray)  # stays a backend tensor (inside a compiled step it must)

@@ -22,15 +22,15 @@ def main() -> None:
     import keras
     from keras import ops
 
-    from cnnviz.engine import (
+    from cnnviz.optvis import (
         Ascent,
         Stage,
         UpdateRule,
         input_gradients,
         layer_gradients,
     )
-    from cnnviz.objectives import channel
-    from cnnviz.param import Fourier
+    from cnnviz.optvis.objectives import channel
+    from cnnviz.optvis.param import Fourier
 
     imported = "tensorflow" in sys.modules  # before keras.utils.set_random_seed, which imports it itself
     both, head = tiny()

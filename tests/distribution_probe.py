@@ -8,7 +8,7 @@ import numpy as np
 
 
 def main(out: str) -> None:
-    from cnnviz.engine import Ascent
+    from cnnviz.optvis import Ascent
 
     shards: list[int] = []
     real = Ascent._step
@@ -23,9 +23,9 @@ def main(out: str) -> None:
         return step_seen
 
     Ascent._step = spy
-    from cnnviz.distribution import device_count
-    from cnnviz.filters import visualize_filters
-    from cnnviz.fooling import fool_from_noise
+    from cnnviz.backends.distribution import device_count
+    from cnnviz.methods.filters import visualize_filters
+    from cnnviz.methods.fooling import fool_from_noise
     from cnnviz.models import load_model
 
     lenet = load_model("lenet")

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from cnnviz.activations import activation_maps, channel_order
-from cnnviz.cam import class_heatmap, grad_cam, grad_cam_from
+from cnnviz.methods.activations import activation_maps, channel_order
+from cnnviz.methods.cam import class_heatmap, grad_cam, grad_cam_from
 from cnnviz.errors import CnnvizError
-from cnnviz.preprocessing import to_model_input
+from cnnviz.inputs.preprocessing import to_model_input
 
 from conftest import assert_unchanged, save_nested_vgg16, snapshot, wrap
 
@@ -122,7 +122,7 @@ def test_cam_and_activations_on_nested_base(tmp_path):
     res = class_heatmap(loaded, image, 2)
     assert res.layer == "vgg16/block5_conv3" and res.heat.shape == (32, 32) and np.isfinite(res.heat).all()
     # the gradient really flows from the logits to the nested maps: Grad-CAM by hand on the same maps
-    from cnnviz.engine import layer_gradients
+    from cnnviz.optvis import layer_gradients
     from cnnviz.models import logits_model, resolve_layer
 
     model, _ = logits_model(loaded, extra=[resolve_layer(loaded.model, "block5_conv3")])

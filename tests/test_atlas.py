@@ -30,7 +30,7 @@ def _npz(tmp_path: Path, n: int = 37, hw: int = 16, c: int = 3, seed: int = 0) -
 
 @pytest.mark.parametrize("batch", [8, 64])  # 5 batches, compiled predict step; one batch, eager call
 def test_topk_equals_brute_force(tiny_conv_model, tmp_path, batch):
-    from cnnviz.atlas import dataset_examples
+    from cnnviz.methods.atlas import dataset_examples
     from cnnviz.models import feature_model, resolve_layer
     from cnnviz.models.receptive_field import receptive_field
 
@@ -65,7 +65,7 @@ def test_topk_equals_brute_force(tiny_conv_model, tmp_path, batch):
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # an int64 overflow of bin indices warns
 def test_stream_histogram_rebins_exactly():
-    from cnnviz.atlas.topk import StreamHistogram
+    from cnnviz.methods.atlas.topk import StreamHistogram
 
     rng = np.random.default_rng(3)
     h = StreamHistogram(bins=16)
@@ -145,7 +145,7 @@ def assert_links_exist(root: Path) -> int:
 
 
 def _build(root, layers="all-conv", **kw):
-    from cnnviz.atlas import AtlasSettings, build_atlas
+    from cnnviz.methods.atlas import AtlasSettings, build_atlas
     from cnnviz.models import load_model
 
     return build_atlas(load_model("lenet"), root, layers, AtlasSettings("lenet", steps=3, top_k=4), **kw)
@@ -206,7 +206,7 @@ def test_site_pages_links_and_content(lenet_site):
 def test_visualisation_command_on_the_page_reproduces_the_tile(tmp_path, lenet):
     from PIL import Image
 
-    from cnnviz.filters import visualize_filters
+    from cnnviz.methods.filters import visualize_filters
 
     root = tmp_path / "atlas-lenet"
     _build(root, "conv2")
@@ -255,9 +255,9 @@ def test_cli_builds_then_resumes(tmp_path):
 
 
 def test_ctrl_c_keeps_finished_layers(tmp_path, monkeypatch):
-    import cnnviz.filters
+    import cnnviz.methods.filters
 
-    real, calls = cnnviz.filters.visualize_filters, []
+    real, calls = cnnviz.methods.filters.visualize_filters, []
 
     def interrupted_second_layer(*args, **kw):
         calls.append(args[1]) if kw.get("diversity", 1) == 1 else None  # the main pictures, one call per layer
@@ -265,7 +265,7 @@ def test_ctrl_c_keeps_finished_layers(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kw)
 
-    monkeypatch.setattr(cnnviz.filters, "visualize_filters", interrupted_second_layer)
+    monkeypatch.setattr(cnnviz.methods.filters, "visualize_filters", interrupted_second_layer)
     r = CliRunner().invoke(app, ["atlas", "lenet", "--steps", "2", "--top-k", "2", "--out", str(tmp_path)])
     assert r.exit_code == 130
     assert "error: interrupted; kept 1 finished layer(s)" in r.output and "run the same command again" in r.output
@@ -310,7 +310,7 @@ def test_bad_input_one_line_and_nothing_written(tmp_path, case):
 
 
 def test_wrong_channel_count_is_converted_with_a_note(tmp_path):
-    from cnnviz.atlas import open_data
+    from cnnviz.methods.atlas import open_data
 
     data = tmp_path / "imgs"
     data.mkdir()
@@ -322,7 +322,7 @@ def test_wrong_channel_count_is_converted_with_a_note(tmp_path):
 
 
 def test_idx_folder_reads_every_images_file_in_name_order(tmp_path):
-    from cnnviz.atlas import open_data
+    from cnnviz.methods.atlas import open_data
 
     x = np.random.default_rng(1).integers(0, 256, (5, 28, 28), dtype="uint8")
     head = bytes([0, 0, 8, 3]) + b"".join(int(d).to_bytes(4, "big") for d in x.shape)
@@ -381,7 +381,7 @@ def test_site_opens_in_headless_chromium(lenet_site):
 
 
 def test_example_thumbnails_crop_deep_fields_and_outline_small_ones():
-    from cnnviz.atlas.pictures import BOX_COLOUR, example_thumb
+    from cnnviz.methods.atlas.pictures import BOX_COLOUR, example_thumb
     from cnnviz.pixels import upscale_nearest
 
     img = np.random.default_rng(2).integers(0, 200, (30, 30, 3), dtype="uint8")  # no pure red in it

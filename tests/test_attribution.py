@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from cnnviz.attribution import METHODS
-from cnnviz.attribution.explain import Explainer, Options
-from cnnviz.attribution.layer_methods import grad_cam_pp_from, layer_cam_from
+from cnnviz.methods.attribution import METHODS
+from cnnviz.methods.attribution.explain import Explainer, Options
+from cnnviz.methods.attribution.layer_methods import grad_cam_pp_from, layer_cam_from
 from cnnviz.errors import CnnvizError
 
 from conftest import assert_unchanged, snapshot, wrap
@@ -114,7 +114,7 @@ def test_layer_cam_end_to_end_equals_a_direct_tape(tiny_conv_model):
 def test_integrated_gradients_completeness_on_lenet(lenet, digits, baseline):
     x, _ = digits
     e = Explainer(lenet, ["integrated-gradients"], (28, 28), Options(baseline=baseline, faithfulness_steps=0))
-    from cnnviz.attribution.baselines import baseline_pixels
+    from cnnviz.methods.attribution.baselines import baseline_pixels
 
     for i in (0, 3, 7):
         r = e.explain(x[i]).results[0]
@@ -167,7 +167,7 @@ def test_grad_cam_deletion_beats_random_order_on_digits(lenet, digits):
 
 def test_deletion_and_insertion_by_hand():
     """A 'model' whose probability is the share of kept bright pixels: the AUCs follow from the order."""
-    from cnnviz.attribution.faithfulness import auc, curves
+    from cnnviz.methods.attribution.faithfulness import auc, curves
 
     image = np.zeros((2, 2, 1), "float32")
     image[0, 0] = image[1, 1] = 100.0
@@ -208,8 +208,8 @@ def test_layer_method_on_a_model_without_conv_is_one_clear_error():
 
 
 def test_noise_tunnel_is_the_mean_over_the_noisy_copies(lenet, digits):
-    from cnnviz.attribution.gradient_methods import Saliency
-    from cnnviz.preprocessing import to_model_input
+    from cnnviz.methods.attribution.gradient_methods import Saliency
+    from cnnviz.inputs.preprocessing import to_model_input
 
     e = Explainer(lenet, ["saliency"], (28, 28), Options(noise_samples=5, noise_level=0.3, seed=7, faithfulness_steps=0))
     got = e.explain(digits[0][2], 1).results[0].raw

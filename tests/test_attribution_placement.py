@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz.attribution.explain import Explainer, Options
-from cnnviz.attribution.placement import place
-from cnnviz.attribution.subject import make_subject, place_layer_maps
+from cnnviz.methods.attribution.explain import Explainer, Options
+from cnnviz.methods.attribution.placement import place
+from cnnviz.methods.attribution.subject import make_subject, place_layer_maps
 
 from conftest import assert_unchanged, snapshot, wrap
 
@@ -98,8 +98,8 @@ def test_transfer_learning_layer_methods(kind):
         np.testing.assert_allclose(ex.results[2].layer_raw, layercam, rtol=1e-4, atol=1e-7)
     inner = Explainer(wrap(model), ["gradcam"], (16, 16), Options(layer="base/conv1", faithfulness_steps=0))
     assert inner.explain(image, 1).results[0].layer_raw.shape == (14, 14)
-    from cnnviz.attribution.subject import class_score
-    from cnnviz.engine import layer_gradients
+    from cnnviz.methods.attribution.subject import class_score
+    from cnnviz.optvis import layer_gradients
 
     maps, grads, _ = layer_gradients(inner.methods[0].subject.layer_model, image[None] / 255.0, class_score(1, 1, 3))
     assert maps.shape == (1, 14, 14, 4) and np.abs(grads).sum() > 0  # the gradient reaches a layer deep in the base

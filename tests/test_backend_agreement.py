@@ -77,7 +77,7 @@ def test_results_agree_across_backends(here, tmp_path, index):
 def test_sobel_is_float64_here_and_equals_opencv(here):
     import cv2
 
-    from cnnviz.image_files import bundled_cat, read_image
+    from cnnviz.inputs.images import bundled_cat, read_image
     from cnnviz.pixels import luma
 
     cat = cv2.resize(read_image(bundled_cat()), (96, 64), interpolation=cv2.INTER_AREA)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cnnviz import keras_backend
+from cnnviz.backends import select as keras_backend
 from cnnviz.cli import app
 from cnnviz.errors import CnnvizError
 

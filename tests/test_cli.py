@@ -165,7 +165,7 @@ def test_train_small(tmp_path):
 
 
 def test_idx_folder(tmp_path):
-    from cnnviz.datasets import load_dataset
+    from cnnviz.inputs.datasets import load_dataset
 
     def write(name, arr):
         header = bytes([0, 0, 8, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
@@ -289,7 +289,7 @@ def test_help_shows_no_type_tags_and_every_option_is_explained():
 
 
 def test_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path, monkeypatch):
-    import cnnviz.kernels as kernels_module
+    import cnnviz.methods.kernels as kernels_module
 
     def broken(*a, **k):
         raise ValueError("something\nKeras said a lot more")
@@ -344,7 +344,7 @@ def test_big_layer_renders_the_first_16_and_says_so(tmp_path):
 def test_keras_warnings_become_one_note_line(tmp_path, monkeypatch):
     import warnings
 
-    import cnnviz.kernels as kernels_module
+    import cnnviz.methods.kernels as kernels_module
     from cnnviz.errors import CnnvizError
 
     def noisy(*a, **k):
@@ -361,7 +361,7 @@ def test_damaged_model_files_are_named_before_keras(tmp_path):
     import zipfile
 
     png = tmp_path / "photo.keras"
-    png.write_bytes((__import__("cnnviz.image_files", fromlist=["x"]).bundled_cat()).read_bytes())
+    png.write_bytes((__import__("cnnviz.inputs.images", fromlist=["x"]).bundled_cat()).read_bytes())
     assert_clean_error(run("layers", png), "is an image, not a model")
     with zipfile.ZipFile(tmp_path / "other.keras", "w") as z:
         z.writestr("readme.txt", "not a model")

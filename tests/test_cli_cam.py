@@ -7,7 +7,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from cnnviz.attribution import METHODS
+from cnnviz.methods.attribution import METHODS
 
 from test_cli import assert_clean_error, run
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from cnnviz import devices
+from cnnviz.backends import devices
 from cnnviz.cli import app
 from cnnviz.errors import CnnvizError
 
@@ -70,7 +70,7 @@ def test_in_batches_halves_on_oom_and_keeps_order():
 
 
 def test_filters_retry_after_oom_gives_the_same_images(tmp_path, monkeypatch):
-    from cnnviz.engine import Ascent
+    from cnnviz.optvis import Ascent
 
     a, b = tmp_path / "a", tmp_path / "b"
     args = ["filters", "lenet", "-l", "conv1", "--steps", "6", "--seed", "3"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz.distribution import padded
+from cnnviz.backends.distribution import padded
 
 ROOT = Path(__file__).resolve().parents[1]
 

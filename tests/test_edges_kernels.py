@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from cnnviz.edges import apply_kernels, edge_filter, gallery, grey
+from cnnviz.methods.edges import apply_kernels, edge_filter, gallery, grey
 from cnnviz.errors import CnnvizError
-from cnnviz.image_files import bundled_cat, read_image
-from cnnviz.kernels import learned_kernels
-from cnnviz.kernels_classic import (LAPLACIAN, SOBEL_V, gallery_kernels, load_kernel_file, nearest_template,
+from cnnviz.inputs.images import bundled_cat, read_image
+from cnnviz.methods.kernels import learned_kernels
+from cnnviz.methods.kernels_classic import (LAPLACIAN, SOBEL_V, gallery_kernels, load_kernel_file, nearest_template,
                                     ring_rotate, templates)
 
 from conftest import wrap

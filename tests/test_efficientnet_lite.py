@@ -148,7 +148,7 @@ def lite():
 
 @needs_weights
 def test_classifies_the_bundled_cat_as_a_cat(lite):
-    from cnnviz.image_files import bundled_cat, load_for_model
+    from cnnviz.inputs.images import bundled_cat, load_for_model
     from cnnviz.models import Classifier
 
     image, _ = load_for_model(bundled_cat(), 224, 224, 3)
@@ -178,7 +178,7 @@ def test_logits_match_a_pytorch_forward_pass(lite):
 
     from cnnviz.models import efficientnet_lite as E
     from cnnviz.models.submodels import logits_model
-    from cnnviz.preprocessing import to_model_input
+    from cnnviz.inputs.preprocessing import to_model_input
 
     sd = torch.load(str(E.package_checkpoint()), map_location="cpu", weights_only=False)
 
@@ -294,7 +294,7 @@ def test_labels_imagenet_for_a_1000_output_file(tmp_path):
     keras.Model(inputs, outputs).save(path)
     bare = load_model(str(path))
     assert bare.class_names is None and any("--labels imagenet" in n for n in bare.notes)
-    named = load_model(str(path), labels=__import__("cnnviz.labels").labels.imagenet_classes())
+    named = load_model(str(path), labels=__import__("cnnviz.inputs.labels", fromlist=["x"]).imagenet_classes())
     assert named.class_names[65] == "sea snake" and not named.notes
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["cam", "--model", str(path), "--labels", "imagenet", "--class", "sea snake", "-o", str(out)])

@@ -2,12 +2,12 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz.engine import Ascent, Stage, UpdateRule
+from cnnviz.optvis import Ascent, Stage, UpdateRule
 from cnnviz.errors import CnnvizError
-from cnnviz.filters import check_conv_layer, mean_activation, visualize_filters
+from cnnviz.methods.filters import check_conv_layer, mean_activation, visualize_filters
 from cnnviz.output.files import encode_png
 from cnnviz.models import feature_model, resolve_layer
-from cnnviz.objectives import channel, class_logit
+from cnnviz.optvis.objectives import channel, class_logit
 from cnnviz.selection import parse_indices
 
 from conftest import assert_unchanged, save_nested_vgg16, snapshot, wrap
@@ -156,7 +156,7 @@ def test_filters_on_vgg16_nested_in_sequential(tmp_path):
 
 
 def test_precision_options(lenet):
-    from cnnviz.engine.ascent import _bfloat16_rewrite, native_bfloat16, resolve_precision
+    from cnnviz.optvis.ascent import _bfloat16_rewrite, native_bfloat16, resolve_precision
     import tensorflow as tf
 
     assert resolve_precision("float32") == "float32"
@@ -187,7 +187,7 @@ def _red_minus_green_model():
 
 
 def test_revive_brings_back_a_filter_silent_on_its_picture():
-    from cnnviz.filters import REVIVE_STEPS, revive
+    from cnnviz.methods.filters import REVIVE_STEPS, revive
     from cnnviz.models.submodels import response_model
 
     model = _red_minus_green_model()
@@ -201,7 +201,7 @@ def test_revive_brings_back_a_filter_silent_on_its_picture():
     acts = mean_activation(measure, images, [0, 1], "unit")
     assert list(acts) == [0.0, 0.0]
     calls = []
-    import cnnviz.engine.ascent as A
+    import cnnviz.optvis.ascent as A
 
     run = A.Ascent.run
 
@@ -225,7 +225,7 @@ def test_revive_brings_back_a_filter_silent_on_its_picture():
 
 
 def test_revive_gives_up_on_a_picture_that_cannot_respond_in_the_steps_left():
-    from cnnviz.filters import revive_hopeless
+    from cnnviz.methods.filters import revive_hopeless
 
     assert not revive_hopeless([-30.0], 5, 20)  # no rate yet
     # after 10 of 20 steps: -30 climbing 0.2 a step stays below 0; -0.5 climbing 0.1 a step crosses it
@@ -237,7 +237,7 @@ def test_revive_gives_up_on_a_picture_that_cannot_respond_in_the_steps_left():
 
 
 def test_revive_does_not_depend_on_the_batches():
-    from cnnviz.filters import revive
+    from cnnviz.methods.filters import revive
     from cnnviz.models.submodels import response_model
 
     model = _red_minus_green_model()
@@ -269,7 +269,7 @@ def test_revived_filters_are_in_the_manifest_and_captions():
 
 
 def test_top_keeps_each_pictures_revive_mark():
-    from cnnviz.filters import _strongest
+    from cnnviz.methods.filters import _strongest
     from cnnviz.results.filters import FilterResult
 
     r = FilterResult("c", [0, 1, 2], np.zeros((3, 8, 8, 3), "uint8"), np.array([0.2, 3.0, 1.0]), np.array([True] * 3),

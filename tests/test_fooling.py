@@ -3,8 +3,8 @@ import pytest
 
 from cnnviz.errors import CnnvizError
 from cnnviz.models import Classifier
-from cnnviz.fooling import adversarial, fool_from_noise
-from cnnviz.labels import imagenet_classes, resolve_class
+from cnnviz.methods.fooling import adversarial, fool_from_noise
+from cnnviz.inputs.labels import imagenet_classes, resolve_class
 from cnnviz.models import load_model
 
 from conftest import assert_unchanged, snapshot, wrap
@@ -87,7 +87,7 @@ def test_vgg16_head_pipeline_at_224():
 
 def test_classifier_labels_file(tmp_path, tiny_conv_model):
     (tmp_path / "labels.txt").write_text("cat\ndog\n\nbird\n")
-    from cnnviz.labels import read_labels_file
+    from cnnviz.inputs.labels import read_labels_file
 
     loaded = wrap(tiny_conv_model, classes=read_labels_file(tmp_path / "labels.txt"))
     assert Classifier(loaded).resolve("bird") == 2

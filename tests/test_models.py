@@ -5,7 +5,7 @@ import pytest
 
 from cnnviz.errors import CnnvizError
 from cnnviz.models import (feature_model, iter_layers, layer_name, load_model, logits_model, resolve_layer)
-from cnnviz.preprocessing import to_model_input
+from cnnviz.inputs.preprocessing import to_model_input
 from cnnviz.models.summary import layer_rows
 
 from conftest import assert_unchanged, hed_weights, snapshot, wrap

@@ -51,8 +51,8 @@ def test_response_path_follows_the_graph():
 def test_filters_report_the_post_relu_mean_of_the_saved_image(method):
     import keras
 
-    from cnnviz.filters import visualize_filters
-    from cnnviz.preprocessing import to_model_input
+    from cnnviz.methods.filters import visualize_filters
+    from cnnviz.inputs.preprocessing import to_model_input
 
     model = _conv_bn_relu()
     snap = snapshot(model)
@@ -215,7 +215,7 @@ def test_leading_rescaling_means_raw_pixels(tmp_path):
 
 
 def test_bgr_preprocessing_is_raw_reversed_channels():
-    from cnnviz.preprocessing import to_model_input, to_pixels
+    from cnnviz.inputs.preprocessing import to_model_input, to_pixels
 
     x = np.arange(2 * 3 * 3, dtype="float32").reshape(1, 2, 3, 3) * 10
     np.testing.assert_array_equal(to_model_input(x, "bgr"), x[..., ::-1])
@@ -225,7 +225,7 @@ def test_bgr_preprocessing_is_raw_reversed_channels():
 def test_channels_first_transposed_at_the_edges():
     import keras
 
-    from cnnviz.filters import visualize_filters
+    from cnnviz.methods.filters import visualize_filters
     from cnnviz.models import Classifier, feature_model, logits_model, resolve_layer
 
     model = _channels_first()
@@ -244,7 +244,7 @@ def test_channels_first_transposed_at_the_edges():
     logits, cam_maps = cam_model(pixels / 255.0)
     np.testing.assert_allclose(_softmax(logits), np.asarray(model(nchw)), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(cam_maps), np.transpose(np.asarray(keras.Model(model.input, model.get_layer("c1").output)(nchw)), (0, 2, 3, 1)), rtol=1e-5, atol=1e-6)
-    from cnnviz.cam import class_heatmap
+    from cnnviz.methods.cam import class_heatmap
 
     # Grad-CAM by hand: after c1 comes GAP -> Dense, so d logit_k / d c1[c, i, j] = W[c, k] / (H W)
     c1 = np.asarray(keras.Model(model.input, model.get_layer("c1").output)(np.transpose(pixels[:1].astype("uint8") / 255.0, (0, 3, 1, 2)).astype("float32")))[0]
@@ -304,7 +304,7 @@ def test_cli_two_inputs_with_values_and_output_choice(tmp_path):
     manifest = json.loads(next(out.glob("*.json")).read_text())
     import keras
 
-    from cnnviz.image_files import bundled_cat, load_for_model
+    from cnnviz.inputs.images import bundled_cat, load_for_model
 
     model = keras.saving.load_model(tmp_path / "two.keras")
     image, _ = load_for_model(bundled_cat(), 16, 16, 3)

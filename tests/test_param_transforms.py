@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from keras import ops
 
-from cnnviz import param as P
-from cnnviz import transforms as T
-from cnnviz.engine import Ascent, Stage, UpdateRule, adam_update
+from cnnviz.optvis import param as P
+from cnnviz.optvis import transforms as T
+from cnnviz.optvis import Ascent, Stage, UpdateRule, adam_update
 
 
 def _apply(img, transforms, rng):
@@ -117,7 +117,7 @@ def _fixed_model(size=224):
 
 
 def test_fixed_size_model_goes_through_the_multi_scale_path():
-    from cnnviz.objectives import channel
+    from cnnviz.optvis.objectives import channel
 
     m = _fixed_model()
     asc = Ascent(m, ["b"], channel("b"), "unit", T.standard(224), UpdateRule("rms"))
@@ -135,8 +135,8 @@ def test_fixed_size_model_goes_through_the_multi_scale_path():
 def test_diversity_makes_the_pictures_of_a_filter_differ():
     from conftest import wrap
 
-    from cnnviz.engine.render import feature_model_for, render
-    from cnnviz.objectives import channel, diversity
+    from cnnviz.optvis.render import feature_model_for, render
+    from cnnviz.optvis.objectives import channel, diversity
 
     keras.utils.set_random_seed(5)
     inp = keras.Input((None, None, 3))
@@ -160,7 +160,7 @@ def test_diversity_makes_the_pictures_of_a_filter_differ():
 def test_depthwise_layer_filters():
     from conftest import wrap
 
-    from cnnviz.filters import visualize_filters
+    from cnnviz.methods.filters import visualize_filters
 
     keras.utils.set_random_seed(6)
     inp = keras.Input((None, None, 3))
@@ -179,7 +179,7 @@ def test_trained_lenet_recognises_its_fourier_class_pictures(lenet):
 
     from PIL import Image
 
-    from cnnviz.fooling import fool_from_noise
+    from cnnviz.methods.fooling import fool_from_noise
     from cnnviz.models import Classifier
     from cnnviz.output.files import encode_png
 
@@ -250,7 +250,7 @@ def test_fourier_invert_gives_back_the_picture():
 
 
 def test_a_stage_without_robustness_sees_the_untransformed_picture():
-    from cnnviz.objectives import channel
+    from cnnviz.optvis.objectives import channel
 
     keras.utils.set_random_seed(7)
     inp = keras.Input((None, None, 3))
@@ -269,8 +269,8 @@ def test_a_stage_without_robustness_sees_the_untransformed_picture():
 def test_render_goes_on_from_given_pictures_and_stops_when_asked():
     from conftest import wrap
 
-    from cnnviz.engine.render import render
-    from cnnviz.objectives import channel
+    from cnnviz.optvis.render import render
+    from cnnviz.optvis.objectives import channel
 
     keras.utils.set_random_seed(8)
     inp = keras.Input((None, None, 3))

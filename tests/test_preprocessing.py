@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cnnviz.errors import CnnvizError
-from cnnviz.preprocessing import MODES, check_mode, to_model_input, to_pixels
+from cnnviz.inputs.preprocessing import MODES, check_mode, to_model_input, to_pixels
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -5,7 +5,7 @@ import pytest
 from cnnviz.errors import CnnvizError
 from cnnviz.models import load_model, resolve_layer
 from cnnviz.models.receptive_field import receptive_field
-from cnnviz._backend import keras
+from cnnviz.backends.runtime import keras
 
 
 def test_lenet_conv2_centres_match_hand_computation():

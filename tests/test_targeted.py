@@ -19,14 +19,14 @@ def _point(h=15, w=15, y=7, x=7):
 def _warp(img, transforms, row):
     from keras import ops
 
-    from cnnviz.transforms import apply
+    from cnnviz.optvis.transforms import apply
 
     out = apply(ops.convert_to_tensor(img), transforms, ops.convert_to_tensor(np.asarray(row, "float32")[None]))
     return ops.convert_to_numpy(out)
 
 
 def test_jitter_shifts_by_the_drawn_amount():
-    from cnnviz.transforms import Jitter, sample
+    from cnnviz.optvis.transforms import Jitter, sample
 
     row = sample([Jitter(3)], np.random.default_rng(5), 15, 15)
     dy, dx = np.random.default_rng(5).integers(-3, 4, size=2)  # the same draw, by hand
@@ -36,7 +36,7 @@ def test_jitter_shifts_by_the_drawn_amount():
 
 
 def test_scale_zooms_about_the_centre():
-    from cnnviz.transforms import Scale, sample
+    from cnnviz.optvis.transforms import Scale, sample
 
     row = sample([Scale((2.0,))], np.random.default_rng(0), 15, 15)
     out = _warp(_point(y=7, x=9), [Scale((2.0,))], row)  # 2 px right of the centre -> 4 px right
@@ -44,7 +44,7 @@ def test_scale_zooms_about_the_centre():
 
 
 def test_rotate_turns_about_the_centre():
-    from cnnviz.transforms import Rotate, sample
+    from cnnviz.optvis.transforms import Rotate, sample
 
     row = sample([Rotate((90.0,))], np.random.default_rng(0), 15, 15)
     out = _warp(_point(y=7, x=10), [Rotate((90.0,))], row)  # (x, y) -> (-y, x) about the centre (y down)
@@ -52,7 +52,7 @@ def test_rotate_turns_about_the_centre():
 
 
 def test_pad_adds_a_grey_border():
-    from cnnviz.transforms import Pad
+    from cnnviz.optvis.transforms import Pad
 
     out = _warp(np.zeros((1, 4, 4, 1), "float32"), [Pad(2)], np.zeros(8))
     assert out.shape == (1, 8, 8, 1)
@@ -64,7 +64,7 @@ def test_gradient_blur_is_a_normalised_gaussian():
     from keras import ops
     from scipy.ndimage import gaussian_filter
 
-    from cnnviz.engine.ascent import _gaussian_blur
+    from cnnviz.optvis.ascent import _gaussian_blur
 
     x = np.zeros((1, 21, 21, 1), "float32")
     x[0, 10, 10, 0] = 1.0
@@ -78,7 +78,7 @@ def test_gradient_blur_is_a_normalised_gaussian():
 def test_contrast_search_keeps_the_better_contrast_per_image():
     import keras
 
-    from cnnviz.filters import contrast_search
+    from cnnviz.methods.filters import contrast_search
     from cnnviz.pixels import to_uint8
 
     inputs = keras.Input((4, 4, 1))
@@ -100,8 +100,8 @@ def test_contrast_search_keeps_the_better_contrast_per_image():
 def test_dead_filter_float_images_are_finite():
     import keras
 
-    from cnnviz.engine import Ascent, Stage, UpdateRule
-    from cnnviz.objectives import channel
+    from cnnviz.optvis import Ascent, Stage, UpdateRule
+    from cnnviz.optvis.objectives import channel
     from cnnviz.pixels import deprocess_classic
 
     inputs = keras.Input((8, 8, 1))
@@ -140,7 +140,7 @@ def test_long_captions_wrap_instead_of_being_cut():
 
 # ------------------------------------------------------------------ edge orientation
 def test_edge_orientation_points_from_dark_to_bright():
-    from cnnviz.edges import edge_filter
+    from cnnviz.methods.edges import edge_filter
 
     step = np.zeros((12, 12, 1))
     step[:, 6:] = 255  # bright on the right: the gradient points along +x
@@ -152,9 +152,9 @@ def test_edge_orientation_points_from_dark_to_bright():
 
 # ------------------------------------------------------------------ stop cadence, adversarial stages
 def test_stop_is_asked_every_check_every_steps(lenet):
-    from cnnviz.engine import Ascent, Stage, UpdateRule
+    from cnnviz.optvis import Ascent, Stage, UpdateRule
     from cnnviz.models import Classifier
-    from cnnviz.objectives import class_logprob
+    from cnnviz.optvis.objectives import class_logprob
 
     clf = Classifier(lenet)
     ascent = Ascent(clf.model, ["logits"], class_logprob(), "unit", rule=UpdateRule("sign"))
@@ -171,7 +171,7 @@ def test_stop_is_asked_every_check_every_steps(lenet):
 
 
 def test_adversarial_with_fewer_steps_than_the_check_still_moves(lenet, digits):
-    from cnnviz.fooling import adversarial
+    from cnnviz.methods.fooling import adversarial
 
     x, y = digits
     three = x[int(np.where(y == 3)[0][0])]
@@ -181,7 +181,7 @@ def test_adversarial_with_fewer_steps_than_the_check_still_moves(lenet, digits):
 
 
 def test_adversarial_of_an_image_already_of_the_target(lenet, digits):
-    from cnnviz.fooling import adversarial
+    from cnnviz.methods.fooling import adversarial
 
     x, y = digits
     three = x[int(np.where(y == 3)[0][0])]
@@ -192,7 +192,7 @@ def test_adversarial_of_an_image_already_of_the_target(lenet, digits):
 
 # ------------------------------------------------------------------ fooling verdict on the saved pixels
 def test_fooling_verdict_is_on_the_8bit_pixels(lenet):
-    from cnnviz.fooling import fool_from_noise
+    from cnnviz.methods.fooling import fool_from_noise
 
     r = fool_from_noise(lenet, [3, 5], confidence=0.9, max_steps=6, seed=0)
     direct = lenet.model.predict(r.images.astype("float32") / 255.0, verbose=0)[[0, 1], [3, 5]]
@@ -204,7 +204,7 @@ def test_fooling_verdict_is_on_the_8bit_pixels(lenet):
 def test_smoothgrad_shows_the_size_of_the_gradient_whatever_its_sign():
     import keras
 
-    from cnnviz.cam import class_heatmap
+    from cnnviz.methods.cam import class_heatmap
 
     inputs = keras.Input((3, 3, 1))
     x = keras.layers.Flatten()(inputs)
@@ -217,7 +217,7 @@ def test_smoothgrad_shows_the_size_of_the_gradient_whatever_its_sign():
 
 
 def test_grad_cam_applies_relu_to_the_raw_map():
-    from cnnviz.cam import grad_cam_from
+    from cnnviz.methods.cam import grad_cam_from
 
     maps = np.zeros((1, 2, 2))
     maps[0, 0] = [1.0, 0.0]
@@ -231,8 +231,8 @@ def test_grad_cam_applies_relu_to_the_raw_map():
 def test_kernels_report_zero_pointwise_and_no_close_match():
     import keras
 
-    from cnnviz.kernels import learned_kernels
-    from cnnviz.kernels_classic import SOBEL_V
+    from cnnviz.methods.kernels import learned_kernels
+    from cnnviz.methods.kernels_classic import SOBEL_V
     from cnnviz.results.kernels import MATCH_COSINE
 
     inputs = keras.Input((8, 8, 1))
@@ -264,7 +264,7 @@ def test_probability_text():
 
 # ------------------------------------------------------------------ Ctrl-C keeps finished filters
 def test_interrupt_keeps_the_finished_filters(lenet):
-    from cnnviz.filters import visualize_filters
+    from cnnviz.methods.filters import visualize_filters
 
     def progress(done, total):
         if done > total // 2:  # the second batch of 3

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 
 import typer
 
-from .. import __version__
+from ..version import __version__
 from ..errors import CnnvizError
 
 app = typer.Typer(
@@ -78,7 +78,7 @@ LabelsOpt = typer.Option(None, "--labels", help="Class names: 'imagenet' (for an
 
 def _version(value: bool) -> None:
     if value:
-        from ..keras_backend import configured_from
+        from ..backends.select import configured_from
 
         name, where = configured_from()
         typer.echo(f"cnnviz {__version__} (Keras backend: {name}, from {where})")
@@ -86,7 +86,7 @@ def _version(value: bool) -> None:
 
 
 def _backend(value: Optional[str]) -> Optional[str]:
-    from ..keras_backend import select
+    from ..backends.select import select
 
     try:
         select(value)  # before any command imports Keras: an unknown or missing backend is one line
@@ -204,7 +204,7 @@ def _weights(value: Optional[str]):
 
 def _labels(labels: Optional[Path]):
     """``--labels imagenet`` (the 1000 ImageNet names shipped with cnnviz) or a file of names."""
-    from ..labels import imagenet_classes, read_labels_file
+    from ..inputs.labels import imagenet_classes, read_labels_file
 
     if labels is None:
         return None

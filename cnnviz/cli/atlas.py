@@ -62,8 +62,8 @@ def atlas(
     checks.atlas_diversity(diversity)
     if not [n for n in layers.split(",") if n.strip()]:
         _fail("--layers is empty; give names such as conv1,conv2 or all-conv")
-    from ..atlas.build import AtlasSettings, atlas_root, build_atlas, check_root
-    from ..atlas.data import check_data_path
+    from ..methods.atlas.build import AtlasSettings, atlas_root, build_atlas, check_root
+    from ..methods.atlas.data import check_data_path
 
     if data is not None:
         check_data_path(data)

@@ -24,9 +24,9 @@ def edges(
 ) -> None:
     """Edge kernels (Sobel-style V and H) applied by a Keras Conv2D: input, V, H, magnitude, orientation."""
     from .. import checks
-    from ..edges import BORDERS, edge_filter, gallery, resolve_kernel
-    from ..image_files import bundled_cat, read_image
-    from ..kernels_classic import gallery_kernels
+    from ..methods.edges import BORDERS, edge_filter, gallery, resolve_kernel
+    from ..inputs.images import bundled_cat, read_image
+    from ..methods.kernels_classic import gallery_kernels
     from ..output.files import check_folder, plan_output, save_result
     from ..results import GalleryResult
 
@@ -74,7 +74,7 @@ def kernels(
     checks.model_spec(model)
     check_folder(out)
 
-    from ..kernels import learned_kernels
+    from ..methods.kernels import learned_kernels
     from ..output.files import plan_output, save_result
 
     loaded = _load(model, include_top=False, weights=weights, preprocess=None, unsafe=unsafe)

@@ -55,7 +55,7 @@ def filters(
     if tiles:
         check_folder(tiles)
 
-    from ..filters import check_conv_layer, filter_count, resolve_param, visualize_filters
+    from ..methods.filters import check_conv_layer, filter_count, resolve_param, visualize_filters
     from ..models import layer_name
     from ..output.files import plan_output, plan_tiles, save_result, save_tiles
     from ..selection import parse_indices

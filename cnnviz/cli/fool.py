@@ -59,7 +59,7 @@ def fool(
         if not epsilon > 0:
             raise CnnvizError(f"--epsilon {epsilon} must be positive (pixel units of 0-255, e.g. 8)")
         checks.image_file(image)
-        from ..image_files import read_image
+        from ..inputs.images import read_image
 
         read_image(image)  # decodable, before Keras starts
     checks.labels_option(labels)
@@ -72,14 +72,14 @@ def fool(
     if tiles:
         check_folder(tiles)
 
-    from ..fooling import adversarial, fool_from_noise
-    from ..image_files import load_input
+    from ..methods.fooling import adversarial, fool_from_noise
+    from ..inputs.images import load_input
     from ..models import Classifier
     from ..output.files import plan_output, plan_tiles, save_result, save_tiles
     from ..output.render import fmt_p
 
     if steps is None:
-        from ..engine.render import CLASS_STEPS
+        from ..optvis.render import CLASS_STEPS
 
         steps = CLASS_STEPS if method == "visualize" and param != "pixel" else 300
     loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ..attribution.registry import METHODS as _REGISTRY
+from ..methods.attribution.registry import METHODS as _REGISTRY
 from .app import (InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _manifest,
                   _model_stem, _note, _stem, _written, app, command, progress_bar)
 
@@ -20,7 +20,7 @@ SizeOpt = typer.Option(None, "--size", help="Input size for models that take any
 def _early(inputs, model_opt, preprocess, out) -> tuple[str, Optional[Path]]:
     """Everything that can be checked before Keras loads: the model spec, the image file, options."""
     from .. import checks
-    from ..image_files import read_image
+    from ..inputs.images import read_image
     from ..output.files import check_folder
 
     model, image = checks.model_and_image(inputs, model_opt)
@@ -36,7 +36,7 @@ def _early(inputs, model_opt, preprocess, out) -> tuple[str, Optional[Path]]:
 
 def _input_image(image: Optional[Path], loaded, size: Optional[int]):
     """(pixels, manifest record of the input, file-name stem, notes)."""
-    from ..image_files import load_input
+    from ..inputs.images import load_input
     from ..models.lenet import sample_digits
 
     h, w = loaded.image_size(size)
@@ -80,7 +80,7 @@ def activations(
         raise CnnvizError("give at least one --layer (or --all-conv)")
     model, image = _early(inputs, model_opt, preprocess, out)
 
-    from ..activations import activation_maps, channel_order, resolve_spatial
+    from ..methods.activations import activation_maps, channel_order, resolve_spatial
     from ..models import layer_name
     from ..output.files import plan_output, save_result
     from ..results import ActivationsResult
@@ -161,7 +161,7 @@ def cam(
 ) -> None:
     """Class heatmaps: one panel per image, methods side by side, each scored by deletion/insertion."""
     from .. import checks
-    from ..attribution.options import Options, check_options
+    from ..methods.attribution.options import Options, check_options
     from ..output.files import check_folder
 
     model, images = checks.model_and_images(inputs, model_opt)
@@ -185,7 +185,7 @@ def cam(
 
     import numpy as np
 
-    from ..attribution.explain import Explainer
+    from ..methods.attribution.explain import Explainer
     from ..models import Classifier
     from ..output.files import atomic_target, plan_output, save_result
     from ..output.heatmaps import attribution_panel
@@ -204,7 +204,7 @@ def cam(
         inputs.append((pixels, src, istem))
     explainer = Explainer(loaded, names, inputs[0][0].shape[:2], options, clf)
     if any(_REGISTRY[m].name in ("integrated-gradients", "occlusion") for m in names):
-        from ..attribution.baselines import baseline_pixels
+        from ..methods.attribution.baselines import baseline_pixels
 
         for pixels, _, _ in inputs:
             baseline_pixels(baseline, pixels, seed)  # a baseline file of the wrong size fails before any output

@@ -63,14 +63,14 @@ def train(
         _fail(f"cannot train {which!r}; cnnviz trains: lenet")
     if epochs < 1:
         _fail("--epochs must be at least 1")
-    from ..datasets import check_dataset_spec
-    from ..training import check_model_path
+    from ..inputs.datasets import check_dataset_spec
+    from ..methods.training import check_model_path
 
     check_model_path(out, overwrite)
     check_dataset_spec(data)  # before TensorFlow starts
 
-    from ..datasets import load_dataset
-    from ..training import save_model_atomic, train_lenet
+    from ..inputs.datasets import load_dataset
+    from ..methods.training import save_model_atomic, train_lenet
 
     split = load_dataset(data)
     typer.echo(f"data: {split.source}: {len(split.x_train)} train, {len(split.x_test)} held out")

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._backend import forward
-from ..labels import resolve_class
-from ..preprocessing import to_model_input
+from ..backends.runtime import forward
+from ..inputs.labels import resolve_class
+from ..inputs.preprocessing import to_model_input
 from .loading import LoadedModel
 from .submodels import logits_model
 

@@ -51,7 +51,7 @@ def build(include_top: bool = True, padding: str = "same"):
 
     ``padding``: ``"same"`` (TensorFlow's; the checkpoint's) or ``"symmetric"`` (PyTorch's
     ``padding=k // 2``, as explicit zero padding), kept to show which one the weights expect."""
-    from .._backend import keras
+    from ..backends.runtime import keras
 
     L = keras.layers
     shape = (SIZE, SIZE, 3) if include_top else (None, None, 3)
@@ -169,7 +169,7 @@ def _file_hash(path: Path) -> str:
 def converted_weights(checkpoint: Path, *, cache: bool = True) -> tuple[dict[str, list[np.ndarray]], str]:
     """Keras-layout weights from ``checkpoint``: read from the cache, or converted and cached
     (atomically). Returns (weights, description)."""
-    from ..output.files import atomic_target
+    from ..atomic import atomic_target
     from .torch_pickle import state_dict
 
     checkpoint = Path(checkpoint)

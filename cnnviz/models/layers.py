@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from .._backend import keras
+from ..backends.runtime import keras
 from ..errors import CnnvizError
 
 CONV_TYPES = ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")

@@ -23,7 +23,7 @@ def sample_digits():
 
 def build_lenet(input_shape=(28, 28, 1), num_classes: int = 10):
     """Conv2D(6, 3, same) -> MaxPool 2 -> Conv2D(16, 5, valid) -> MaxPool 2 -> Flatten -> 120 -> 84 -> 10."""
-    from .._backend import keras
+    from ..backends.runtime import keras
 
     layers = keras.layers
     inputs = keras.Input(shape=input_shape, name="image")

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .._backend import keras
+from ..backends.runtime import keras
 from ..errors import CnnvizError, first_line as _first_line
-from ..labels import digit_classes, imagenet_classes
-from ..preprocessing import check_mode
+from ..inputs.labels import digit_classes, imagenet_classes
+from ..inputs.preprocessing import check_mode
 from .layers import iter_layers
 from .lenet import bundled_path
 from .weights import _load_weights

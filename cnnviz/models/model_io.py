@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._backend import keras
+from ..backends.runtime import keras
 from ..errors import CnnvizError
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .._backend import keras
+from ..backends.runtime import keras
 from ..errors import CnnvizError
 
 Pair = tuple[float, float]

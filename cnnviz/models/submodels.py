@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .._backend import keras
+from ..backends.runtime import keras
 from ..errors import CnnvizError
 from .loading import LoadedModel, input_shape
 from .model_io import ToChannelsLast, ToModelLayout, channels_first, output_index

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .._backend import keras
+from ..backends.runtime import keras
 from ..errors import CnnvizError, first_line as _first_line
 from .layers import iter_layers
 

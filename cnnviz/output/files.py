@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .. import __version__
+from ..version import __version__
+from ..atomic import atomic_target, atomic_write  # noqa: F401 (re-exported: the output layer's writers)
 from ..errors import CnnvizError
 from ..pixels import to_uint8
 
@@ -61,35 +60,6 @@ def plan_output(out_dir: str | Path, stem: str, overwrite: bool = False) -> Outp
     return paths
 
 
-@contextmanager
-def atomic_target(path: str | Path, suffix: str = ".part"):
-    """Yield a temporary path beside ``path``: when the block succeeds it replaces ``path`` (with
-    the usual file mode); on any error or Ctrl-C it is removed, leaving nothing half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)  # folders are made when the first file is written
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=str(path.parent))
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    with atomic_target(path) as tmp, open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def encode_png(image: np.ndarray) -> bytes:
     """PNG bytes of a uint8 grey/RGB image (deterministic: same pixels, same bytes)."""
     import io
@@ -106,7 +76,7 @@ def encode_png(image: np.ndarray) -> bytes:
 
 def save_png(path: str | Path, image: np.ndarray) -> Path:
     """Write a PNG atomically (a temp file in the same folder, then rename)."""
-    _atomic_write(Path(path), encode_png(image))
+    atomic_write(Path(path), encode_png(image))
     return Path(path)
 
 
@@ -129,7 +99,7 @@ def _jsonable(x: Any) -> Any:
 def write_manifest(path: str | Path, record: dict[str, Any]) -> Path:
     """Write the JSON manifest atomically; the cnnviz version is always recorded."""
     body = {"cnnviz_version": __version__, **_jsonable(record)}
-    _atomic_write(Path(path), (json.dumps(body, indent=2) + "\n").encode("utf-8"))
+    atomic_write(Path(path), (json.dumps(body, indent=2) + "\n").encode("utf-8"))
     return Path(path)
 
 

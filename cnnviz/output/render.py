@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .layout import hstack_panels, make_grid
-from ..pixels import colormap, normalize01, overlay, symmetric01, to_rgb, to_uint8, upscale_nearest
+from ..pixels import colormap, grey, normalize01, orientation_rgb, overlay, symmetric01, to_rgb, to_uint8, upscale_nearest
 
 
 def filters_grid(indices: Sequence[int], images: np.ndarray, activations: Sequence[float], alive: Sequence[bool], cols: int | None = None) -> np.ndarray:
@@ -101,8 +101,6 @@ def edges_panel(image: np.ndarray, result) -> np.ndarray:
     panels = [image, show(result.vertical)]
     titles = ["input", f"{result.kernel} V\n(vertical edges)"]
     if result.horizontal is not None:
-        from ..edges import orientation_rgb
-
         mag = result.magnitude if result.magnitude.ndim == 2 else result.magnitude.max(axis=-1)
         panels += [show(result.horizontal), to_uint8(normalize01(mag, 0.0, float(np.percentile(mag, 99.5))) * 255.0),
                    orientation_rgb(result.angle, result.magnitude)]
@@ -116,8 +114,6 @@ def kernel_caption(name: str, k: np.ndarray) -> str:
 
 
 def gallery_grid(image: np.ndarray, responses: dict, kernels: dict) -> np.ndarray:
-    from ..edges import grey
-
     tiles = [to_uint8(grey(image))]
     captions = ["input (grey)\n\n\n"]
     for name, resp in responses.items():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..output.layout import beside, colorbar, hstack_panels, make_grid, titled
-from ..pixels import luma, normalize01, to_uint8
+from ..pixels import luma, normalize01, orientation_rgb, to_uint8
 
 PERCENTILE = 99.5
 
@@ -64,8 +64,6 @@ class EdgeResult:
                 "display": "clipped to 0-255" if sums_to_one(self.v_kernel) else f"grey = 0, white = +{PERCENTILE}th percentile of |response|"}
 
     def render(self, image: np.ndarray, source: str = "") -> np.ndarray:
-        from ..edges import orientation_rgb
-
         if self.h_kernel is None:  # one kernel, one honest panel
             one = sums_to_one(self.v_kernel)
             panel = hstack_panels([image, show_response(self.vertical, self.v_kernel)],

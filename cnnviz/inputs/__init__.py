@@ -1,0 +1,1 @@
+"""Inputs: images from files, datasets, model input preprocessing and class labels."""

@@ -1,0 +1,1 @@
+"""The jobs: filters, fooling and class pictures, activations, attribution (cam), atlas, edges, kernels, training."""

@@ -1,0 +1,110 @@
+"""The pipeline a command runs: build the methods once for a model, then for each image pick the class,
+run every method, place and scale its map, and score it (deletion / insertion against a random order)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ...models import Classifier, LoadedModel, Prediction
+from ...inputs.preprocessing import to_model_input
+from . import faithfulness
+from .baselines import baseline_pixels
+from .options import Options, check_options
+from .registry import get, spec
+from .subject import EPS, make_subject, probabilities
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class MethodResult:
+    method: str
+    heat: np.ndarray  # (H, W) in [0, 1]: the positive part of ``raw`` over its maximum
+    raw: np.ndarray  # (H, W) float32 at input resolution, signed where the method is
+    layer_raw: np.ndarray | None  # layer-resolution map for layer-based methods
+    info: dict = field(default_factory=dict)
+    faithfulness: dict | None = None
+
+    @property
+    def layer(self) -> str | None:
+        return self.info.get("layer")
+
+
+@dataclass
+class Explanation:
+    class_index: int
+    class_name: str
+    probability: float
+    top5: list[Prediction]
+    results: list[MethodResult]
+    random: dict | None  # faithfulness of a random pixel order
+
+
+class Explainer:
+    """Methods built once for ``loaded`` at ``image_hw``; :meth:`explain` runs them on one image."""
+
+    def __init__(self, loaded: LoadedModel, methods: Sequence[str], image_hw: tuple[int, int], options: Options = Options(),
+                 classifier: Classifier | None = None):
+        check_options(methods, options)
+        self.loaded, self.options = loaded, options
+        self.classifier = classifier or Classifier(loaded)
+        plain = self.subject = make_subject(loaded, image_hw, classifier=self.classifier)
+        layered = None
+        self.methods = []
+        for name in dict.fromkeys(methods):
+            s = spec(name)
+            if s.needs_layer and layered is None:
+                layered = make_subject(loaded, image_hw, layer=options.layer, needs_layer=True, classifier=self.classifier, method=name)
+            subject = layered if s.needs_layer else plain
+            cls = get(name)
+            if name == "smoothgrad":
+                m = cls(subject, samples=options.noise_samples or 25, level=options.noise_level, seed=options.seed)
+            else:
+                m = cls(subject, **({"steps": options.ig_steps} if name == "integrated-gradients" and options.ig_steps else {}))
+                if options.noise_samples and s.gradient:
+                    from .gradient_methods import NoiseTunnel
+
+                    m = NoiseTunnel(m, options.noise_samples, options.noise_level, options.seed)
+            self.methods.append(m)
+
+    def probabilities(self, pixels: np.ndarray) -> np.ndarray:
+        """Class probabilities for a batch of pixel images (through ``keras.ops``, so on every backend)."""
+        x = to_model_input(np.asarray(pixels, "float32"), self.loaded.preprocess).astype("float32")
+        return probabilities(self.subject.forward(x))
+
+    def explain(self, image: np.ndarray, class_index: str | int | None = None, progress: Progress | None = None) -> Explanation:
+        clf, opts = self.classifier, self.options
+        pixels = np.asarray(image, "float32")
+        pixels = pixels[..., None] if pixels.ndim == 2 else pixels
+        x = to_model_input(pixels[None], self.loaded.preprocess).astype("float32")
+        probs = self.probabilities(pixels[None])[0]
+        k = int(np.argmax(probs)) if class_index is None else clf.resolve(class_index)
+        base = to_model_input(baseline_pixels(opts.baseline, pixels, opts.seed)[None], self.loaded.preprocess)[0].astype("float32")
+        total = len(self.methods) + (1 if opts.faithfulness_steps else 0)
+        results = []
+        for i, m in enumerate(self.methods):
+            target = getattr(m, "inner", m)
+            if hasattr(target, "baseline"):
+                target.baseline = base
+            raw = np.asarray(m.attribute(x, k)[0], "float32")
+            heat = np.maximum(raw, 0.0)
+            heat = (heat / (float(heat.max()) + EPS)).astype("float32")
+            layer_raw = getattr(m, "layer_maps", None)
+            info = dict(m.info)
+            if hasattr(target, "baseline"):
+                info["baseline"] = opts.baseline
+            res = MethodResult(m.name, heat, raw, None if layer_raw is None else np.asarray(layer_raw[0]), info)
+            if opts.faithfulness_steps:
+                res.faithfulness = faithfulness.scores(self.probabilities, pixels, raw, k, opts.faithfulness_steps, opts.seed)
+            results.append(res)
+            if progress:
+                progress(i + 1, total)
+        rand = None
+        if opts.faithfulness_steps:
+            rand = faithfulness.scores(self.probabilities, pixels, None, k, opts.faithfulness_steps, opts.seed)
+            if progress:
+                progress(total, total)
+        return Explanation(k, clf.name(k), float(probs[k]), clf.top(probs), results, rand)

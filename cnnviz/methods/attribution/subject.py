@@ -1,0 +1,110 @@
+"""What a method explains: a model's logits as a function of its (preprocessed) input, and for
+layer-based methods one conv layer's maps from the same forward pass and where its units look."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...backends.runtime import keras
+from ...errors import CnnvizError
+from ...models import Classifier, LoadedModel, conv_layers, layer_name, logits_model, resolve_layer
+from .placement import stretched_centres
+
+EPS = 1e-8
+
+
+@dataclass
+class Subject:
+    loaded: LoadedModel
+    classifier: Classifier
+    image_hw: tuple[int, int]
+    layer: str | None = None  # qualified name of the layer for layer-based methods
+    layer_model: object = None  # model input -> [logits, layer maps], one graph
+    centres: tuple[np.ndarray, np.ndarray] | None = None  # input coordinates of the layer's units (y, x)
+    placement: str | None = None  # "receptive-field" or "stretched" (when the field is not defined)
+
+    @property
+    def logits(self):
+        return self.classifier.model
+
+    @property
+    def num_classes(self) -> int:
+        return self.classifier.num_classes
+
+    def forward(self, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
+        """Logits (float64) for a batch of model inputs, in chunks."""
+        out = [keras.ops.convert_to_numpy(self.logits(x[b : b + batch_size], training=False))
+               for b in range(0, len(x), batch_size)]
+        return np.concatenate(out).astype("float64")
+
+    def layer_forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(logits, layer maps) for a batch of model inputs."""
+        logits, maps = self.layer_model(x, training=False)
+        return keras.ops.convert_to_numpy(logits), keras.ops.convert_to_numpy(maps)
+
+
+def probabilities(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def class_score(target: int, batch: int, num_classes: int):
+    """``score(logits) -> (batch,)``: the logit of ``target`` (a one-hot product, so it runs on every backend)."""
+    onehot = np.zeros((batch, num_classes), "float32")
+    onehot[:, int(target)] = 1.0
+
+    def score(logits):
+        return keras.ops.sum(keras.ops.multiply(logits, keras.ops.convert_to_tensor(onehot)), axis=1)
+
+    return score
+
+
+def conv_path(loaded: LoadedModel, layer: str | None, method: str = "this method") -> tuple:
+    """The layer path a layer-based method uses: ``layer`` (must have a spatial output) or the last conv."""
+    if layer is None:
+        convs = [p for p in conv_layers(loaded.model) if len(p[-1].output.shape) == 4]
+        if not convs:
+            raise CnnvizError(f"{method} needs a conv layer and {loaded.name} has none; "
+                              f"use saliency, smoothgrad, integrated-gradients or occlusion")
+        return convs[-1]
+    path = resolve_layer(loaded.model, layer)
+    if len(path[-1].output.shape) != 4:
+        convs = conv_layers(loaded.model)
+        hint = f" such as {layer_name(convs[-1])}" if convs else ""
+        raise CnnvizError(f"layer {layer_name(path)!r} has no spatial output; {method} needs a conv layer{hint}")
+    return path
+
+
+def make_subject(loaded: LoadedModel, image_hw: tuple[int, int], *, layer: str | None = None, needs_layer: bool = False,
+                 classifier: Classifier | None = None, method: str = "this method") -> Subject:
+    clf = classifier or Classifier(loaded)
+    subject = Subject(loaded, clf, (int(image_hw[0]), int(image_hw[1])))
+    if not needs_layer:
+        return subject
+    from ...models.receptive_field import receptive_field
+
+    path = conv_path(loaded, layer, method)
+    subject.layer = layer_name(path)
+    subject.layer_model, _ = logits_model(loaded, extra=[path])
+    try:
+        field = receptive_field(loaded.model, path, subject.image_hw)
+        cy, cx = field.centres()
+        subject.centres, subject.placement = (np.asarray(cy), np.asarray(cx)), "receptive-field"
+    except CnnvizError:
+        subject.centres, subject.placement = None, "stretched"
+    return subject
+
+
+def place_layer_maps(subject: Subject, maps: np.ndarray) -> np.ndarray:
+    """(B, h, w) layer maps -> (B, H, W) on the input by receptive-field centres (stretched if undefined)."""
+    from .placement import place
+
+    h, w = maps.shape[-2:]
+    centres = subject.centres
+    if centres is None or len(centres[0]) != h or len(centres[1]) != w:
+        subject.placement = "stretched"
+        centres = (stretched_centres(h, subject.image_hw[0]), stretched_centres(w, subject.image_hw[1]))
+    return place(maps, centres[0], centres[1], subject.image_hw)
