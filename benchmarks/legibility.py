@@ -98,9 +98,8 @@ def filter_rows(args, save: Path | None) -> list[tuple]:
                      float(view_acts.mean()), float(np.median(keep[r.alive])) if r.alive.any() else 0.0, hf, r.precision))
         if save:
             from cnnviz.output.files import save_png
-            from cnnviz.output.render import filters_grid
 
-            save_png(save / f"filters_{label}.png", filters_grid(r.indices, r.images, r.activations, r.alive, None))
+            save_png(save / f"filters_{label}.png", r.figure())
     return rows
 
 
@@ -126,10 +125,8 @@ def class_rows(args, save: Path | None) -> list[tuple]:
                      float(mean_view.mean()), float((mean_view >= 0.5).mean()), hf))
         if save:
             from cnnviz.output.files import save_png
-            from cnnviz.output.render import fool_grid
 
-            caps = [f"{c}: p={p:.3f}" for c, p in zip(r.classes, r.probabilities)]
-            save_png(save / f"classes_{label.split()[0]}.png", fool_grid(r.images, caps))
+            save_png(save / f"classes_{label.split()[0]}.png", r.figure())
     return rows
 
 

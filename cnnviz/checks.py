@@ -16,7 +16,8 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 SORTS = ("index", "mean", "max")
 SCALES = ("layer", "channel")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm")
+#: Image files cnnviz reads (what OpenCV decodes), for single files, folders and globs alike.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 #: Image parametrisations (cnnviz.optvis.param): fourier is the default for every method but classic.
 PARAMS = ("fourier", "pixel")
 #: Layers with more filters than this are rendered in part unless --filters or --top says otherwise.

@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import CnnvizError
+from .inputs.images import bundled_cat, read_image, resize
 from .output.files import OutputPaths, atomic_write, plan_output, save_result
 
 #: (stem, title, what it shows, the command that reproduces it) for every figure, in page order.
@@ -28,16 +29,16 @@ DEMO_ITEMS = (
      "cnnviz fool lenet --method visualize --steps 60 -c 0 -c 1 -c 2 -c 3 -c 4 -c 5 -c 6 -c 7 -c 8 -c 9"),
     ("demo_adversarial", "An adversarial example: a 3 that LeNet reads as 8",
      "A real digit nudged within an L-inf budget of 64 pixel units until LeNet changes its mind.",
-     "cnnviz fool lenet --image three.png -c 8 --epsilon 64"),
+     "cnnviz fool lenet --image samples/three.png -c 8 --epsilon 64"),
     ("demo_activations_conv1", "conv1's feature maps for one digit",
      "Activation maps of conv1 for a sample digit (one colour scale for the layer).",
-     "cnnviz activations lenet --layer conv1"),
+     "cnnviz activations lenet samples/digit0.png --layer conv1"),
     ("demo_activations_conv2", "conv2's feature maps for the same digit",
      "Activation maps of conv2 for the same digit.",
-     "cnnviz activations lenet --layer conv2"),
+     "cnnviz activations lenet samples/digit0.png --layer conv2"),
     ("demo_gradcam", "Grad-CAM: where the evidence for each digit lies",
-     "Grad-CAM on conv2 for four sample digits.",
-     "cnnviz cam lenet digit.png"),
+     "Grad-CAM on conv2 for four sample digits, scored by deletion and insertion against a random order.",
+     "cnnviz cam lenet samples/digit0.png samples/digit2.png samples/digit4.png samples/digit7.png"),
     ("demo_edges", "Sobel edges computed by a Keras Conv2D",
      "Sobel V and H kernels run by a Keras Conv2D on the bundled cat photo.",
      "cnnviz edges --kernel sobel"),
@@ -48,6 +49,9 @@ DEMO_ITEMS = (
      "Each learned kernel beside the classic kernel it most resembles (cosine similarity).",
      "cnnviz kernels lenet"),
 )
+
+#: The sample digits the demo writes to ``samples/`` (name -> digit) so that its commands can be run again.
+SAMPLES = {"three": 3, "digit0": 0, "digit2": 2, "digit4": 4, "digit7": 7}
 
 #: Words the captions use, explained once on the page.
 GLOSSARY = (
@@ -65,6 +69,9 @@ def plan_demo(out: str | Path, overwrite: bool = False) -> dict[str, OutputPaths
     index_path = out / "index.html"
     if index_path.exists() and not overwrite:
         raise CnnvizError(f"{str(index_path)!r} already exists; pass --overwrite to replace it or --out DIR")
+    for name in SAMPLES:
+        if (out / "samples" / f"{name}.png").exists() and not overwrite:
+            raise CnnvizError(f"{str(out / 'samples' / name)!r}.png already exists; pass --overwrite to replace it or --out DIR")
     atlas = out / "atlas-lenet"
     if atlas.exists() and not overwrite:
         raise CnnvizError(f"{str(atlas)!r} already exists; pass --overwrite to replace it or --out DIR")
@@ -73,102 +80,58 @@ def plan_demo(out: str | Path, overwrite: bool = False) -> dict[str, OutputPaths
 
 def run_demo(out: str | Path, *, overwrite: bool = False, seed: int = 0,
              progress: Callable[[int, int], None] | None = None, echo: Callable[[str], None] = print) -> Path:
-    """Write every demo grid (PNG + JSON) and ``index.html`` into ``out``; returns the index path."""
-    from .methods.activations import activation_maps, channel_order
-    from .methods.cam import class_heatmap
-    from .methods.edges import edge_filter, gallery
-    from .methods.filters import visualize_filters
-    from .methods.fooling import adversarial, fool_from_noise
-    from .inputs.images import bundled_cat, read_image, resize
-    from .methods.kernels import learned_kernels
-    from .methods.kernels_classic import gallery_kernels
-    from .models import Classifier, load_model
+    """Write every demo figure (PNG + JSON, each made by the public function its command calls), the
+    sample digits the commands use (``samples/``), the LeNet atlas and ``index.html`` into ``out``."""
+    from . import api
     from .models.lenet import sample_digits
+    from .output.files import save_png
     from .output.layout import titled
-    from .results import ActivationsResult, GalleryResult
 
     plans = plan_demo(out, overwrite)
-    index_path = Path(out) / "index.html"
-    total = len(DEMO_ITEMS) + 1  # the figures, then the atlas
-    done = 0
+    out = Path(out)
+    total, done = len(DEMO_ITEMS) + 1, [0]  # the figures, then the atlas
 
-    def tick(stem: str) -> None:
-        nonlocal done
-        done += 1
+    def save(stem: str, result, figure: np.ndarray | None = None, record: dict | None = None) -> None:
+        save_result(plans[stem], result.figure() if figure is None else figure, record or result.manifest())
         echo(f"wrote {plans[stem].png}")
+        done[0] += 1
         if progress:
-            progress(done, total)
+            progress(done[0], total)
 
-    def manifest(command: str, **parts) -> dict:  # the CLI's manifest shape, plus the demo's seed
-        return {"command": command, **loaded.describe(), **parts}
-
-    loaded = load_model("lenet")
-    clf = Classifier(loaded)
+    quiet = {"progress": False, "note": None}
+    lenet = api.load("lenet", note=None)
     digits, labels = sample_digits()
-    model = loaded.name
-
+    samples = {name: save_png(out / "samples" / f"{name}.png", digits[int(np.where(labels == d)[0][0])])
+               for name, d in SAMPLES.items()}
     for layer in ("conv1", "conv2"):
-        r = visualize_filters(loaded, layer, seed=seed)
-        stem = f"demo_filters_{layer}"
-        save_result(plans[stem], r.render(model), manifest("filters", **r.record()))
-        tick(stem)
-
+        save(f"demo_filters_{layer}", api.filters(lenet, layer, seed=seed, **quiet))
     for method, stem in (("fool", "demo_fool_digits"), ("visualize", "demo_visualize_digits")):
-        steps = 300 if method == "fool" else 60
-        r = fool_from_noise(loaded, list(range(10)), seed=seed, method=method, max_steps=steps, classifier=clf)
-        save_result(plans[stem], r.render(model, [clf.name(c) for c in r.classes], cols=5, top=0),
-                    manifest("fool", max_steps=steps, **r.record()))
-        tick(stem)
-
-    source, target = int(np.where(labels == 3)[0][0]), 8
-    a = adversarial(loaded, digits[source], target, epsilon=64, classifier=clf)
-    save_result(plans["demo_adversarial"], a.render(model, clf.name(target), 0.999),
-                manifest("fool", mode="adversarial", input=f"sample digit {source} (a 3)", confidence=0.999, seed=seed, **a.record()))
-    tick("demo_adversarial")
-
-    maps = activation_maps(loaded, digits[0], ["conv1", "conv2"])
-    for name, m in maps.items():
-        stem = f"demo_activations_{name}"
-        r = ActivationsResult(name, m, channel_order(m), source="sample digit 0")
-        save_result(plans[stem], r.render(digits[0], model), manifest("activations", **r.record()))
-        tick(stem)
-
-    picks = [int(np.where(labels == d)[0][0]) for d in (0, 2, 4, 7)]
-    panels, records = [], []
-    for i in picks:
-        h = class_heatmap(loaded, digits[i], classifier=clf)
-        panels.append(h.render(digits[i], model))
-        records.append({"input": f"sample digit {i}", **h.record()})
-    width = max(q.shape[1] for q in panels)
-    stacked = np.concatenate([np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)), constant_values=255) for p in panels])
-    save_result(plans["demo_gradcam"], titled(stacked, f"{model} · Grad-CAM for four sample digits"),
-                manifest("cam", method="gradcam", seed=seed, tiles=records))
-    tick("demo_gradcam")
-
+        r = api.fool(lenet, list(range(10)), method=method, steps=300 if method == "fool" else 60, seed=seed, cols=5, **quiet)
+        r.top = 0  # ten classes: the grid shows each class's own p, not ten top-5 lists
+        save(stem, r)
+    save("demo_adversarial", api.fool(lenet, 8, image=samples["three"], epsilon=64, seed=seed, **quiet))
+    acts = api.activations(lenet, samples["digit0"], ["conv1", "conv2"], note=None)
+    for r in acts:
+        save(f"demo_activations_{r.layer}", r)
+    cams = api.cam(lenet, [samples[f"digit{d}"] for d in (0, 2, 4, 7)], seed=seed, **quiet)
+    save("demo_gradcam", cams, titled(cams.figure(), "lenet · Grad-CAM for four sample digits"),
+         {"command": "cam", **cams[0].model.info, "method": "gradcam", "seed": seed, "tiles": [r.manifest() for r in cams]})
     cat = resize(read_image(bundled_cat()), 225, 338)
-    label = "the bundled cat photo (resized to 338x225)"
-    res = edge_filter(cat, "sobel")
-    save_result(plans["demo_edges"], res.render(cat, label),
-                {"command": "edges", "input": "bundled cat photo", "input_changes": ["resized to 338x225"], **res.record()})
-    tick("demo_edges")
-    g = GalleryResult(cat, gallery(cat), gallery_kernels(), source=label)
-    save_result(plans["demo_gallery"], g.render(), {"command": "edges", **g.record()})
-    tick("demo_gallery")
+    edges = api.edges(cat, note=None)
+    edges.source, edges.extra = "the bundled cat photo (resized to 338x225)", {"input": "bundled cat photo", "input_changes": ["resized to 338x225"]}
+    save("demo_edges", edges)
+    grid = api.edges(cat, gallery=True, note=None)
+    grid.source = "the bundled cat photo (resized to 338x225)"
+    save("demo_gallery", grid)
+    save("demo_kernels", api.kernels(lenet, note=None))
 
-    k = learned_kernels(loaded)
-    save_result(plans["demo_kernels"], k.render(model), manifest("kernels", **k.record()))
-    tick("demo_kernels")
-
-    from .methods.atlas import AtlasSettings, build_atlas
-
-    atlas = build_atlas(loaded, Path(out) / "atlas-lenet", "all-conv", AtlasSettings("lenet", seed=seed),
-                        command=f"cnnviz atlas lenet --seed {seed}", overwrite=overwrite)
+    atlas = api.atlas(lenet, out, seed=seed, overwrite=overwrite, command=f"cnnviz atlas lenet --seed {seed}", **quiet)
     echo(f"wrote {atlas.index}")
-    done += 1
     if progress:
-        progress(done, total)
-
-    write_index(index_path, [(plans[item[0]], *item[1:]) for item in DEMO_ITEMS],
+        progress(total, total)
+    index_path = out / "index.html"
+    write_index(index_path, [(plans[stem], title, text, command.replace("samples/", f"{out}/samples/"))
+                             for stem, title, text, command in DEMO_ITEMS],
                 links=[("atlas-lenet/index.html", "LeNet atlas",
                         "Every filter of conv1 and conv2 with its visualisation, the bundled digits that excite it most "
                         "(with the receptive field of the strongest unit), its activation histogram and its weights "

@@ -17,10 +17,9 @@ def parse_indices(spec: str, count: int, what: str = "filter", flag: str = "--fi
         a, b = int(lo), int(hi) if sep else int(lo)
         if b < a:
             raise CnnvizError(f"{flag} {spec!r}: range {part} ends before it starts; write {b}-{a}")
+        if b >= count:  # checked before the range is made: 0-99999999999999999999 is one line, not a MemoryError
+            raise CnnvizError(f"{what} {max(a, count)} is out of range: there are {count} ({what}s 0-{count - 1})")
         out.extend(range(a, b + 1))
     if not out:
         raise CnnvizError(f"{flag} {spec!r} selects nothing; write a range such as 0-63 or a list such as 3,7,12")
-    bad = [i for i in out if i >= count]
-    if bad:
-        raise CnnvizError(f"{what} {bad[0]} is out of range: there are {count} ({what}s 0-{count - 1})")
     return list(dict.fromkeys(out))

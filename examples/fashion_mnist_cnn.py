@@ -3,7 +3,7 @@
     python examples/fashion_mnist_cnn.py             # Debian's IDX files if present, else keras.datasets
     python examples/fashion_mnist_cnn.py --epochs 3  # quicker
 
-Offline: `apt-get install dataset-fashion-mnist` puts the IDX files in
+Offline: `apt-get install dataset-fashion-mnist` (a Debian package) puts the IDX files in
 /usr/share/datasets/fashion-mnist/. Expect about 0.90 test accuracy after ~10 epochs (a few minutes
 per epoch on 2 CPU cores). Writes the model, its first-layer kernels and conv filters.
 """
@@ -12,13 +12,9 @@ import argparse
 from pathlib import Path
 
 import keras
-from cnnviz.inputs.datasets import load_dataset
+import cnnviz as cv
 from cnnviz.errors import CnnvizError
-from cnnviz.methods.filters import visualize_filters
-from cnnviz.output.files import save_png
-from cnnviz.methods.kernels import learned_kernels
-from cnnviz.models import LoadedModel
-from cnnviz.output.render import filters_grid, kernels_grid
+from cnnviz.inputs.datasets import load_dataset
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -52,9 +48,8 @@ def load() -> tuple:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--out", type=Path, default=Path("outputs/examples"))
+    ap.add_argument("--out", type=Path, default=Path("outputs/examples/fashion"))
     args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
     xtr, ytr, xte, yte = load()
     keras.utils.set_random_seed(0)
     model = build()
@@ -63,13 +58,12 @@ def main() -> None:
     model.fit(xtr / 255.0, ytr, epochs=args.epochs, batch_size=128, validation_split=0.1, verbose=2)
     _, acc = model.evaluate(xte / 255.0, yte, verbose=0)
     print(f"test accuracy: {acc:.4f}")
+    args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / "fashion_cnn.keras")
-    loaded = LoadedModel(model, "fashion_cnn", "unit", None, CLASSES, "trained here")
-    k = learned_kernels(loaded)
-    save_png(args.out / "fashion_kernels.png", kernels_grid(k.weights, k.matches))
-    f = visualize_filters(loaded, "conv2_2", list(range(16)))
-    save_png(args.out / "fashion_filters_conv2_2.png", filters_grid(f.indices, f.images, f.activations, f.alive))
-    print(f"wrote {args.out}/fashion_*")
+    cv.kernels(model).save(args.out, overwrite=True)
+    cv.filters(model, "conv2_2", "0-15").save(args.out, overwrite=True)
+    cv.cam(model, xte[:4], labels=CLASSES, method=["gradcam", "integrated-gradients"]).save(args.out, overwrite=True)
+    print(f"wrote {args.out}/")
 
 
 if __name__ == "__main__":

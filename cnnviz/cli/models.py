@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .app import ModelArg, ModelOpt, OverwriteOpt, SeedOpt, UnsafeOpt, _fail, _load, _written, app, command, progress_bar
+from .app import ModelArg, ModelOpt, OverwriteOpt, SeedOpt, UnsafeOpt, _fail, _note, _saved, _written, app, command
 
 
 @app.command()
@@ -16,33 +16,29 @@ def layers(
     model_: Optional[str] = ModelArg,
     include_top: bool = typer.Option(True, "--top/--no-top", help="Include the classifier head (applications)."),
     weights: Optional[str] = typer.Option("none", "--weights", help="Weights for applications (default: none; the table needs no download)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the table as PNG + JSON manifest into this folder."),
+    overwrite: bool = OverwriteOpt,
     unsafe: bool = UnsafeOpt,
     model_opt: Optional[str] = ModelOpt,
 ) -> None:
-    """Table of layers: name, type, output shape, parameters; conv layers marked."""
-    from .. import checks
-
-    model = checks.one_model(model_, model_opt)
-    checks.model_spec(model)
+    """Table of layers: name, type, output shape, parameters; conv layers marked (also as PNG + JSON)."""
     from rich.console import Console
     from rich.table import Table
 
-    from ..models.model_io import describe_inputs, describe_outputs
-    from ..models.summary import layer_rows
+    from .. import api, checks
+    from ..results.layers import COLUMNS
 
-    loaded = _load(model, include_top=include_top, weights=weights, preprocess=None, unsafe=unsafe)
-    rows, total, trainable = layer_rows(loaded.model)
-    try:
-        outputs = "; outputs " + "; ".join(describe_outputs(loaded.model)) if len(loaded.model.outputs) > 1 else ""
-    except (AttributeError, ValueError):
-        outputs = ""
-    table = Table(title=f"{loaded.name}  (input {describe_inputs(loaded.model)}{outputs}, preprocess {loaded.preprocess})")
-    for col, just in (("layer", "left"), ("type", "left"), ("output shape", "left"), ("params", "right"), ("", "left")):
+    model = checks.one_model(model_, model_opt)
+    res = api.layers(model, top=include_top, weights=weights, unsafe=unsafe, out=out, overwrite=overwrite, note=_note)
+    table = Table(title=res.heading())
+    for col, just in zip(COLUMNS, ("left", "left", "left", "right", "left")):
         table.add_column(col, justify=just)
-    for r in rows:
-        table.add_row(r.name, r.kind, str(r.output_shape), f"{r.params:,}", "conv" if r.is_conv else "")
+    for row in res.cells():
+        table.add_row(*row)
     Console(width=120).print(table)
-    typer.echo(f"total parameters: {total:,}   trainable: {trainable:,}   non-trainable: {total - trainable:,}")
+    typer.echo(res.totals())
+    if out is not None:
+        _written(*_saved(out, res))
 
 
 # --------------------------------------------------------------------- train
@@ -74,7 +70,9 @@ def train(
 
     split = load_dataset(data)
     typer.echo(f"data: {split.source}: {len(split.x_train)} train, {len(split.x_test)} held out")
-    with progress_bar("training LeNet (epochs)") as update:
+    from ..api.common import progress_bar
+
+    with progress_bar(True, "training LeNet (epochs)") as update:
         result = train_lenet(split, epochs=epochs, seed=seed, progress=lambda e, n, logs: update(e, n))
     path = save_model_atomic(result.model, out, overwrite=overwrite)
     typer.echo(f"held-out accuracy: {result.test_accuracy:.4f} ({result.n_test} images); train accuracy: {result.train_accuracy:.4f}")

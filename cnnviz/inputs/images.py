@@ -60,23 +60,77 @@ def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return out.reshape(height, width, image.shape[-1])
 
 
-def load_input(path: str | Path | None, height: int | None, width: int | None, channels: int) -> tuple[np.ndarray, list[str], dict]:
-    """Read (default: the bundled cat), convert channels and resize. Returns (uint8 image, notes for
-    the user, the manifest's record of the input: path, original size, what was done to it)."""
-    source = bundled_cat() if path is None else Path(path)
-    image = read_image(source)
+def as_array(image) -> tuple[np.ndarray, list[str]]:
+    """A numpy array or PIL image as uint8 (H, W, C), with a note when values were rescaled: float
+    images in [0, 1] (what ``x / 255`` gives) are taken as fractions of 255, others as 0-255 values."""
+    notes: list[str] = []
+    if hasattr(image, "convert") and hasattr(image, "mode"):  # a PIL image
+        image = np.asarray(image.convert("L" if image.mode in ("L", "1", "I", "F") else "RGB"))
+    a = np.asarray(image)
+    if a.ndim == 4 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4) or a.dtype.kind not in "uif" or a.size == 0:
+        raise CnnvizError(f"an image must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) numbers; got shape {a.shape} {a.dtype}")
+    a = a[..., :3]
+    if a.dtype == np.uint8:
+        return a.copy(), notes
+    a = a.astype("float64")
+    if not np.isfinite(a).all():
+        raise CnnvizError("the image holds NaN or infinite values")
+    if a.dtype.kind == "f" and a.min() >= 0.0 and a.max() <= 1.0:
+        a = a * 255.0
+        notes.append("the float image is in [0, 1]: read as fractions of 255")
+    elif a.min() < 0.0 or a.max() > 255.0:
+        notes.append(f"the image's values run {a.min():.3g}..{a.max():.3g}: clipped to 0-255")
+    return np.clip(np.rint(a), 0, 255).astype("uint8"), notes
+
+
+def prepare(image: np.ndarray, height: int | None, width: int | None, channels: int, source: str) -> tuple[np.ndarray, list[str], dict]:
+    """Convert an image's channels and size for the model. Returns (uint8 image, notes for the user, the
+    manifest's record of the input: where from, original size, what was done to it)."""
     h0, w0, c0 = image.shape
     image, note = fit_channels(image, channels)
     notes = [note] if note else []
     if height and width and (h0, w0) != (height, width):
         image = resize(image, height, width)
         notes.append(f"resized the {w0}x{h0} image to {width}x{height} (the model's input)")
-    record = {"input": str(source), "input_size": [w0, h0], "input_channels": c0,
+    record = {"input": source, "input_size": [w0, h0], "input_channels": c0,
               "fed_size": [int(image.shape[1]), int(image.shape[0])], "input_changes": notes}
     return image, notes, record
 
 
-def load_for_model(path: str | Path | None, height: int | None, width: int | None, channels: int) -> tuple[np.ndarray, list[str]]:
-    """Read (default: the bundled cat), convert channels and resize; returns (uint8 image, notes)."""
-    image, notes, _ = load_input(path, height, width, channels)
-    return image, notes
+def load_input(path: str | Path | None, height: int | None, width: int | None, channels: int) -> tuple[np.ndarray, list[str], dict]:
+    """Read (default: the bundled cat), convert channels and resize: see :func:`prepare`."""
+    source = bundled_cat() if path is None else Path(path)
+    return prepare(read_image(source), height, width, channels, str(source))
+
+
+def expand_image_specs(specs) -> list[Path]:
+    """Image arguments -> files: a folder gives its images (sorted), a glob its matches, a file itself;
+    one line for an empty folder, a pattern matching nothing, or two inputs of the same name."""
+    import glob
+
+    from ..checks import IMAGE_SUFFIXES
+
+    found: list[Path] = []
+    for spec in specs:
+        p = Path(spec)
+        if p.is_dir():
+            files = sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES and q.is_file())
+            if not files:
+                raise CnnvizError(f"folder {str(spec)!r} holds no image ({', '.join(IMAGE_SUFFIXES)})")
+            found += files
+        elif any(ch in str(spec) for ch in "*?[") and not p.exists():
+            files = sorted(Path(q) for q in glob.glob(str(spec)) if Path(q).is_file())
+            if not files:
+                raise CnnvizError(f"no file matches {str(spec)!r}; check the pattern (quote it so the shell does not expand it)")
+            found += files
+        else:
+            found.append(p)
+    stems = [q.stem for q in found]
+    twice = sorted({s for s in stems if stems.count(s) > 1})
+    if twice:
+        raise CnnvizError(f"several inputs are named {twice[0]!r}; outputs are named after the image, so give them distinct names")
+    return list(dict.fromkeys(found))

@@ -1,7 +1,8 @@
-"""Class heatmaps, the one-method entry point kept for the CLI, the demo and notebooks.
+"""Class heatmaps of one image by one method, without faithfulness scores (the quick path).
 
 The methods live in :mod:`cnnviz.methods.attribution` (registry, protocol, receptive-field placement,
-faithfulness); :func:`class_heatmap` runs one of them on one image and returns a :class:`Heatmap`.
+faithfulness); :func:`class_heatmap` runs one of them on one image and returns a :class:`CamResult`;
+``cnnviz.cam`` (the public API) runs several, with scores, on several images.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ import numpy as np
 from .attribution.registry import METHODS as _REGISTRY
 from ..errors import CnnvizError
 from ..models import Classifier, LoadedModel
-from ..results.heatmap import Heatmap  # noqa: F401 (re-exported: the result owns its record and figure)
+from ..results.attribution import CamResult
 
 METHODS = tuple(_REGISTRY)
 EPS = 1e-8
-
-
 
 
 def grad_cam_from(maps: np.ndarray, grads: np.ndarray, plus: bool = False) -> np.ndarray:
@@ -37,7 +36,7 @@ def class_heatmap(
     noise: float = 0.15,
     seed: int = 0,
     classifier: Classifier | None = None,
-) -> Heatmap:
+) -> CamResult:
     """Heatmap of where ``image`` (pixels, at the model's input size) supports the class (no faithfulness scores)."""
     from .attribution.explain import Explainer, Options
 
@@ -47,9 +46,7 @@ def class_heatmap(
                    faithfulness_steps=0)
     explainer = Explainer(loaded, [method], np.asarray(image).shape[:2], opts, classifier)
     ex = explainer.explain(image, class_index)
-    r = ex.results[0]
-    raw = r.layer_raw if r.layer_raw is not None else r.raw
-    return Heatmap(r.heat, raw, ex.class_index, ex.class_name, ex.probability, method, r.layer, ex.top5, r.info)
+    return CamResult(np.asarray(image), ex, [method], faithfulness_steps=0, seed=seed)
 
 
 def grad_cam(loaded: LoadedModel, image: np.ndarray, class_index: str | int | None = None, layer: str | None = None) -> np.ndarray:

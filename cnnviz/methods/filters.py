@@ -158,6 +158,8 @@ def visualize_filters(
     if top is not None:
         if top < 1:
             raise CnnvizError("--top must be at least 1")
+        if scan is None and top > count:
+            raise CnnvizError(f"--top {top} is more than the {count} filters of {layer_name(path)}; use --top {count} or fewer")
         scan = scan or min(count, max(top * 2, top))
         if scan > count:
             raise CnnvizError(f"--scan {scan} is more than the {count} filters of {layer_name(path)}")

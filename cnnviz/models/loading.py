@@ -242,3 +242,24 @@ def _default_io(loaded: LoadedModel) -> None:
         loaded.notes.append(
             f"{loaded.name} scales its own input ({type(scaler).__name__} layer {scaler.name!r}): feeding raw 0-255 pixels "
             f"(override with --preprocess)")
+
+
+def wrap_model(model, *, name: str | None = None, preprocess: str | None = None,
+               labels: Sequence[str] | None = None) -> LoadedModel:
+    """A Keras model object (built or trained in the session) as a :class:`LoadedModel`, fed like a model
+    file: pixels/255 unless it scales its own input (or ``preprocess`` says otherwise). The model itself
+    is neither copied nor changed."""
+    if not isinstance(model, keras.Model):
+        raise CnnvizError(f"expected a keras.Model, got {type(model).__name__}")
+    if not model.built:
+        raise CnnvizError(f"model {model.name!r} is not built yet; call it on data (or model.build(input_shape)) first")
+    loaded = LoadedModel(model, name or model.name, "unit", None, None, "in memory (as given)")
+    _default_io(loaded)
+    if preprocess is not None:
+        check_mode(preprocess)
+        loaded.preprocess = preprocess
+        loaded.notes = [n for n in loaded.notes if "scales its own input" not in n]
+    if labels is not None:
+        _check_labels(loaded, tuple(labels))
+        loaded.class_names = tuple(labels)
+    return loaded

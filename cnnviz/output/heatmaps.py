@@ -66,7 +66,7 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
         interp = cv2.INTER_NEAREST if factor >= 1 else cv2.INTER_AREA
         return cv2.resize(a, (w, h), interpolation=interp) if a.shape[:2] != (h, w) else a
 
-    from .render import fmt_p
+    from .text import fmt_p
 
     first = [f"class {class_name!r}  p {fmt_p(probability)}"]
     if random:

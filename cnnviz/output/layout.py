@@ -208,3 +208,28 @@ def hstack_panels(panels: Sequence[np.ndarray], titles: Sequence[str], margin: i
     width = max(t.shape[1] for t in tiles)
     padded = [np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0)), constant_values=BACKGROUND) for t in tiles]
     return make_grid(padded, titles, cols=len(padded), margin=margin, min_tile=0)
+
+
+def table_image(columns: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = (), margin: int = 8) -> np.ndarray:
+    """A plain text table (header, rule, rows) as a uint8 RGB image; columns in ``right`` right-aligned."""
+    from PIL import Image, ImageDraw
+
+    font, line_h, gap = _font(), CAPTION_FONT_SIZE + 5, 18
+    cells = [list(columns)] + [list(r) for r in rows]
+    widths = [max(_text_width(str(r[i])) for r in cells) for i in range(len(columns))]
+    width = int(sum(widths) + gap * (len(columns) - 1) + 2 * margin)
+    height = int(line_h * len(cells) + 2 * margin + 4)
+    canvas = Image.new("RGB", (max(width, 1), height), (BACKGROUND,) * 3)
+    draw = ImageDraw.Draw(canvas)
+    y = margin
+    for n, row in enumerate(cells):
+        x = margin
+        for i, text in enumerate(row):
+            dx = widths[i] - _text_width(str(text)) if i in right else 0
+            draw.text((x + dx, y), str(text), fill=(0, 0, 0) if n else (40, 40, 120), font=font)
+            x += widths[i] + gap
+        y += line_h
+        if n == 0:
+            draw.line([(margin, y - 2), (width - margin, y - 2)], fill=(150, 150, 150))
+            y += 4
+    return np.asarray(canvas)

@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, Sequence
 
 import numpy as np
 
 from ..output.layout import beside, colorbar, make_grid, titled
-from ..output.render import activation_tiles, side_by_side
+from ..pixels import colormap, normalize01, to_rgb, to_uint8, upscale_nearest
+from .base import Shown, file_stem
 
 
 @dataclass
-class ActivationsResult:
+class ActivationsResult(Shown):
+    """Every channel's feature map of one layer for one image (``maps``: H x W x C, float)."""
+
+    command: ClassVar[str] = "activations"
     layer: str
     maps: np.ndarray  # (H, W, C)
     order: list[int]
     sort: str = "index"
     scale: str = "layer"
     source: str = ""
+    image: np.ndarray | None = None  # the input as fed (uint8), drawn beside the maps
+    input_stem: str = "image"
+
+    @property
+    def key(self) -> str:
+        return self.layer
+
+    @property
+    def stem(self) -> str:
+        return file_stem("activations", self.model.stem, self.input_stem, self.layer.replace("/", "-"))
+
+    def figure(self) -> np.ndarray:
+        image = self.image if self.image is not None else np.zeros((8, 8, 1), "uint8")
+        return self.render(image, self.model.name)
 
     def record(self) -> dict:
         flat = self.maps.reshape(-1, self.maps.shape[-1])
@@ -46,3 +65,28 @@ class ActivationsResult:
         title = f"{model} · activations of {self.layer} · {len(self.order)} of {m.shape[-1]} channels"
         sub = f"input: {self.source or 'image'} (left); {how}; sorted by {self.sort}; caption = channel: its maximum"
         return titled(side_by_side(image, grid), title, sub)
+
+
+def activation_tiles(maps: np.ndarray, order: Sequence[int], scale: str = "layer", cmap: str = "viridis") -> list[np.ndarray]:
+    """Colour-mapped channels; ``scale="layer"``: one scale for all (comparable; its top is the
+    layer's 99.5th percentile so that one extreme channel does not darken the rest), ``"channel"``:
+    each channel its own."""
+    lo = min(0.0, float(maps.min())) if maps.size else 0.0
+    hi = float(np.percentile(maps, 99.5)) if maps.size else 0.0
+    tiles = []
+    for c in order:
+        m = maps[..., c]
+        v = normalize01(m) if scale == "channel" else normalize01(m, lo, hi)
+        tiles.append(colormap(v, cmap))
+    return tiles
+
+
+def side_by_side(image: np.ndarray, grid: np.ndarray, title: str = "") -> np.ndarray:
+    """Input image (enlarged to ~1/3 of the grid height) to the left of the grid, titles below."""
+    side = max(128, min(grid.shape[0] // 2, 320))
+    factor = max(1, side // max(image.shape[:2]))
+    img = upscale_nearest(to_rgb(to_uint8(image)), factor)
+    h = max(img.shape[0], grid.shape[0])
+    pad = lambda a: np.pad(a, ((0, h - a.shape[0]), (0, 0), (0, 0)), constant_values=255)  # noqa: E731
+    joined = np.concatenate([pad(img), np.full((h, 8, 3), 255, "uint8"), pad(grid)], axis=1)
+    return make_grid([joined], [f"input (left) | {title}"], cols=1, min_tile=0) if title else joined

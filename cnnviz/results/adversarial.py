@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from ..output.layout import colorbar, beside, hstack_panels, titled
-from ..output.render import fmt_p, top5_lines
+from ..output.text import fmt_p, top5_lines
 from ..pixels import to_uint8
+from .base import Shown, file_stem
 
 
 @dataclass
-class AdversarialResult:
+class AdversarialResult(Shown):
+    """A real image nudged towards ``target`` within ``epsilon`` (pixel units), with the verdicts."""
+
+    command: ClassVar[str] = "fool"
     original: np.ndarray
     adversarial: np.ndarray
     target: int
@@ -26,6 +31,23 @@ class AdversarialResult:
     after: list
     seconds: float
     already: bool = False  # the image was already of the target class: nothing was changed
+    target_name: str = ""
+    confidence: float | None = None
+    input_stem: str = "image"
+
+    @staticmethod
+    def name_for(model_stem: str, input_stem: str, target: int, reached: bool) -> str:
+        return file_stem("adversarial", model_stem, input_stem, "to", target) + ("" if reached else "_not-reached")
+
+    @property
+    def stem(self) -> str:
+        return self.name_for(self.model.stem, self.input_stem, self.target, self.reached)
+
+    def tiles(self) -> list[tuple[str, np.ndarray]]:
+        return [(f"adversarial_{self.target}", self.adversarial)]
+
+    def figure(self) -> np.ndarray:
+        return self.render(self.model.name, self.target_name or None, self.confidence)
 
     def record(self) -> dict:
         return {"target": self.target, "probability": self.probability, "reached": self.reached,

@@ -10,11 +10,13 @@ classic kernels. How a response is shown depends on the kernel:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from ..output.layout import beside, colorbar, hstack_panels, make_grid, titled
 from ..pixels import luma, normalize01, orientation_rgb, to_uint8
+from .base import Shown, file_stem
 
 PERCENTILE = 99.5
 
@@ -45,7 +47,7 @@ def kernel_caption(name: str, k: np.ndarray) -> str:
 
 
 @dataclass
-class EdgeResult:
+class EdgeResult(Shown):
     """Responses of V and H (per channel when ``per_channel``: (H, W, C)), magnitude and angle."""
 
     kernel: str
@@ -56,9 +58,28 @@ class EdgeResult:
     magnitude: np.ndarray
     angle: np.ndarray | None
     dtype: str = "float64"  # what the convolution ran in (float32 where the backend has no float64)
+    image: np.ndarray | None = None  # the input (uint8), drawn first
+    source: str = ""  # where the input came from (path or description)
+    per_channel: bool = False
+    border: str = "reflect101"
+    input_stem: str = "image"
+    kernel_stem: str = ""
+
+    command: ClassVar[str] = "edges"
+
+    @staticmethod
+    def name_for(input_stem: str, kernel_stem: str, per_channel: bool) -> str:
+        return file_stem("edges", input_stem, kernel_stem, "rgb" if per_channel else "")
+
+    @property
+    def stem(self) -> str:
+        return self.name_for(self.input_stem, self.kernel_stem or self.kernel, self.per_channel)
+
+    def figure(self) -> np.ndarray:
+        return self.render(self.image, self.source)
 
     def record(self) -> dict:
-        return {"kernel": self.kernel, "dtype": self.dtype, "v_kernel": self.v_kernel.tolist(),
+        return {"input": self.source, "per_channel": self.per_channel, "border": self.border, "kernel": self.kernel, "dtype": self.dtype, "v_kernel": self.v_kernel.tolist(),
                 "h_kernel": None if self.h_kernel is None else self.h_kernel.tolist(),
                 "pair": self.h_kernel is not None,
                 "display": "clipped to 0-255" if sums_to_one(self.v_kernel) else f"grey = 0, white = +{PERCENTILE}th percentile of |response|"}
@@ -74,7 +95,7 @@ class EdgeResult:
                 s = signed_scale(self.vertical)
                 bar = colorbar(panel.shape[0], -s, s, None, "response (grey = 0)")
             return titled(beside(panel, bar), f"{self.kernel} kernel on {source or 'the image'}",
-                          "the kernel correlated with the image by a Keras Conv2D (reflect-101 border)")
+                          f"the kernel correlated with the image by a Keras Conv2D ({self.border} border)")
         s = max(signed_scale(self.vertical), signed_scale(self.horizontal))
         mag = self.magnitude if self.magnitude.ndim == 2 else self.magnitude.max(axis=-1)
         top = float(np.percentile(mag, PERCENTILE)) + 1e-8
@@ -94,7 +115,7 @@ class EdgeResult:
 
 
 @dataclass
-class GalleryResult:
+class GalleryResult(Shown):
     """Every classic kernel applied to the grey image."""
 
     image: np.ndarray
@@ -102,6 +123,16 @@ class GalleryResult:
     kernels: dict[str, np.ndarray]
     border: str = "reflect101"
     source: str = ""
+    input_stem: str = "image"
+
+    command: ClassVar[str] = "edges"
+
+    @property
+    def stem(self) -> str:
+        return file_stem("gallery", self.input_stem)
+
+    def figure(self) -> np.ndarray:
+        return self.render()
 
     def record(self) -> dict:
         return {"mode": "gallery", "input": self.source, "border": self.border,

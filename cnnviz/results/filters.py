@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
 from ..output.layout import make_grid, titled
+from .base import Shown, file_stem
 
 
 @dataclass
-class FilterResult:
+class FilterResult(Shown):
     """Images (uint8, N x H x W x C, exactly the saved pixels) and their figures."""
 
+    command: ClassVar[str] = "filters"
     layer: str
     indices: list[int]
     images: np.ndarray
@@ -31,6 +34,29 @@ class FilterResult:
     diversity: int = 1  # pictures per filter, consecutive in ``indices``
     measured: str = ""  # what the activations are: see cnnviz.models.submodels.response_model
     revived: np.ndarray | None = None  # per tile: dead after the recipe, then pushed at one position (filters.revive)
+    cols: int | None = None  # grid columns of the figure (default: near-square)
+    total_filters: int = 0  # the layer's filter count (0: not known)
+
+    @staticmethod
+    def name_for(model_stem: str, layer: str, method: str, param: str, partial: bool = False) -> str:
+        """The file-name stem, known before the work (the CLI checks it first)."""
+        pixel = "pixel" if method != "classic" and param == "pixel" else ""
+        return file_stem("filters", model_stem, layer.replace("/", "-"), method, pixel) + ("_partial" if partial else "")
+
+    @property
+    def stem(self) -> str:
+        return self.name_for(self.model.stem, self.layer, self.method, self.param, self.partial)
+
+    def tiles(self) -> list[tuple[str, np.ndarray]]:
+        """Each picture alone: ``filter_<index>`` (``_<k>`` for the k-th of ``diversity`` pictures)."""
+        return [(self.tile_name(i, n % self.diversity, self.diversity), im) for n, (i, im) in enumerate(zip(self.indices, self.images))]
+
+    @staticmethod
+    def tile_name(index: int, k: int = 0, diversity: int = 1) -> str:
+        return f"filter_{index}" + (f"_{k}" if diversity > 1 else "")
+
+    def figure(self) -> np.ndarray:
+        return self.render(self.model.name, self.cols)
 
     def _revived(self) -> np.ndarray:
         return np.zeros(len(self.indices), bool) if self.revived is None else np.asarray(self.revived, bool)
@@ -53,13 +79,22 @@ class FilterResult:
         return [f"#{i}{'*' if r else ''}  act {a:.3g}" if ok else f"#{i}  dead (act {a:.2g})"
                 for i, a, ok, r in zip(self.indices, self.activations, self.alive, self._revived())]
 
+    def respond_phrase(self) -> str:
+        """"5 of 8 filters respond", with what was kept of a scan and how many pictures per filter."""
+        alive, n = int(np.sum(self.alive)), len(self.indices)
+        if self.diversity > 1:
+            text = f"{alive} of {n} pictures respond ({n // self.diversity} filters x {self.diversity} pictures)"
+        else:
+            text = f"{alive} of {n} filters respond"
+        if self.scanned:
+            text += f"; the {n // self.diversity} strongest of {len(self.scanned)} scanned"
+        return text
+
     def render(self, model: str = "", cols: int | None = None) -> np.ndarray:
         grid = make_grid(list(self.images), self.captions(), cols=cols)
-        alive = int(np.sum(self.alive))
         title = f"{model} · {self.layer} · {self.method}: the input each filter responds to most"
-        sub = (f"{alive} of {len(self.indices)} filters respond (act = the filter's mean activation on this "
-               f"very image; dead = no positive response); {self.size[0]}x{self.size[1]} px, {self.steps} steps, "
-               f"seed {self.seed}")
+        sub = (f"{self.respond_phrase()} (act = the filter's mean activation on this very image; dead = no positive "
+               f"response); {self.size[0]}x{self.size[1]} px, {self.steps} steps, seed {self.seed}")
         if self.method == "classic":
             sub += ("; classic (the Keras-blog recipe): plain gradient steps on the post-ReLU mean from grey noise, shown "
                     "at std 0.1; a filter silent on that noise gets no gradient and stays noise (dead): "

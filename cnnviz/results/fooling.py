@@ -3,19 +3,21 @@ saved 8-bit pixels."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Sequence
 
 import numpy as np
 
 from ..output.layout import make_grid, titled
-from ..output.render import fmt_p, top5_lines
+from ..output.text import fmt_p, top5_lines
+from .base import Shown, file_stem
 
 
 @dataclass
-class FoolResult:
+class FoolResult(Shown):
     """Generated images (uint8, the saved pixels) with the model's verdict on those very pixels."""
 
+    command: ClassVar[str] = "fool"
     classes: list[int]
     images: np.ndarray
     probabilities: np.ndarray
@@ -28,6 +30,28 @@ class FoolResult:
     seconds: float
     param: str = "pixel"
     diversity: int = 1
+    names: list[str] = field(default_factory=list)  # class names, one per image (default: the indices)
+    cols: int | None = None
+    top: int = 5  # lines of the model's top 5 under each image (0: none)
+
+    @staticmethod
+    def name_for(model_stem: str, method: str, classes: list[int]) -> str:
+        return file_stem("fool", model_stem, method, "-".join(str(c) for c in dict.fromkeys(classes)))
+
+    @property
+    def stem(self) -> str:
+        return self.name_for(self.model.stem, self.method, self.classes)
+
+    def tiles(self) -> list[tuple[str, np.ndarray]]:
+        """Each image alone at the model's input size: ``class_<index>`` (``_<k>`` with diversity)."""
+        return [(self.tile_name(c, n % self.diversity, self.diversity), im) for n, (c, im) in enumerate(zip(self.classes, self.images))]
+
+    @staticmethod
+    def tile_name(index: int, k: int = 0, diversity: int = 1) -> str:
+        return f"class_{index}" + (f"_{k}" if diversity > 1 else "")
+
+    def figure(self) -> np.ndarray:
+        return self.render(self.model.name, self.names or None, self.cols, self.top)
 
     def records(self) -> list[dict]:
         return [{"class": c, "probability": float(p), "reached": bool(r), "steps": s,

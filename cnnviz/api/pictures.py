@@ -1,0 +1,179 @@
+"""``cnnviz.filters`` and ``cnnviz.fool``: pictures made by gradient ascent on the input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from .. import checks
+from ..errors import CnnvizError
+from .common import Note, check_images, check_model, load, model_ref, picture, progress_bar, say
+
+
+def _check_out(out: str | Path | None, tiles: str | Path | None) -> None:
+    from ..output.files import check_folder
+
+    for folder in (out, tiles):
+        if folder is not None:
+            check_folder(folder)
+
+
+def _chosen(filters: str | Sequence[int] | None, count: int, name: str, top: int | None, note: Note | None) -> list[int] | None:
+    """``filters`` as indices (``"0-63"``, ``"3,7,12"`` or a list); a big layer's first 16 by default."""
+    from ..selection import parse_indices
+
+    if filters is not None:
+        return parse_indices(filters if isinstance(filters, str) else ",".join(str(int(i)) for i in filters), count)
+    if top is None and count > checks.BIG_LAYER:
+        if note:
+            note(f"{name} has {count} filters; rendering the first {checks.BIG_LAYER} "
+                 f"(--filters 0-{count - 1} for all, or --top N for the strongest)")
+        return list(range(checks.BIG_LAYER))
+    return None
+
+
+def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, *, top: int | None = None,
+            scan: int | None = None, size: int | None = None, steps: int | None = None, method: str = "smooth",
+            param: str | None = None, diversity: int = 1, seed: int = 0, batch_size: int | None = None,
+            precision: str = "auto", cols: int | None = None, tiles: str | Path | None = None,
+            out: str | Path | None = None, overwrite: bool = False, weights: Any = "imagenet",
+            preprocess: str | None = None, input: str | int | None = None, input_values: str | Path | None = None,
+            unsafe: bool = False, progress: Any = True, note: Note | None = say):
+    """The picture each filter of conv ``layer`` responds to most (gradient ascent on the input), as a
+    :class:`~cnnviz.results.FilterResult`. ``filters``: ``"0-63"``, ``"3,7,12"`` or a list (default: all,
+    or the first 16 of a bigger layer); ``top``/``scan``: keep the ``top`` strongest of ``scan``;
+    ``method``: ``smooth`` (regularised, default) or ``classic`` (the Keras blog's); ``param``:
+    ``fourier`` or ``pixel``; ``diversity``: pictures per filter. ``out``: also save the PNG + manifest
+    there (checked before the work); ``tiles``: each picture alone in that folder."""
+    check_model(model)
+    checks.choice(method, checks.FILTER_METHODS, "--method")
+    checks.choice(precision, checks.PRECISIONS, "--precision")
+    for value, flag in ((steps, "--steps"), (batch_size, "--batch-size"), (top, "--top"), (scan, "--scan"),
+                        (size, "--size"), (cols, "--cols")):
+        checks.at_least(value, 1, flag)
+    checks.image_options(param, diversity, method)
+    _check_out(out, tiles)
+
+    from ..methods.filters import check_conv_layer, filter_count, resolve_param, visualize_filters
+    from ..models import layer_name
+    from ..output.files import plan_output, plan_tiles
+    from ..results import FilterResult
+
+    loaded = load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, input=input,
+                  input_values=input_values, note=note)
+    path = check_conv_layer(loaded, layer)
+    count, name = filter_count(path[-1]), layer_name(path)  # output channels: right for Conv, depthwise, transposed
+    chosen = _chosen(filters, count, name, top, note)
+    loaded.image_size(size)  # validated before any work
+    param = resolve_param(method, param)
+    ref = model_ref(loaded)
+    if out is not None:
+        plan_output(out, FilterResult.name_for(ref.stem, name, method, param), overwrite)
+    if tiles is not None:  # every picture that could be written (all scanned ones with --top)
+        wanted = chosen or range(count if top is None else (scan or min(count, 2 * top)))
+        plan_tiles(tiles, [FilterResult.tile_name(i, k, diversity) for i in wanted for k in range(diversity)], overwrite)
+    with progress_bar(progress, f"filters of {name}") as update:
+        result = visualize_filters(loaded, layer, chosen, top=top, scan=scan, size=size, steps=steps, seed=seed,
+                                   method=method, batch_size=batch_size, precision=precision, progress=update,
+                                   note=note, param=param, diversity=diversity)
+    result.model, result.cols, result.total_filters = ref, cols, count
+    if out is not None:
+        result.save(out, overwrite=overwrite or result.partial)  # a partial grid replaces an earlier partial one
+    if tiles is not None:
+        result.save_tiles(tiles, overwrite=True)  # checked above
+    return result
+
+
+def fool(model: Any, classes: Any, *, confidence: float = 0.999, steps: int | None = None, method: str = "fool",
+         image: Any = None, epsilon: float = 8.0, labels: Any = None, size: int | None = None, param: str | None = None,
+         diversity: int = 1, seed: int = 0, batch_size: int | None = None, cols: int | None = None,
+         tiles: str | Path | None = None, out: str | Path | None = None, overwrite: bool = False,
+         weights: Any = "imagenet", preprocess: str | None = None, input: str | int | None = None,
+         input_values: str | Path | None = None, output: str | int | None = None, unsafe: bool = False,
+         progress: Any = True, note: Note | None = say):
+    """Images the model assigns to ``classes`` (an index or name, or a list) with p >= ``confidence``:
+    from noise (``method="fool"``), a regularised class visualisation (``method="visualize"``), or, with
+    ``image``, a targeted adversarial example within ``epsilon`` pixel units (one class). Returns a
+    :class:`~cnnviz.results.FoolResult` or an :class:`~cnnviz.results.AdversarialResult`."""
+    check_model(model)
+    classes = [str(c) if not isinstance(c, int) else c for c in (classes if isinstance(classes, (list, tuple)) else [classes])]
+    if not classes:
+        raise CnnvizError("give at least one class (--class K)")
+    checks.confidence(confidence)
+    for value, flag in ((steps, "--steps"), (batch_size, "--batch-size"), (size, "--size"), (cols, "--cols")):
+        checks.at_least(value, 1, flag)
+    checks.choice(method, checks.FOOL_METHODS, "--method")
+    if image is not None:
+        if len(classes) != 1:
+            raise CnnvizError("--image takes exactly one --class (the target)")
+        if not epsilon > 0:
+            raise CnnvizError(f"--epsilon {epsilon} must be positive (pixel units of 0-255, e.g. 8)")
+        image = check_images(image)[0]
+    checks.image_options(param, diversity)
+    if method != "visualize" and (param is not None or diversity != 1):
+        raise CnnvizError("--param and --diversity shape --method visualize; fool and --image work on pixels")
+    _check_out(out, tiles)
+    loaded = load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
+                  input=input, input_values=input_values, output=output, note=note)
+    if image is not None:
+        return _adversarial(loaded, image, classes[0], confidence, steps or 300, epsilon, size, seed, tiles, out,
+                            overwrite, progress, note)
+    return _from_noise(loaded, classes, confidence, steps, method, size, param, diversity, seed, batch_size, cols, tiles,
+                       out, overwrite, progress, note)
+
+
+def _from_noise(loaded, classes, confidence, steps, method, size, param, diversity, seed, batch_size, cols, tiles,
+                out, overwrite, progress, note):
+    from ..methods.fooling import fool_from_noise
+    from ..models import Classifier
+    from ..optvis.render import CLASS_STEPS
+    from ..output.files import plan_output, plan_tiles
+    from ..results import FoolResult
+
+    if steps is None:
+        steps = CLASS_STEPS if method == "visualize" and param != "pixel" else 300
+    clf = Classifier(loaded)
+    targets = [clf.resolve(c) for c in classes]
+    ref = model_ref(loaded)
+    if out is not None:
+        plan_output(out, FoolResult.name_for(ref.stem, method, targets), overwrite)
+    if tiles is not None:
+        plan_tiles(tiles, [FoolResult.tile_name(c, k, diversity) for c in targets for k in range(diversity)], overwrite)
+    with progress_bar(progress, f"{method}: {len(targets)} class(es)") as update:
+        result = fool_from_noise(loaded, targets, confidence=confidence, max_steps=steps, seed=seed, size=size,
+                                 method=method, progress=update, classifier=clf, batch_size=batch_size, note=note,
+                                 param=param, diversity=diversity)
+    result.model, result.cols, result.extra = ref, cols, {"max_steps": steps}
+    result.names = [clf.name(c) for c in result.classes]
+    if out is not None:
+        result.save(out, overwrite)
+    if tiles is not None:
+        result.save_tiles(tiles, overwrite=True)  # checked above
+    return result
+
+
+def _adversarial(loaded, image, target, confidence, steps, epsilon, size, seed, tiles, out, overwrite, progress, note):
+    from ..methods.fooling import adversarial
+    from ..models import Classifier
+    from ..output.files import plan_output, plan_tiles
+    from ..results import AdversarialResult
+
+    clf = Classifier(loaded)
+    k = clf.resolve(target)
+    shown = picture(image, loaded, size, note=note)
+    ref = model_ref(loaded)
+    if out is not None:
+        for reached in (True, False):
+            plan_output(out, AdversarialResult.name_for(ref.stem, shown.stem, k, reached), overwrite)
+    if tiles is not None:
+        plan_tiles(tiles, [f"adversarial_{k}"], overwrite)
+    with progress_bar(progress, f"adversarial -> {clf.name(k)}") as update:
+        result = adversarial(loaded, shown.pixels, k, epsilon=epsilon, confidence=confidence, max_steps=steps,
+                             progress=update, classifier=clf)
+    result.model, result.target_name, result.confidence, result.input_stem = ref, clf.name(k), confidence, shown.stem
+    result.extra = {"mode": "adversarial", **shown.record, "confidence": confidence, "seed": seed}
+    if out is not None:
+        result.save(out, overwrite)
+    if tiles is not None:
+        result.save_tiles(tiles, overwrite=True)
+    return result

@@ -1,0 +1,134 @@
+"""The result of ``cnnviz cam`` for one image: where it supports a class, by one or several attribution
+methods side by side, each scored for faithfulness (deletion / insertion against a random order)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from ..atomic import atomic_target
+from ..output.files import OutputPaths
+from ..output.heatmaps import attribution_panel
+from ..output.layout import titled
+from ..output.text import fmt_p
+from .base import Shown, file_stem
+
+FAITHFULNESS = ("area under the class probability as pixels are deleted (to black) / inserted (onto a blurred copy) "
+                "in the heatmap's order (RISE)")
+
+
+def _plain(info: dict) -> dict:
+    return {k: v for k, v in info.items() if isinstance(v, (str, int, float, bool, type(None)))}
+
+
+@dataclass
+class CamResult(Shown):
+    """``explanation`` (class, probability, top 5, one map per method, the random-order reference) for
+    ``image`` (the pixels as fed, uint8). ``heat``/``raw``/``layer`` are the first method's."""
+
+    command: ClassVar[str] = "cam"
+    image: np.ndarray
+    explanation: object  # cnnviz.methods.attribution.explain.Explanation
+    methods: list[str]
+    faithfulness_steps: int = 32
+    source: str = ""  # where the input came from, as the title says it
+    input_stem: str = "image"
+    class_spec: str | None = None  # the --class the user gave (part of the file name), None: predicted
+    heatmaps: bool = False  # also write each raw map as float32 .npy beside the PNG
+    seed: int = 0
+    options: dict = field(default_factory=dict)  # the method options as given (noise tunnel, baseline, ...)
+
+    # -- the first method's map, for one-method use in notebooks
+    @property
+    def heat(self) -> np.ndarray:
+        return self.explanation.results[0].heat
+
+    @property
+    def raw(self) -> np.ndarray:
+        r = self.explanation.results[0]
+        return r.layer_raw if r.layer_raw is not None else r.raw
+
+    @property
+    def layer(self) -> str | None:
+        return self.explanation.results[0].layer
+
+    @property
+    def class_index(self) -> int:
+        return self.explanation.class_index
+
+    @property
+    def class_name(self) -> str:
+        return self.explanation.class_name
+
+    @property
+    def probability(self) -> float:
+        return self.explanation.probability
+
+    @property
+    def key(self) -> str:
+        return self.input_stem
+
+    @property
+    def stem(self) -> str:
+        mpart = "-".join(m.replace("+", "pp") for m in self.methods)
+        return file_stem("cam", self.model.stem, self.input_stem, mpart, self.class_spec)
+
+    def npy_names(self) -> dict[str, str]:
+        """``method -> file name`` of the raw maps written with ``heatmaps``."""
+        return {m: file_stem("heatmap", self.model.stem, self.input_stem, m.replace("+", "pp"), self.class_spec) + ".npy"
+                for m in self.methods}
+
+    def record(self) -> dict:
+        ex = self.explanation
+        names = self.npy_names() if self.heatmaps else {}
+        rand = ex.random
+        return {"method": self.methods[0], "layer": ex.results[0].layer, "class": ex.class_index, "class_name": ex.class_name,
+                "probability": ex.probability, "top5": [vars(p) for p in ex.top5], "seed": self.seed, **self.options,
+                "faithfulness": None if rand is None else {"metric": FAITHFULNESS, "steps": self.faithfulness_steps,
+                                                           "random_order": rand},
+                "methods": [{"method": r.method, **_plain(r.info), **(r.faithfulness or {}),
+                             "heatmap": names.get(r.method)} for r in ex.results]}
+
+    def figure(self) -> np.ndarray:
+        ex = self.explanation
+        panel = attribution_panel(self.image, ex.class_name, ex.probability, ex.results, ex.random)
+        where = f" on {ex.results[0].layer}" if ex.results[0].layer else ""
+        title = f"{self.model.name} · {', '.join(self.methods)}{where} · class {ex.class_name} (p {fmt_p(ex.probability)})"
+        extras = [f"{k} {v}" for k, v in self.options.items() if v not in (None, False)]
+        sub = f"input: {self.source or 'image'}; where the image supports the class" + ("; " + ", ".join(extras) if extras else "")
+        return titled(panel, title, sub)
+
+    def lines(self) -> list[str]:
+        """What the CLI prints: one line per method with its scores."""
+        ex, rand = self.explanation, self.explanation.random
+        out = []
+        for r in ex.results:
+            score = "" if r.faithfulness is None else (
+                f"; deletion {r.faithfulness['deletion_auc']:.3f}, insertion {r.faithfulness['insertion_auc']:.3f}"
+                f" (random order {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
+            out.append(f"{r.method}: class {ex.class_name!r} (#{ex.class_index}, p {fmt_p(ex.probability)})"
+                       + (f" on layer {r.layer}" if r.layer else "") + score)
+        return out
+
+    def plan(self, folder: str | Path = "outputs", overwrite: bool = False) -> OutputPaths:
+        paths = super().plan(folder, overwrite)
+        if self.heatmaps and not overwrite:
+            for name in self.npy_names().values():
+                if (Path(folder) / name).exists():
+                    from ..errors import CnnvizError
+
+                    raise CnnvizError(f"{str(Path(folder) / name)!r} already exists; pass --overwrite to replace it or --out DIR")
+        return paths
+
+    def save(self, folder: str | Path = "outputs", overwrite: bool = False) -> OutputPaths:
+        """The PNG and manifest, and with ``heatmaps`` each method's raw map as float32 ``.npy``."""
+        paths = super().save(folder, overwrite)
+        if self.heatmaps:
+            names = self.npy_names()
+            for r in self.explanation.results:
+                with atomic_target(Path(folder) / names[r.method]) as tmp, open(tmp, "wb") as fh:
+                    np.save(fh, r.raw.astype("float32"))
+        return paths

@@ -1,0 +1,57 @@
+"""The result of ``cnnviz layers``: the model's layer table (name, type, output shape, parameters),
+conv layers marked, with the input, outputs and preprocessing cnnviz assumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from typing import ClassVar
+
+import numpy as np
+
+from ..output.layout import table_image, titled
+from .base import Shown, file_stem
+
+COLUMNS = ("layer", "type", "output shape", "params", "")
+
+
+@dataclass
+class LayersResult(Shown):
+    """``rows``: (name, type, output shape, parameter count, is conv) per layer, nested models expanded."""
+
+    command: ClassVar[str] = "layers"
+    rows: list[tuple[str, str, tuple, int, bool]]
+    total: int
+    trainable: int
+    inputs: str = ""
+    outputs: list[str] = field(default_factory=list)
+    preprocess: str = ""
+
+    @property
+    def stem(self) -> str:
+        return file_stem("layers", self.model.stem)
+
+    def heading(self) -> str:
+        outs = ("; outputs " + "; ".join(self.outputs)) if len(self.outputs) > 1 else ""
+        return f"{self.model.name}  (input {self.inputs}{outs}, preprocess {self.preprocess})"
+
+    def totals(self) -> str:
+        return f"total parameters: {self.total:,}   trainable: {self.trainable:,}   non-trainable: {self.total - self.trainable:,}"
+
+    def cells(self) -> list[list[str]]:
+        return [[n, k, str(s), f"{p:,}", "conv" if c else ""] for n, k, s, p, c in self.rows]
+
+    def record(self) -> dict:
+        return {"input": self.inputs, "outputs": self.outputs, "total_params": self.total, "trainable_params": self.trainable,
+                "layers": [{"name": n, "type": k, "output_shape": [None if d is None else int(d) for d in s],
+                            "params": p, "conv": c} for n, k, s, p, c in self.rows]}
+
+    def figure(self) -> np.ndarray:
+        return titled(table_image(COLUMNS, self.cells(), right=(3,)), self.heading(), self.totals() + "; conv = a conv layer")
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td{' style=text-align:right' if i == 3 else ''}>{escape(v)}</td>"
+                                        for i, v in enumerate(row)) + "</tr>" for row in self.cells())
+        return (f"<p><b>{escape(self.heading())}</b></p><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+                f"<p>{escape(self.totals())}</p>")
