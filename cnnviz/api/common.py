@@ -52,8 +52,8 @@ def check_model(model: Any) -> None:
     """The checks a model argument gets before Keras loads: a name or file must look like one."""
     if is_spec(model):
         checks.model_spec(str(model))
-    elif model is None:
-        raise CnnvizError("no model given: pass a keras.Model, a .keras/.h5 file or a name such as lenet")
+    elif not any(c.__module__.split(".")[0] in ("keras", "cnnviz") for c in type(model).__mro__):
+        raise CnnvizError(f"a model is a keras.Model, a .keras/.h5 file or a name such as lenet; got {type(model).__name__}")
 
 
 def _weights(value: Any) -> Any:
