@@ -202,3 +202,28 @@ def test_cli_writes_what_the_function_and_save_write(argv, call, tmp_path):
             assert _without_timing(json.loads(a)) == _without_timing(json.loads(b)), name
         else:
             assert a == b, name
+
+
+@pytest.mark.slow
+def test_quickstart_notebook_draws_every_job(tmp_path):
+    """The README's notebook, executed in a fresh kernel: every job's cell shows a decodable PNG."""
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = Path(__file__).resolve().parents[1]
+    nb = nbformat.read(root / "examples" / "quickstart.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    jobs = ("cv.layers", "cv.filters", "cv.activations", "cv.cam", "cv.fool", "cv.edges", "cv.kernels", ".plot()")
+    for job in jobs:
+        cells = [c for c in nb.cells if c.cell_type == "code" and job in c.source]
+        assert cells, job
+        pngs = [o["data"]["image/png"] for c in cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert pngs, f"no picture in the output of the {job} cell"
+        import base64
+
+        picture = Image.open(io.BytesIO(base64.b64decode(pngs[0])))
+        assert picture.size[0] > 100 and picture.size[1] > 50
+    table = [o for c in nb.cells if c.cell_type == "code" and "cv.layers" in c.source for o in c.outputs if "text/html" in o.get("data", {})]
+    assert table and "<table>" in table[0]["data"]["text/html"]

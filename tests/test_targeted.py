@@ -259,6 +259,7 @@ def test_probability_text():
 
     assert fmt_p(0.999996) == "> 0.9999" and fmt_p(0.97312) == "0.9731" and fmt_p(0.0002) == "0.0002"
     assert fmt_p(3.14e-6) == "3.1e-06" and fmt_p(1.0) == "1"
+    assert fmt_p(0.99897) == "0.9989" and fmt_p(0.29) == "0.2900" and fmt_p(0.99994) == "> 0.9999"  # cut, not rounded
     assert top5_lines([SimpleNamespace(name="5", probability=0.0002)]) == ["5: 0.0002"]
 
 

@@ -8,6 +8,7 @@ every check that needs no model runs before Keras loads.
 from __future__ import annotations
 
 import sys
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from .. import checks
 from ..errors import CnnvizError
 
 Note = Callable[[str], None]
+#: Notes already said about a model object (only messages: nothing about how the model is fed).
+_SAID: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 Progress = Callable[[int, int], None]
 
 
@@ -98,8 +101,11 @@ def load(model: Any, *, weights: Any = "imagenet", preprocess: str | None = None
         loaded.notes.extend(choose_input(loaded.model, input, input_values))
     if output is not None:
         choose_output(loaded.model, output)
+    said = _SAID.setdefault(loaded.model, set()) if not is_spec(model) else set()
     for text in loaded.notes if note else ():
-        note(text)
+        if text not in said:  # a model object in a notebook: each note once, not on every call
+            note(text)
+            said.add(text)
     return loaded
 
 
