@@ -174,13 +174,15 @@ def test_refusals_before_training(tmp_path, digits, monkeypatch):
     with pytest.raises(CnnvizError, match=r"pip install 'cnnviz\[tensorboard\]'"):
         FilterSnapshots("conv1", folder=tmp_path / "a", tensorboard_dir=tmp_path / "tb")
     x, y, _ = _digits(32)
+    epochs_started = []
+    count = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: epochs_started.append(epoch))
     for bad, message in ((FilterSnapshots("bn1", folder=tmp_path / "b"), "not convolutional"),
                          (ActivationSnapshots("conv1", np.zeros((2, 32, 32, 1), "uint8"), folder=tmp_path / "b"),
                           "resize the fixed images")):
         with pytest.raises(CnnvizError, match=message):
             keras.utils.set_random_seed(0)
-            _model().fit(x, y, epochs=1, verbose=0, callbacks=[bad])
-    assert not (tmp_path / "b").exists()  # refused before the first epoch: nothing written
+            _model().fit(x, y, epochs=1, verbose=0, callbacks=[bad, count])
+    assert epochs_started == [] and not (tmp_path / "b").exists()  # refused before the first epoch
 
 
 def test_tensorboard_events(tmp_path, digits):
@@ -199,3 +201,20 @@ def test_tensorboard_events(tmp_path, digits):
     record = json.loads((tmp_path / "activations_conv1.json").read_text())
     scalars = events.Scalars("activations_conv1/image0/channel3")
     assert [s.value for s in scalars] == pytest.approx([s["images"][0]["channel_means"][3] for s in record["snapshots"]])
+
+
+def test_preserved_random_state_gives_back_every_stream():
+    """Draws inside the block leave the next draws of every global stream as if it had not run."""
+    import keras
+
+    from cnnviz.backends.runtime import preserved_random_state
+
+    keras.utils.set_random_seed(3)
+    _global_draws()
+    expected = _global_draws()
+    keras.utils.set_random_seed(3)
+    _global_draws()
+    with preserved_random_state():
+        _global_draws()
+        _global_draws()
+    assert _global_draws() == expected

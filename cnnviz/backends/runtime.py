@@ -146,8 +146,11 @@ def _restore_backend_random_state(state) -> None:
                 setattr(ctx, k, saved[k])
             elif hasattr(ctx, k):
                 delattr(ctx, k)
-        if rng_state is not None:
+        if rng_state is not None and saved["_rng"].getstate() != rng_state:
+            # the block drew op seeds: give them back, and drop the cached kernels that would
+            # otherwise continue those seeds' streams instead of starting them afresh
             saved["_rng"].setstate(rng_state)
+            ctx.clear_kernel_cache()
     elif BACKEND == "torch":
         import torch
 
