@@ -42,18 +42,19 @@ class Snapshots(keras.callbacks.Callback):
     first epoch (:meth:`check`). Epochs are counted from 1 across ``fit`` calls (a second ``fit``
     without ``initial_epoch`` continues the count instead of overwriting the first series).
     ``preprocess``: how the model takes 0-255 pixels (``unit`` for x/255; default ``none``).
+    ``about``: what the manifest should say about the run (command, data, seed...).
     """
 
     def __init__(self, name: str, folder: str | Path = "snapshots", every: int = 1, *, overwrite: bool = False,
                  gif: bool = True, ms_per_frame: int = 700, tensorboard_dir: str | Path | None = None,
-                 preprocess: str | None = None, class_names: Sequence[str] | None = None):
+                 preprocess: str | None = None, class_names: Sequence[str] | None = None, about: dict | None = None):
         super().__init__()
         if not isinstance(every, int) or every < 1:
             raise CnnvizError(f"every={every!r}: give a whole number of epochs, at least 1")
         if preprocess is not None:
             check_mode(preprocess)
         self.name, self.every, self.gif, self.ms_per_frame = name, every, gif, ms_per_frame
-        self.preprocess, self.class_names = preprocess, class_names
+        self.preprocess, self.class_names, self.about = preprocess, class_names, dict(about or {})
         self.folder = check_folder(folder)
         if not overwrite:
             self._refuse_existing()
@@ -123,7 +124,8 @@ class Snapshots(keras.callbacks.Callback):
     def record(self) -> dict:
         gif = self.gif_path.name if self.gif and self.gif_path.exists() else None
         return {"callback": type(self).__name__, "series": self.name, **self.describe(), "every": self.every,
-                "preprocess": self.preprocess or "none", "gif": gif, "snapshots": self.snapshots}
+                "preprocess": self.preprocess or "none", **({"training": self.about} if self.about else {}),
+                "gif": gif, "snapshots": self.snapshots}
 
 
 def _read_png(path: Path) -> np.ndarray:
@@ -273,3 +275,9 @@ def _check_size(loaded: LoadedModel, images: list[np.ndarray]) -> None:
         if (h and image.shape[0] != h) or (w and image.shape[1] != w) or image.shape[2] != c:
             raise CnnvizError(f"image {i} is {'x'.join(map(str, image.shape))}; {loaded.name} takes "
                               f"{h or 'any'}x{w or 'any'}x{c}: resize the fixed images to the model's input")
+
+
+def filter_series(layers: Sequence[str], folder: str | Path, every: int = 1, **kwargs) -> list[FilterSnapshots]:
+    """One :class:`FilterSnapshots` per layer into one folder (``cnnviz train --snapshots``), every
+    folder and file checked now, before training starts."""
+    return [FilterSnapshots(layer, every, folder, **kwargs) for layer in layers]
