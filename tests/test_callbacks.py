@@ -218,3 +218,40 @@ def test_preserved_random_state_gives_back_every_stream():
         _global_draws()
         _global_draws()
     assert _global_draws() == expected
+
+
+def _npz(path, n=200):
+    rng = np.random.default_rng(0)
+    np.savez(path, x=rng.integers(0, 255, (n, 28, 28)).astype("uint8"), y=rng.integers(0, 10, n))
+    return path
+
+
+@pytest.mark.slow
+def test_train_lenet_snapshots_cli(tmp_path):
+    """`cnnviz train --snapshots`: conv1 and conv2 every 2 epochs, and the same model as without them."""
+    import keras
+    from typer.testing import CliRunner
+
+    from cnnviz.cli import app
+
+    data = _npz(tmp_path / "d.npz")
+
+    def train(*extra):
+        return CliRunner().invoke(app, ["train", "lenet", "--data", str(data), "--epochs", "4", *map(str, extra)])
+
+    r = train("--out", tmp_path / "plain.keras")
+    assert r.exit_code == 0, r.output
+    r = train("--out", tmp_path / "watched.keras", "--snapshots", tmp_path / "s", "--snapshot-every", "2")
+    assert r.exit_code == 0, r.output
+    for layer in ("conv1", "conv2"):
+        record = json.loads((tmp_path / "s" / f"filters_{layer}.json").read_text())
+        assert [s["epoch"] for s in record["snapshots"]] == [2, 4] and record["every"] == 2
+        assert record["training"]["command"] == "train lenet" and record["gif"] == f"filters_{layer}.gif"
+    plain, watched = (keras.saving.load_model(tmp_path / f"{k}.keras") for k in ("plain", "watched"))
+    for a, b in zip(plain.get_weights(), watched.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    again = train("--out", tmp_path / "again.keras", "--snapshots", tmp_path / "s")
+    assert again.exit_code == 1 and "already exists; pass overwrite=True (--overwrite)" in again.output
+    assert not (tmp_path / "again.keras").exists()
+    bad = train("--out", tmp_path / "x.keras", "--snapshot-every", "2")
+    assert bad.exit_code == 1 and "--snapshot-every needs --snapshots DIR" in bad.output
