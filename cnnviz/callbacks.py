@@ -42,12 +42,14 @@ class Snapshots(keras.callbacks.Callback):
     first epoch (:meth:`check`). Epochs are counted from 1 across ``fit`` calls (a second ``fit``
     without ``initial_epoch`` continues the count instead of overwriting the first series).
     ``preprocess``: how the model takes 0-255 pixels (``unit`` for x/255; default ``none``).
-    ``about``: what the manifest should say about the run (command, data, seed...).
+    ``about``: what the manifest should say about the run (command, data, seed...). ``at_start``:
+    also a snapshot "epoch 0" of the weights before the first epoch (the GIF then starts from them).
     """
 
     def __init__(self, name: str, folder: str | Path = "snapshots", every: int = 1, *, overwrite: bool = False,
                  gif: bool = True, ms_per_frame: int = 700, tensorboard_dir: str | Path | None = None,
-                 preprocess: str | None = None, class_names: Sequence[str] | None = None, about: dict | None = None):
+                 preprocess: str | None = None, class_names: Sequence[str] | None = None, about: dict | None = None,
+                 at_start: bool = False):
         super().__init__()
         if not isinstance(every, int) or every < 1:
             raise CnnvizError(f"every={every!r}: give a whole number of epochs, at least 1")
@@ -55,6 +57,7 @@ class Snapshots(keras.callbacks.Callback):
             check_mode(preprocess)
         self.name, self.every, self.gif, self.ms_per_frame = name, every, gif, ms_per_frame
         self.preprocess, self.class_names, self.about = preprocess, class_names, dict(about or {})
+        self.at_start = at_start
         self.folder = check_folder(folder)
         if not overwrite:
             self._refuse_existing()
@@ -98,19 +101,24 @@ class Snapshots(keras.callbacks.Callback):
     def on_train_begin(self, logs=None) -> None:
         self._offset = None
         self.check(_loaded(self.model, self.preprocess, self.class_names))
+        if self.at_start and self._seen == 0 and not self.snapshots:
+            self._take(0, {})
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         if self._offset is None:  # first epoch of this fit: continue the count of an earlier fit
             self._offset = max(0, self._seen - epoch)
         number = epoch + self._offset + 1
         self._seen = number
-        if number % self.every:
-            return
+        if number % self.every == 0:
+            self._take(number, logs or {})
+
+    def _take(self, number: int, logs: dict) -> None:
+        """Snapshot ``number`` (0: the weights before training) to PNG, manifest and TensorBoard."""
         with preserved_random_state():
             figure, numbers = self.snapshot(_loaded(self.model, self.preprocess, self.class_names), number)
         path = self.folder / f"{self.name}_epoch{number:03d}.png"
         save_png(path, figure)
-        metrics = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
+        metrics = {k: float(v) for k, v in logs.items() if np.ndim(v) == 0}
         self.snapshots.append({"epoch": number, "file": path.name, **numbers, "logs": metrics})
         write_manifest(self.manifest_path, self.record())  # after every snapshot: an interrupted run keeps a valid one
         if self.tensorboard is not None:
@@ -157,7 +165,7 @@ def _images(images) -> list[np.ndarray]:
 
 
 def _epoch_title(loaded: LoadedModel, epoch: int) -> str:
-    return f"{loaded.name} · epoch {epoch}"
+    return f"{loaded.name} · epoch {epoch}" + (" (before training)" if epoch == 0 else "")
 
 
 class FilterSnapshots(Snapshots):

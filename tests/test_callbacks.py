@@ -141,7 +141,8 @@ def test_snapshot_numbers_equal_direct_calls(runs):
         assert d["probability"] == pytest.approx(float(probs[d["image"], d["class"]]), rel=1e-5)
 
 
-def test_every_n_and_a_second_fit_continues_the_count(tmp_path, digits):
+@pytest.mark.backends
+def test_every_n_at_start_and_a_second_fit_continues_the_count(tmp_path, digits):
     import keras
 
     from cnnviz.callbacks import ActivationSnapshots
@@ -149,14 +150,15 @@ def test_every_n_and_a_second_fit_continues_the_count(tmp_path, digits):
     x, y, _ = _digits(64)
     keras.utils.set_random_seed(0)
     model = _model()
-    snaps = ActivationSnapshots("conv1", digits[0][:1], every=2, folder=tmp_path, preprocess="unit")
+    snaps = ActivationSnapshots("conv1", digits[0][:1], every=2, folder=tmp_path, preprocess="unit", at_start=True)
     model.fit(x, y, epochs=4, verbose=0, callbacks=[snaps])
     model.fit(x, y, epochs=2, verbose=0, callbacks=[snaps])  # no initial_epoch: epochs 5 and 6
     record = json.loads((tmp_path / "activations_conv1.json").read_text())
-    assert [s["epoch"] for s in record["snapshots"]] == [2, 4, 6]
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == [f"activations_conv1_epoch00{e}.png" for e in (2, 4, 6)]
+    assert [s["epoch"] for s in record["snapshots"]] == [0, 2, 4, 6]  # epoch 0: before the first fit only
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [f"activations_conv1_epoch00{e}.png" for e in (0, 2, 4, 6)]
 
 
+@pytest.mark.backends
 def test_refusals_before_training(tmp_path, digits, monkeypatch):
     import keras
 
@@ -203,6 +205,7 @@ def test_tensorboard_events(tmp_path, digits):
     assert [s.value for s in scalars] == pytest.approx([s["images"][0]["channel_means"][3] for s in record["snapshots"]])
 
 
+@pytest.mark.backends
 def test_preserved_random_state_gives_back_every_stream():
     """Draws inside the block leave the next draws of every global stream as if it had not run."""
     import keras
@@ -245,7 +248,7 @@ def test_train_lenet_snapshots_cli(tmp_path):
     assert r.exit_code == 0, r.output
     for layer in ("conv1", "conv2"):
         record = json.loads((tmp_path / "s" / f"filters_{layer}.json").read_text())
-        assert [s["epoch"] for s in record["snapshots"]] == [2, 4] and record["every"] == 2
+        assert [s["epoch"] for s in record["snapshots"]] == [0, 2, 4] and record["every"] == 2
         assert record["training"]["command"] == "train lenet" and record["gif"] == f"filters_{layer}.gif"
     plain, watched = (keras.saving.load_model(tmp_path / f"{k}.keras") for k in ("plain", "watched"))
     for a, b in zip(plain.get_weights(), watched.get_weights(), strict=True):
