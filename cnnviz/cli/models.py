@@ -57,7 +57,7 @@ def train(
     out: Path = typer.Option(Path("outputs/lenet.keras"), "--out", "-o", help="Where to save the model (.keras)."),
     seed: int = SeedOpt,
     overwrite: bool = OverwriteOpt,
-    snapshots: Optional[Path] = typer.Option(None, "--snapshots", help="Folder for filter pictures of conv1 and conv2 while training (PNG per snapshot, JSON manifest, GIF)."),
+    snapshots: Optional[Path] = typer.Option(None, "--snapshots", help="Folder for filter pictures of conv1 and conv2 before and while training (PNG per snapshot, JSON manifest, GIF)."),
     snapshot_every: int = typer.Option(1, "--snapshot-every", help="With --snapshots: a snapshot every N epochs."),
 ) -> None:
     """Train the tutorial LeNet (reproduces the bundled model) and report held-out accuracy."""
@@ -80,7 +80,7 @@ def train(
     if snapshots is not None:
         from ..callbacks import filter_series
 
-        watch = filter_series(["conv1", "conv2"], snapshots, snapshot_every, overwrite=overwrite, preprocess="unit",
+        watch = filter_series(["conv1", "conv2"], snapshots, snapshot_every, overwrite=overwrite, preprocess="unit", at_start=True,
                               about={"command": "train lenet", "data": data, "epochs": epochs, "seed": seed})
     split = load_dataset(data)
     typer.echo(f"data: {split.source}: {len(split.x_train)} train, {len(split.x_test)} held out")
