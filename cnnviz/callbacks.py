@@ -117,7 +117,10 @@ class Snapshots(keras.callbacks.Callback):
         with preserved_random_state():
             figure, numbers = self.snapshot(_loaded(self.model, self.preprocess, self.class_names), number)
         path = self.folder / f"{self.name}_epoch{number:03d}.png"
-        save_png(path, figure)
+        try:
+            save_png(path, figure)
+        except OSError as exc:
+            raise CnnvizError(f"cannot write {str(path)!r} ({exc.strerror or exc}); choose another folder") from None
         metrics = {k: float(v) for k, v in logs.items() if np.ndim(v) == 0}
         self.snapshots.append({"epoch": number, "file": path.name, **numbers, "logs": metrics})
         write_manifest(self.manifest_path, self.record())  # after every snapshot: an interrupted run keeps a valid one

@@ -185,6 +185,10 @@ def test_refusals_before_training(tmp_path, digits, monkeypatch):
             keras.utils.set_random_seed(0)
             _model().fit(x, y, epochs=1, verbose=0, callbacks=[bad, count])
     assert epochs_started == [] and not (tmp_path / "b").exists()  # refused before the first epoch
+    gone = ActivationSnapshots("conv1", digits[0][:1], folder=tmp_path / "c", at_start=True)
+    (tmp_path / "c").write_bytes(b"")  # the folder became a file after the check
+    with pytest.raises(CnnvizError, match="cannot write .*choose another folder"):
+        _model().fit(x, y, epochs=1, verbose=0, callbacks=[gone])
 
 
 def test_tensorboard_events(tmp_path, digits):
