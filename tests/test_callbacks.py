@@ -131,7 +131,7 @@ def test_snapshot_numbers_equal_direct_calls(runs):
             for stem in ("filters_conv1", "activations_conv1", "gradcam")}
     direct = visualize_filters(LoadedModel(model, "tinynet", "unit"), "conv1", steps=STEPS)
     assert [t["activation"] for t in last["filters_conv1"]["filters"]] == [float(a) for a in direct.activations]
-    conv1 = keras.Model(model.inputs, model.get_layer("conv1").output)
+    conv1 = keras.Model(model.input, model.get_layer("conv1").output)
     x = images.astype("float32") / 255
     means = np.asarray(conv1(x)).mean(axis=(1, 2))
     got = np.array([d["channel_means"] for d in last["activations_conv1"]["images"]])
