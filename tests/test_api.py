@@ -207,6 +207,7 @@ def test_cli_writes_what_the_function_and_save_write(argv, call, tmp_path):
 @pytest.mark.slow
 def test_quickstart_notebook_draws_every_job(tmp_path):
     """The README's notebook, executed in a fresh kernel: every job's cell shows a decodable PNG."""
+    import base64
     from pathlib import Path
 
     import nbformat
@@ -221,9 +222,10 @@ def test_quickstart_notebook_draws_every_job(tmp_path):
         assert cells, job
         pngs = [o["data"]["image/png"] for c in cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
         assert pngs, f"no picture in the output of the {job} cell"
-        import base64
-
         picture = Image.open(io.BytesIO(base64.b64decode(pngs[0])))
         assert picture.size[0] > 100 and picture.size[1] > 50
     table = [o for c in nb.cells if c.cell_type == "code" and "cv.layers" in c.source for o in c.outputs if "text/html" in o.get("data", {})]
     assert table and "<table>" in table[0]["data"]["text/html"]
+    gifs = [o["data"]["image/gif"] for c in nb.cells if c.cell_type == "code" and "cv.callbacks" in c.source
+            for o in c.outputs if "image/gif" in o.get("data", {})]
+    assert gifs and Image.open(io.BytesIO(base64.b64decode(gifs[0]))).n_frames == 4  # before training + 3 epochs

@@ -98,6 +98,65 @@ def seed_everything(seed: int) -> None:
         torch.manual_seed(seed)
 
 
+@contextmanager
+def preserved_random_state():
+    """Run a block without moving any global random stream that training draws from (Python, NumPy,
+    Keras' global seed generator, TensorFlow's eager op-seed counter, PyTorch's generator): a
+    callback that looks at a model mid-training must not change its shuffling or dropout."""
+    py, npy = random.getstate(), np.random.get_state()
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+
+    keras_gen = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
+    keras_state = None if keras_gen is None else keras.ops.convert_to_numpy(keras_gen.state.value)
+    backend_state = _backend_random_state()
+    try:
+        yield
+    finally:
+        random.setstate(py)
+        np.random.set_state(npy)
+        global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, keras_gen)
+        if keras_gen is not None:
+            keras_gen.state.assign(keras_state)
+        _restore_backend_random_state(backend_state)
+
+
+def _backend_random_state():
+    if BACKEND == "tensorflow":
+        from tensorflow.python.eager import context
+
+        ctx = context.context()  # once seeded, unseeded ops draw their op seeds from ctx._rng
+        saved = {k: getattr(ctx, k) for k in ("_seed", "_rng") if hasattr(ctx, k)}
+        return saved, (saved["_rng"].getstate() if saved.get("_rng") is not None else None)
+    if BACKEND == "torch":
+        import torch
+
+        return torch.get_rng_state()
+    return None
+
+
+def _restore_backend_random_state(state) -> None:
+    if BACKEND == "tensorflow":
+        from tensorflow.python.eager import context
+
+        saved, rng_state = state
+        ctx = context.context()
+        for k in ("_seed", "_rng"):
+            if k in saved:
+                setattr(ctx, k, saved[k])
+            elif hasattr(ctx, k):
+                delattr(ctx, k)
+        if rng_state is not None and saved["_rng"].getstate() != rng_state:
+            # the block drew op seeds: give them back, and drop the cached kernels that would
+            # otherwise continue those seeds' streams instead of starting them afresh
+            saved["_rng"].setstate(rng_state)
+            ctx.clear_kernel_cache()
+    elif BACKEND == "torch":
+        import torch
+
+        torch.set_rng_state(state)
+
+
 def deterministic() -> None:
     """Ask the backend for deterministic kernels (training reproducible bit for bit)."""
     if BACKEND == "tensorflow":
@@ -154,4 +213,4 @@ def forward(model, x) -> list[np.ndarray]:
     return [keras.ops.convert_to_numpy(o) for o in outs]
 
 
-__all__ = ["BACKEND", "deterministic", "float64_dtype", "float64_scope", "forward", "keras", "seed_everything"]
+__all__ = ["BACKEND", "deterministic", "float64_dtype", "float64_scope", "forward", "keras", "preserved_random_state", "seed_everything"]

@@ -53,12 +53,16 @@ def train(
     out: Path = typer.Option(Path("outputs/lenet.keras"), "--out", "-o", help="Where to save the model (.keras)."),
     seed: int = SeedOpt,
     overwrite: bool = OverwriteOpt,
+    snapshots: Optional[Path] = typer.Option(None, "--snapshots", help="Folder for filter pictures of conv1 and conv2 before and while training (PNG per snapshot, JSON manifest, GIF)."),
+    snapshot_every: int = typer.Option(1, "--snapshot-every", help="With --snapshots: a snapshot every N epochs."),
 ) -> None:
     """Train the tutorial LeNet (reproduces the bundled model) and report held-out accuracy."""
     if which != "lenet":
         _fail(f"cannot train {which!r}; cnnviz trains: lenet")
     if epochs < 1:
         _fail("--epochs must be at least 1")
+    if snapshot_every < 1 or (snapshot_every != 1 and snapshots is None):
+        _fail("--snapshot-every must be at least 1" if snapshot_every < 1 else "--snapshot-every needs --snapshots DIR")
     from ..inputs.datasets import check_dataset_spec
     from ..methods.training import check_model_path
 
@@ -68,12 +72,20 @@ def train(
     from ..inputs.datasets import load_dataset
     from ..methods.training import save_model_atomic, train_lenet
 
+    watch = []
+    if snapshots is not None:
+        from ..callbacks import filter_series
+
+        watch = filter_series(["conv1", "conv2"], snapshots, snapshot_every, overwrite=overwrite, preprocess="unit", at_start=True,
+                              about={"command": "train lenet", "data": data, "epochs": epochs, "seed": seed})
     split = load_dataset(data)
     typer.echo(f"data: {split.source}: {len(split.x_train)} train, {len(split.x_test)} held out")
     from ..api.common import progress_bar
 
     with progress_bar(True, "training LeNet (epochs)") as update:
-        result = train_lenet(split, epochs=epochs, seed=seed, progress=lambda e, n, logs: update(e, n))
+        result = train_lenet(split, epochs=epochs, seed=seed, progress=lambda e, n, logs: update(e, n), callbacks=watch)
     path = save_model_atomic(result.model, out, overwrite=overwrite)
     typer.echo(f"held-out accuracy: {result.test_accuracy:.4f} ({result.n_test} images); train accuracy: {result.train_accuracy:.4f}")
     _written(path)
+    for series in watch:
+        _written(series.manifest_path)

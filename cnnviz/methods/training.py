@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -29,10 +29,13 @@ def train_lenet(
     seed: int = 0,
     batch_size: int = 64,
     progress: Callable[[int, int, dict], None] | None = None,
+    callbacks: Sequence | None = None,
 ) -> TrainResult:
     """Train LeNet (Adam, sparse cross-entropy, light shift augmentation) on ``data``.
 
-    ``progress(epoch, epochs, logs)`` is called after every epoch.
+    ``progress(epoch, epochs, logs)`` is called after every epoch. ``callbacks``: Keras callbacks
+    given to every epoch's ``fit`` (e.g. :class:`cnnviz.callbacks.FilterSnapshots`; the epoch they
+    see counts from 0 across the whole run, and ``on_train_end`` runs after each epoch).
     """
     from ..backends.runtime import deterministic, keras, seed_everything
     from ..models.lenet import build_lenet
@@ -56,7 +59,7 @@ def train_lenet(
     for epoch in range(epochs):
         shifted = _random_shift(x, rng, max_shift=2) if epoch < epochs - 2 else x
         model.fit(shifted, data.y_train, batch_size=batch_size, epochs=epoch + 1, initial_epoch=epoch,
-                  verbose=0, shuffle=True, callbacks=[_Report()])
+                  verbose=0, shuffle=True, callbacks=[*(callbacks or ()), _Report()])
     _, test_acc = model.evaluate(xt, data.y_test, verbose=0)
     _, train_acc = model.evaluate(x, data.y_train, verbose=0)
     return TrainResult(model, float(test_acc), float(train_acc), epochs, len(x), len(xt))

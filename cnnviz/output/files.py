@@ -127,3 +127,24 @@ def save_tiles(paths: Sequence[Path], images: Sequence[np.ndarray]) -> list[Path
     for p, image in zip(paths, images):
         save_png(p, image)
     return list(paths)
+
+
+def save_gif(path: str | Path, frames: Sequence[np.ndarray], ms_per_frame: int = 700) -> Path:
+    """An animated GIF of ``frames`` (atomically), each padded with white to the largest frame
+    (figures of one series can differ by a wrapped line); it loops forever."""
+    from PIL import Image
+
+    if not frames:
+        raise CnnvizError(f"no frames for {str(path)!r}")
+    rgb = [np.repeat(f, 3, -1) if f.ndim == 3 and f.shape[-1] == 1 else (np.stack([f] * 3, -1) if f.ndim == 2 else f)
+           for f in (to_uint8(f) for f in frames)]
+    h, w = max(f.shape[0] for f in rgb), max(f.shape[1] for f in rgb)
+    padded = []
+    for f in rgb:
+        canvas = np.full((h, w, 3), 255, np.uint8)
+        canvas[: f.shape[0], : f.shape[1]] = f[..., :3]
+        padded.append(Image.fromarray(canvas).quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE))
+    with atomic_target(Path(path), suffix=".gif") as tmp:
+        padded[0].save(tmp, format="GIF", save_all=True, append_images=padded[1:], duration=ms_per_frame, loop=0,
+                       disposal=1, optimize=False)
+    return Path(path)
