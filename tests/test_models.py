@@ -180,3 +180,22 @@ def test_iter_layers_descends(tmp_path):
     outer = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D()])
     names = [n for n, _ in iter_layers(outer)]
     assert "vgg16" in names and "vgg16/block3_conv2" in names
+
+
+def test_weights_of_another_architecture_say_what_the_file_holds(tmp_path):
+    import keras
+
+    from cnnviz.errors import CnnvizError
+    from cnnviz.models import load_model
+
+    other = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="x1"), keras.layers.Flatten(),
+                              keras.layers.Dense(3, name="head")], name="other_net")
+    other.save(tmp_path / "other.keras")
+    other.save_weights(tmp_path / "other.weights.h5")
+    with pytest.raises(CnnvizError) as err:
+        load_model("lenet", weights=str(tmp_path / "other.keras"))
+    line = str(err.value)
+    assert "\n" not in line and not line.rstrip().endswith(":")
+    assert "model 'other_net' (Sequential, 3 layers: x1, flatten, head)" in line and "does not fit lenet" in line
+    with pytest.raises(CnnvizError, match=r"4 weight arrays under .*does not fit lenet"):
+        load_model("lenet", weights=str(tmp_path / "other.weights.h5"))

@@ -57,6 +57,9 @@ def atlas(model: Any, out: str | Path = "outputs", *, data: str | Path | None = 
 
     if data is not None:
         check_data_path(data)
+    from ..output.files import check_folder
+
+    check_folder(out)
     name = str(model) if is_spec(model) else getattr(model, "name", "model")
     root = atlas_root(out, name)
     check_root(root, overwrite, create=False)

@@ -35,26 +35,6 @@ EXIT_INTERRUPTED = 130
 _STATE = {"debug": bool(os.environ.get("CNNVIZ_DEBUG"))}
 
 
-def _display_type(self, ctx) -> str | None:
-    """Help shows TEXT / INTEGER / PATH (or the option's metavar), and nothing for on/off flags,
-    instead of typer's ``<str>`` / ``<bool>`` tags."""
-    if getattr(self, "is_flag", False):
-        return None
-    if self.metavar:  # an argument shows its metavar as its name already
-        return None if isinstance(self, TyperArgument) else self.metavar
-    label = _TYPE_LABEL(self, ctx).strip("<>")
-    return {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "bool": None}.get(label, label.upper())
-
-
-try:  # typer >= 0.20 draws its own type tags; older typer (click) already prints TEXT/INTEGER
-    from typer.core import TyperArgument, TyperOption, _TyperParameter
-
-    _TYPE_LABEL = _TyperParameter.display_type
-    TyperArgument.display_type_rich = _display_type
-    TyperOption.display_type_rich = _display_type
-except (ImportError, AttributeError):  # pragma: no cover
-    pass
-
 ModelArg = typer.Argument(None, metavar="MODEL", show_default=False,
                           help="Model: lenet (bundled, the default), a keras.applications name such as vgg16, or a .keras/.h5 file.")
 ModelOpt = typer.Option(None, "--model", "-m", metavar="MODEL", help="The same as MODEL: either form works.")
@@ -74,13 +54,25 @@ OutputOpt = typer.Option(None, "--output", help="For models with several outputs
 LabelsOpt = typer.Option(None, "--labels", help="Class names: 'imagenet' (for any 1000-output model) or a file with one name per line.")
 
 
-def _version(value: bool) -> None:
+def _version(ctx: typer.Context, value: bool) -> None:
     if value:
-        from ..backends.select import configured_from
+        from ..backends.select import check, configured_from
 
-        name, where = configured_from()
+        given = _given_backend(ctx)
+        name, where = (check(given), "--backend") if given else configured_from()
         typer.echo(f"cnnviz {__version__} (Keras backend: {name}, from {where})")
         raise typer.Exit()
+
+
+def _given_backend(ctx: typer.Context) -> Optional[str]:
+    """``--backend`` as given on this command line, whichever of it and ``--version`` comes first."""
+    args = list(ctx.params.get("backend") and ["--backend", ctx.params["backend"]] or sys.argv[1:])
+    for i, a in enumerate(args):
+        if a == "--backend" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--backend="):
+            return a.split("=", 1)[1]
+    return None
 
 
 def _backend(value: Optional[str]) -> Optional[str]:

@@ -16,7 +16,7 @@ from .app import (EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, InputOpt, InputV
 @command
 def fool(
     model_: Optional[str] = ModelArg,
-    classes: List[str] = typer.Option(..., "--class", "-c", help="Class index or name; repeat for several (optimised together)."),
+    classes: List[str] = typer.Option(..., "--class", "-c", metavar="CLASS", help="Class index or name; repeat for several (optimised together)."),
     confidence: float = typer.Option(0.999, "--confidence", help="Stop when the saved image reaches this probability."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Maximum gradient steps (default 300 for fool, the recipe's for visualize)."),
     method: str = typer.Option("fool", "--method", help="fool (noise the model trusts) or visualize (regularised, see the class)."),

@@ -21,7 +21,7 @@ SizeOpt = typer.Option(None, "--size", help="Input size for models that take any
 @command
 def activations(
     inputs: Optional[List[str]] = InputsArg,
-    layers_: Optional[List[str]] = typer.Option(None, "--layer", "-l", help="Layer(s) to show; repeat for several."),
+    layers_: Optional[List[str]] = typer.Option(None, "--layer", "-l", metavar="LAYER", help="Layer(s) to show; repeat for several."),
     all_conv: bool = typer.Option(False, "--all-conv", help="Every conv layer."),
     max_: Optional[int] = typer.Option(None, "--max", help="Show only the N strongest channels (with --sort)."),
     sort: str = typer.Option("index", "--sort", help="index, mean or max."),
@@ -58,7 +58,7 @@ def cam(
                                                       "(default: a sample digit for lenet, else the bundled cat), in any order."),
     class_: Optional[str] = typer.Option(None, "--class", "-c", help="Class index or name (default: the predicted class)."),
     layer: Optional[str] = typer.Option(None, "--layer", "-l", help="Conv layer for the layer-based methods (default: the last conv; nested: base/conv)."),
-    methods: Optional[List[str]] = typer.Option(None, "--method", help=f"Attribution method; repeat to compare several side by side. One of: {_METHOD_NAMES} (default gradcam)."),
+    methods: Optional[List[str]] = typer.Option(None, "--method", metavar="METHOD", help=f"Attribution method; repeat to compare several side by side. One of: {_METHOD_NAMES} (default gradcam)."),
     noise_samples: Optional[int] = typer.Option(None, "--noise-samples", help="Average every gradient method over N noisy copies (SmoothGrad-style; smoothgrad itself: 25)."),
     noise_level: float = typer.Option(0.15, "--noise-level", help="Noise sigma as a fraction of the input's value range."),
     baseline: str = typer.Option("black", "--baseline", help="Baseline for integrated-gradients and occlusion: black, blur, noise, or an image file of the input size."),

@@ -195,7 +195,7 @@ def _load_application(name: str, include_top: bool, weights) -> LoadedModel:
         if weights == "imagenet":
             raise CnnvizError(
                 f"could not get the ImageNet weights for {name} ({_first_line(exc)}); "
-                f"use --weights FILE for a local weights file, or the bundled model: lenet"
+                f"use --weights FILE for a local weights file, the bundled lenet, or efficientnet-lite0 (an ImageNet classifier that needs no download)"
             ) from None
         raise CnnvizError(f"could not build {name}: {_first_line(exc)}") from None
     source = "imagenet" if weights == "imagenet" else "random (weights=None)"

@@ -15,19 +15,45 @@ def _load_weights(model, path, *, include_top: bool) -> str:
     p = Path(path)
     if not p.is_file():
         raise CnnvizError(f"weights file {str(p)!r} does not exist")
-    if _is_keras_weights_for(model, p):
-        try:
-            model.load_weights(str(p))
-            return f"{p.name} (Keras weights file)"
-        except Exception as exc:
-            raise CnnvizError(f"cannot load weights from {str(p)!r}: {_first_line(exc)}") from None
-    if p.suffix.lower() in (".h5", ".hdf5"):
+    if p.suffix.lower() in (".h5", ".hdf5") and not _is_keras_weights_for(model, p):
         return _load_conv_stack(model, p, include_top=include_top)
     try:
         model.load_weights(str(p))
     except Exception as exc:
-        raise CnnvizError(f"cannot load weights from {str(p)!r}: {_first_line(exc)}") from None
+        raise CnnvizError(_mismatch(model, p, exc)) from None
     return f"{p.name} (Keras weights file)"
+
+
+def _mismatch(model, path: Path, exc: Exception) -> str:
+    """Why ``path`` does not load into ``model``, in one line: what the file holds against what the model
+    needs (Keras' own message is many lines and its first ends at a colon)."""
+    mine = [p[-1].name for _, p in iter_layers(model) if p[-1].weights]
+    holds = describe_weights_file(path)
+    if holds is None:
+        return f"cannot load weights from {str(path)!r}: {_first_line(exc)}"
+    listing = ", ".join(mine[:4]) + (" ..." if len(mine) > 4 else "")
+    return (f"{str(path)!r} holds {holds}, which does not fit {model.name} ({len(mine)} layers with weights: {listing}); "
+            f"give weights saved from this architecture")
+
+
+def describe_weights_file(path: Path) -> str | None:
+    """What a ``.keras`` archive or ``.h5`` weights file holds, in a few words (None: unreadable)."""
+    import json
+    import zipfile
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                config = json.loads(z.read("config.json"))
+            layers = (config.get("config") or {}).get("layers") or []
+            names = [layer.get("config", {}).get("name", "?") for layer in layers if layer.get("class_name") != "InputLayer"]
+            return (f"model {config.get('config', {}).get('name', '?')!r} ({config.get('class_name', '?')}, {len(names)} layers: "
+                    + ", ".join(names[:4]) + (" ..." if len(names) > 4 else "") + ")")
+        arrays = _h5_datasets(path, values=False)
+    except (OSError, KeyError, ValueError, CnnvizError):
+        return None
+    groups = list(dict.fromkeys(name.split("/")[0] for name, _ in arrays))
+    return f"{len(arrays)} weight arrays under " + ", ".join(groups[:4]) + (" ..." if len(groups) > 4 else "")
 
 
 def _h5_datasets(path: Path, values: bool = True) -> list[tuple[str, "object"]]:
@@ -93,8 +119,8 @@ def _load_conv_stack(model, path: Path, *, include_top: bool) -> str:
         k += 1
     if len(assignments) != len(convs):
         raise CnnvizError(
-            f"{str(path)!r} does not fit this model: only {len(assignments)} of its {len(convs)} conv layers "
-            f"found kernels of the right shape in order"
+            f"{str(path)!r} ({describe_weights_file(path) or 'an HDF5 file'}) does not fit {model.name}: only "
+            f"{len(assignments)} of its {len(convs)} conv layers found kernels of the right shape in order"
         )
     others = [p[-1] for _, p in iter_layers(model) if p[-1].weights and type(p[-1]).__name__ != "Conv2D" and not isinstance(p[-1], keras.Model)]
     if others and include_top:
