@@ -254,11 +254,10 @@ class HeatmapSnapshots(Snapshots):
     def __init__(self, images, classes: Sequence[int | str] | None = None, every: int = 1,
                  folder: str | Path = "snapshots", *, method: str = "gradcam", layer: str | None = None, seed: int = 0,
                  **kwargs):
-        from .methods.cam import METHODS
+        from .methods.attribution.registry import spec
 
         super().__init__(kwargs.pop("name", method.replace("+", "p")), folder, every, **kwargs)
-        if method not in METHODS:
-            raise CnnvizError(f"unknown method {method!r}; use one of: {', '.join(METHODS)}")
+        spec(method)  # an unknown name is one line listing the registry's
         self.images, self.method, self.layer, self.seed = _images(images), method, layer, seed
         self.classes = list(classes) if classes is not None else [None] * len(self.images)
         if len(self.classes) != len(self.images):

@@ -277,15 +277,20 @@ def test_model_positional_or_option_everywhere(tmp_path):
     assert model_and_images(["d.png"], "m.keras") == ("m.keras", ["d.png"])
 
 
-def test_help_shows_no_type_tags_and_every_option_is_explained():
+def test_help_names_each_value_and_every_option_is_explained():
+    """Flags show no type (a ``<bool>`` reads as if it took a value), value options name what they take;
+    typer itself tags arguments and ``--help``."""
     import typer.main
 
     group = typer.main.get_command(app)
     for name, cmd in group.commands.items():
         text = run(name, "--help").output
-        assert "<str>" not in text and "<bool>" not in text and "<int>" not in text, name
         for p in cmd.params:
             assert p.help, f"{name} {p.name} has no help text"
+            if p.param_type_name == "option" and p.name != "help":
+                assert p.metavar is not None, f"{name} {p.opts[0]} names no value (metavar)"
+        flags = [line for line in text.splitlines() if "<bool>" in line and "--help" not in line]
+        assert not flags, f"{name}: {flags}"
 
 
 def test_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path, monkeypatch):

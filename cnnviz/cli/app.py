@@ -10,9 +10,11 @@ traceback with ``cnnviz --debug``); 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Optional
 
 import typer
@@ -37,21 +39,58 @@ _STATE = {"debug": bool(os.environ.get("CNNVIZ_DEBUG"))}
 
 ModelArg = typer.Argument(None, metavar="MODEL", show_default=False,
                           help="Model: lenet (bundled, the default), a keras.applications name such as vgg16, or a .keras/.h5 file.")
-ModelOpt = typer.Option(None, "--model", "-m", metavar="MODEL", help="The same as MODEL: either form works.")
-OutOpt = typer.Option(Path("outputs"), "--out", "-o", help="Output folder.")
-OverwriteOpt = typer.Option(False, "--overwrite", help="Replace existing output files.")
-WeightsOpt = typer.Option(None, "--weights", help="Weights: a local file, 'imagenet' (download) or 'none' (random init).")
-PreprocessOpt = typer.Option(None, "--preprocess", help="Input convention: none|unit|caffe|tf|torch|bgr (bgr: raw 0-255 BGR, no mean; default: the model's own).")
-UnsafeOpt = typer.Option(False, "--unsafe", help="Allow Lambda layers (arbitrary code) in model files you trust.")
-SeedOpt = typer.Option(0, "--seed", help="Random seed (same seed, same images).")
-BatchSizeOpt = typer.Option(None, "--batch-size",
+SeedOpt = typer.Option(0, "--seed", metavar="INTEGER", help="Random seed (same seed, same images).")
+BatchSizeOpt = typer.Option(None, "--batch-size", metavar="INTEGER",
                             help="Images optimised at once (default: what fits in free GPU memory; 16 on a CPU).")
-ParamOpt = typer.Option(None, "--param", help="Image parametrisation: fourier (default; lucid's, readable) or pixel (the earlier recipe).")
-DiversityOpt = typer.Option(1, "--diversity", help="Pictures per filter/class, pushed apart (lucid's diversity); 1 for one.")
-InputOpt = typer.Option(None, "--input", help="For models with several inputs: the image input's name or index (default: the only 4-D one).")
-InputValuesOpt = typer.Option(None, "--input-values", help="An .npz of values (keyed by input name) for the model's other inputs (default: zeros).")
-OutputOpt = typer.Option(None, "--output", help="For models with several outputs: the class output's layer name or index (default: the only classifier-like one).")
-LabelsOpt = typer.Option(None, "--labels", help="Class names: 'imagenet' (for any 1000-output model) or a file with one name per line.")
+ParamOpt = typer.Option(None, "--param", metavar="TEXT", help="Image parametrisation: fourier (default; lucid's, readable) or pixel (the earlier recipe).")
+DiversityOpt = typer.Option(1, "--diversity", metavar="INTEGER", help="Pictures per filter/class, pushed apart (lucid's diversity); 1 for one.")
+LabelsOpt = typer.Option(None, "--labels", metavar="PATH", help="Class names: 'imagenet' (for any 1000-output model) or a file with one name per line.")
+
+#: Options that several commands share, declared once: Python name -> (type, option, the public function's
+#: keyword). A command lists the ones it takes with :func:`shared` and reads them as ``opts.<name>``.
+SHARED: dict[str, tuple[object, object, str]] = {
+    "out": (Path, typer.Option(Path("outputs"), "--out", "-o", metavar="PATH", help="Output folder."), "out"),
+    "overwrite": (bool, typer.Option(False, "--overwrite", metavar="", help="Replace existing output files."), "overwrite"),
+    "weights": (Optional[str], typer.Option(None, "--weights", metavar="TEXT", help="Weights: a local file, 'imagenet' (download) or 'none' (random init)."), "weights"),
+    "preprocess": (Optional[str], typer.Option(None, "--preprocess", metavar="TEXT", help="Input convention: none|unit|caffe|tf|torch|bgr (bgr: raw 0-255 BGR, no mean; default: the model's own)."), "preprocess"),
+    "input_name": (Optional[str], typer.Option(None, "--input", metavar="TEXT", help="For models with several inputs: the image input's name or index (default: the only 4-D one)."), "input"),
+    "input_values": (Optional[Path], typer.Option(None, "--input-values", metavar="PATH", help="An .npz of values (keyed by input name) for the model's other inputs (default: zeros)."), "input_values"),
+    "output": (Optional[str], typer.Option(None, "--output", metavar="TEXT", help="For models with several outputs: the class output's layer name or index (default: the only classifier-like one)."), "output"),
+    "unsafe": (bool, typer.Option(False, "--unsafe", metavar="", help="Allow Lambda layers (arbitrary code) in model files you trust."), "unsafe"),
+    "model_opt": (Optional[str], typer.Option(None, "--model", "-m", metavar="MODEL", help="The same as MODEL: either form works."), "model"),
+}
+
+
+class Shared(SimpleNamespace):
+    """The shared options a command was given (``opts.out``, ``opts.weights``...)."""
+
+    def library(self) -> dict:
+        """Them as the public function's keyword arguments (``--weights`` absent: ImageNet's, for names),
+        with the CLI's ``note:`` lines; ``--model`` is resolved by the command itself."""
+        kwargs = {SHARED[name][2]: value for name, value in vars(self).items() if name != "model_opt"}
+        if "weights" in kwargs:
+            kwargs["weights"] = "imagenet" if kwargs["weights"] is None else kwargs["weights"]
+        return {**kwargs, "note": note}
+
+
+def shared(*names: str) -> Callable:
+    """Give a command the shared options ``names`` (after its own), passed to it as one ``opts``."""
+
+    def decorate(fn: Callable) -> Callable:
+        sig = inspect.signature(fn, eval_str=True)
+        own = [p for name, p in sig.parameters.items() if name != "opts"]
+        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=SHARED[n][1], annotation=SHARED[n][0])
+                 for n in names]
+
+        @functools.wraps(fn)
+        def wrapper(**kwargs):
+            return fn(**{k: v for k, v in kwargs.items() if k not in names}, opts=Shared(**{n: kwargs[n] for n in names}))
+
+        wrapper.__signature__ = sig.replace(parameters=own + extra)
+        wrapper.__annotations__ = {p.name: p.annotation for p in own + extra}
+        return wrapper
+
+    return decorate
 
 
 def _version(ctx: typer.Context, value: bool) -> None:
@@ -81,7 +120,7 @@ def _backend(value: Optional[str]) -> Optional[str]:
     try:
         select(value)  # before any command imports Keras: an unknown or missing backend is one line
     except CnnvizError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     return value
 
 
@@ -90,14 +129,14 @@ def main_options(
     backend: Optional[str] = typer.Option(
         None, "--backend", metavar="tensorflow|jax|torch", callback=_backend, is_eager=True,
         help="Keras backend (default: KERAS_BACKEND, else ~/.keras/keras.json, else tensorflow)."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
-    debug: bool = typer.Option(False, "--debug", help="On an internal error, print the full traceback."),
+    version: bool = typer.Option(False, "--version", metavar="", callback=_version, is_eager=True, help="Show the version and exit."),
+    debug: bool = typer.Option(False, "--debug", metavar="", help="On an internal error, print the full traceback."),
 ) -> None:
     """cnnviz: see inside Keras convolutional networks."""
     _STATE["debug"] = debug or _STATE["debug"]
 
 
-def _fail(message: str, code: int = EXIT_ERROR) -> None:
+def fail(message: str, code: int = EXIT_ERROR) -> None:
     _warning_notes(_STATE.get("warnings", []))  # notes first: the error stays the last line
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -134,7 +173,7 @@ def _warning_notes(caught: list) -> None:
             line = line[:150].rsplit(" ", 1)[0] + " ..."
         if line not in seen and len(seen) < 3:
             seen.add(line)
-            _note(f"keras: {line}" if "keras" in str(w.filename) else line)
+            note(f"keras: {line}" if "keras" in str(w.filename) else line)
     caught.clear()
 
 
@@ -145,13 +184,13 @@ def _guarded(fn: Callable, *args, **kwargs):
     except (typer.Exit, typer.Abort, SystemExit):
         raise
     except CnnvizError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
-        _fail("interrupted; nothing was written", EXIT_INTERRUPTED)
+        fail("interrupted; nothing was written", EXIT_INTERRUPTED)
     except PermissionError as exc:
-        _fail(f"permission denied: {exc.filename or exc}")
+        fail(f"permission denied: {exc.filename or exc}")
     except MemoryError:
-        _fail("out of memory; try a smaller --size or --batch-size")
+        fail("out of memory; try a smaller --size or --batch-size")
     except Exception as exc:  # a bug: one line, the traceback on request
         if _STATE["debug"]:
             import traceback
@@ -159,24 +198,21 @@ def _guarded(fn: Callable, *args, **kwargs):
             traceback.print_exc(file=sys.stderr)
         from ..errors import first_line
 
-        _fail(f"internal error ({type(exc).__name__}: {first_line(exc, 160)}); "
+        fail(f"internal error ({type(exc).__name__}: {first_line(exc, 160)}); "
               f"run `cnnviz --debug ...` for the traceback and report it", EXIT_INTERNAL)
 
 
-def _note(text: str) -> None:
+def note(text: str) -> None:
     typer.echo(f"note: {text}", err=True)
 
 
-def _written(*paths: Path) -> None:
+def written(*paths: Path) -> None:
     for p in paths:
         typer.echo(f"wrote {p}")
 
 
-def _saved(out: Path, result) -> tuple[Path, Path]:
+def saved(out: Path, result) -> tuple[Path, Path]:
     """The two files ``result.save(out)`` wrote."""
     return Path(out) / f"{result.stem}.png", Path(out) / f"{result.stem}.json"
 
 
-def _weights(value: Optional[str]) -> str:
-    """``--weights`` as the library takes it: absent means ImageNet's (a download) for applications."""
-    return "imagenet" if value is None else value

@@ -7,54 +7,44 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, InputOpt, InputValuesOpt, LabelsOpt, ModelArg, ModelOpt,
-                  OutOpt, OutputOpt, OverwriteOpt, ParamOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _note, _saved,
-                  _weights, _written, app, command)
+from .app import (EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, LabelsOpt, ModelArg, ParamOpt, SeedOpt, Shared, app,
+                  command, saved, shared, written)
 
 
 @app.command()
 @command
+@shared("out", "overwrite", "weights", "preprocess", "input_name", "input_values", "output", "unsafe", "model_opt")
 def fool(
     model_: Optional[str] = ModelArg,
     classes: List[str] = typer.Option(..., "--class", "-c", metavar="CLASS", help="Class index or name; repeat for several (optimised together)."),
-    confidence: float = typer.Option(0.999, "--confidence", help="Stop when the saved image reaches this probability."),
-    steps: Optional[int] = typer.Option(None, "--steps", help="Maximum gradient steps (default 300 for fool, the recipe's for visualize)."),
-    method: str = typer.Option("fool", "--method", help="fool (noise the model trusts) or visualize (regularised, see the class)."),
+    confidence: float = typer.Option(0.999, "--confidence", metavar="NUMBER", help="Stop when the saved image reaches this probability."),
+    steps: Optional[int] = typer.Option(None, "--steps", metavar="INTEGER", help="Maximum gradient steps (default 300 for fool, the recipe's for visualize)."),
+    method: str = typer.Option("fool", "--method", metavar="TEXT", help="fool (noise the model trusts) or visualize (regularised, see the class)."),
     image: Optional[Path] = typer.Option(None, "--image", metavar="IMAGE", help="Start from this image: targeted adversarial example."),
-    epsilon: float = typer.Option(8.0, "--epsilon", help="L-inf budget for --image, in pixel units (0-255)."),
+    epsilon: float = typer.Option(8.0, "--epsilon", metavar="NUMBER", help="L-inf budget for --image, in pixel units (0-255)."),
     labels: Optional[Path] = LabelsOpt,
-    size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
+    size: Optional[int] = typer.Option(None, "--size", metavar="INTEGER", help="Input size for models that take any size."),
     param: Optional[str] = ParamOpt,
     diversity: int = DiversityOpt,
     seed: int = SeedOpt,
     batch_size: Optional[int] = BatchSizeOpt,
     tiles: Optional[Path] = typer.Option(None, "--tiles", metavar="DIR", help="Also write each image alone as DIR/class_<index>.png (DIR/adversarial_<class>.png with --image)."),
-    cols: Optional[int] = typer.Option(None, "--cols", help="Grid columns (default: near-square)."),
-    out: Path = OutOpt,
-    overwrite: bool = OverwriteOpt,
-    weights: Optional[str] = WeightsOpt,
-    preprocess: Optional[str] = PreprocessOpt,
-    input_name: Optional[str] = InputOpt,
-    input_values: Optional[Path] = InputValuesOpt,
-    output: Optional[str] = OutputOpt,
-    unsafe: bool = UnsafeOpt,
-    model_opt: Optional[str] = ModelOpt,
+    cols: Optional[int] = typer.Option(None, "--cols", metavar="INTEGER", help="Grid columns (default: near-square)."),
+    opts: Shared = None,
 ) -> None:
     """Make images the model assigns to a class with p >= --confidence (from noise, or from --image)."""
     from .. import api, checks
     from ..output.text import fmt_p
 
-    model = checks.one_model(model_, model_opt)
-    res = api.fool(model, classes, confidence=confidence, steps=steps, method=method, image=image, epsilon=epsilon,
-                   labels=labels, size=size, param=param, diversity=diversity, seed=seed, batch_size=batch_size, cols=cols,
-                   tiles=tiles, out=out, overwrite=overwrite, weights=_weights(weights), preprocess=preprocess,
-                   input=input_name, input_values=input_values, output=output, unsafe=unsafe, note=_note)
+    res = api.fool(checks.one_model(model_, opts.model_opt), classes, confidence=confidence, steps=steps, method=method,
+                   image=image, epsilon=epsilon, labels=labels, size=size, param=param, diversity=diversity, seed=seed,
+                   batch_size=batch_size, cols=cols, tiles=tiles, **opts.library())
     if image is not None:
-        _adversarial_lines(res, epsilon, confidence, out, tiles)
+        _adversarial_lines(res, epsilon, confidence, opts.out, tiles)
         return
     if tiles:
         typer.echo(f"wrote {len(res.images)} tiles to {tiles}")
-    _written(*_saved(out, res))
+    written(*saved(opts.out, res))
     for c, name, p, ok, s in zip(res.classes, res.names, res.probabilities, res.reached, res.steps):
         typer.echo(f"{name} (#{c}): p {fmt_p(p)} after {s} steps" + ("" if ok or method == "visualize" else "  NOT reached"))
     if method == "fool" and not res.reached.all():
@@ -67,7 +57,7 @@ def _adversarial_lines(res, epsilon: float, confidence: float, out: Path, tiles:
 
     if tiles:
         typer.echo(f"wrote {Path(tiles) / (res.tiles()[0][0] + '.png')}")
-    _written(*_saved(out, res))
+    written(*saved(out, res))
     name = res.target_name
     if res.already:
         typer.echo(f"the image is already {name!r} (p {fmt_p(res.probability)} >= {confidence:g}); nothing to do")

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .attribution.registry import METHODS as _REGISTRY
-from ..errors import CnnvizError
+from .attribution.registry import spec
 from ..models import Classifier, LoadedModel
 from ..results.attribution import CamResult
 
-METHODS = tuple(_REGISTRY)
 EPS = 1e-8
 
 
@@ -40,8 +38,7 @@ def class_heatmap(
     """Heatmap of where ``image`` (pixels, at the model's input size) supports the class (no faithfulness scores)."""
     from .attribution.explain import Explainer, Options
 
-    if method not in METHODS:
-        raise CnnvizError(f"unknown --method {method!r}; use one of: {', '.join(METHODS)}")
+    spec(method)  # an unknown name is one line listing the registry's
     opts = Options(layer=layer, noise_samples=samples if method == "smoothgrad" else None, noise_level=noise, seed=seed,
                    faithfulness_steps=0)
     explainer = Explainer(loaded, [method], np.asarray(image).shape[:2], opts, classifier)

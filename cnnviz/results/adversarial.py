@@ -78,7 +78,9 @@ class AdversarialResult(Shown):
             ["original\n" + "\n".join(top5_lines(self.before)), "adversarial\n" + "\n".join(top5_lines(self.after)),
              f"change x{amp:.0f} (grey = 0)\nL-inf {self.linf:.1f}, L2 {self.l2:.1f}\n(pixel units, 0-255)"],
         )
-        bar = colorbar(panel.shape[0], -127.5 / amp, 127.5 / amp, None, "change (pixels)")
+        colour = self.original.ndim == 3 and self.original.shape[-1] == 3
+        label = "each colour channel's change (pixels): grey = 0, lighter = more of it" if colour else "change (pixels)"
+        bar = colorbar(panel.shape[0], -127.5 / amp, 127.5 / amp, None, label)
         title = f"{model} · adversarial example -> {name}: " + self.verdict(name, confidence)
         sub = (f"projected sign-gradient steps within L-inf {self.epsilon:g} pixel units; "
                f"p checked on the saved 8-bit image; top 5 as class: p")

@@ -91,7 +91,9 @@ class KernelResult(Shown):
         top = scale if not self.channel_sums else float(np.abs(w.sum(axis=2)).max())
         bar = colorbar(grid.shape[0], -top, top, None, "weight (grey = 0)")
         shown = ("RGB: each colour is one input channel's weights" if not self.channel_sums
+                 else "each kernel's weights (one input channel)" if w.shape[2] == 1
                  else f"the sum over the {w.shape[2]} input channels of each kernel")
-        sub = (f"{w.shape[-1]} kernels of {w.shape[0]}x{w.shape[1]}; tiles show {shown}; grey = 0, one scale for the layer; "
+        count = f"{w.shape[-1]} kernel" + ("s" if w.shape[-1] != 1 else "")
+        sub = (f"{count} of {w.shape[0]}x{w.shape[1]}; tiles show {shown}; grey = 0, one scale for the layer; "
                f"nearest classic kernel by cosine, 'no close match' below {MATCH_COSINE:g}")
         return titled(beside(grid, bar), f"{model} · learned kernels of {self.layer}", sub)
