@@ -31,6 +31,7 @@ class FilterResult:
     diversity: int = 1  # pictures per filter, consecutive in ``indices``
     measured: str = ""  # what the activations are: see cnnviz.models.submodels.response_model
     revived: np.ndarray | None = None  # per tile: dead after the recipe, then pushed at one position (filters.revive)
+    recipe: str = ""  # why this parametrisation (filters.param_choice): the subtitle and the manifest say it
 
     def _revived(self) -> np.ndarray:
         return np.zeros(len(self.indices), bool) if self.revived is None else np.asarray(self.revived, bool)
@@ -41,7 +42,7 @@ class FilterResult:
 
     def record(self) -> dict:
         """The manifest fields this result knows (the caller adds command and model)."""
-        return {"layer": self.layer, "method": self.method, "param": self.param, "diversity": self.diversity, "precision": self.precision, "size": list(self.size),
+        return {"layer": self.layer, "method": self.method, "param": self.param, "recipe": self.recipe, "diversity": self.diversity, "precision": self.precision, "size": list(self.size),
                 "steps": self.steps, "seed": self.seed, "seconds": round(self.seconds, 2),
                 "alive": int(np.sum(self.alive)), "count": len(self.indices), "scanned": list(self.scanned),
                 "partial": self.partial, "revived": [int(i) for i, r in zip(self.indices, self._revived()) if r],
@@ -59,7 +60,7 @@ class FilterResult:
         title = f"{model} · {self.layer} · {self.method}: the input each filter responds to most"
         sub = (f"{alive} of {len(self.indices)} filters respond (act = the filter's mean activation on this "
                f"very image; dead = no positive response); {self.size[0]}x{self.size[1]} px, {self.steps} steps, "
-               f"seed {self.seed}")
+               f"seed {self.seed}" + (f"; {self.recipe}" if self.recipe else ""))
         if self.method == "classic":
             sub += ("; classic (the Keras-blog recipe): plain gradient steps on the post-ReLU mean from grey noise, shown "
                     "at std 0.1; a filter silent on that noise gets no gradient and stays noise (dead): "
