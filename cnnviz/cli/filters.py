@@ -71,7 +71,7 @@ def filters(
         _note(f"{name} has {count} filters; rendering the first {checks.BIG_LAYER} "
               f"(--filters 0-{count - 1} for all, or --top N for the strongest)")
     loaded.image_size(size)  # validate before any work
-    param = resolve_param(method, param)
+    resolve_param(method, param)  # checks it; visualize_filters chooses the default for the input size
     stem = _stem("filters", _model_stem(model), name.replace("/", "-"), method,
                  "pixel" if method != "classic" and param == "pixel" else "")
     paths = plan_output(out, stem, overwrite)
