@@ -49,7 +49,8 @@ def class_heatmap(
     ex = explainer.explain(image, class_index)
     r = ex.results[0]
     raw = r.layer_raw if r.layer_raw is not None else r.raw
-    return Heatmap(r.heat, raw, ex.class_index, ex.class_name, ex.probability, method, r.layer, ex.top5, r.info)
+    return Heatmap(r.heat, raw, ex.class_index, ex.class_name, ex.probability, method, r.layer, ex.top5, r.info,
+                   untrained=loaded.untrained)
 
 
 def grad_cam(loaded: LoadedModel, image: np.ndarray, class_index: str | int | None = None, layer: str | None = None) -> np.ndarray:

@@ -246,7 +246,8 @@ def visualize_filters(
         seconds = time.perf_counter() - start
     alive = acts > ALIVE_EPS
     result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds, ascent_seconds,
-                          ascent.precision, partial=partial, measured=measured, param=param, recipe=why)
+                          ascent.precision, partial=partial, measured=measured, param=param, recipe=why,
+                          untrained=loaded.untrained)
     return _strongest(result, top, indices)
 
 
@@ -308,7 +309,8 @@ def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batc
     alive = acts > ALIVE_EPS
     shown = list(r.targets)
     result = FilterResult(name, shown, images, acts, alive, "smooth", hw, steps, seed, seconds, ascent_seconds, r.precision,
-                          param="fourier", diversity=diversity, partial=r.partial, measured=measured, revived=revived)
+                          param="fourier", diversity=diversity, partial=r.partial, measured=measured, revived=revived,
+                          untrained=loaded.untrained)
     return _strongest(result, top, indices)
 
 

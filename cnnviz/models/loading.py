@@ -83,8 +83,13 @@ class LoadedModel:
             raise CnnvizError(f"--size {size} is too small for {self.name}; it needs at least {minimum}")
         return size, size
 
+    @property
+    def untrained(self) -> bool:
+        """True when the weights are a random initialisation (every figure then carries the mark)."""
+        return self.weights.startswith("random")
+
     def describe(self) -> dict:
-        return {"model": self.name, "preprocess": self.preprocess, "weights": self.weights}
+        return {"model": self.name, "preprocess": self.preprocess, "weights": self.weights, "untrained": self.untrained}
 
 
 def input_shape(model) -> tuple[int | None, int | None, int]:

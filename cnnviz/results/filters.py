@@ -31,6 +31,7 @@ class FilterResult:
     diversity: int = 1  # pictures per filter, consecutive in ``indices``
     measured: str = ""  # what the activations are: see cnnviz.models.submodels.response_model
     revived: np.ndarray | None = None  # per tile: dead after the recipe, then pushed at one position (filters.revive)
+    untrained: bool = False  # the model's weights are random: the figure says so
     recipe: str = ""  # why this parametrisation (filters.param_choice): the subtitle and the manifest say it
 
     def _revived(self) -> np.ndarray:
@@ -47,7 +48,7 @@ class FilterResult:
                 "alive": int(np.sum(self.alive)), "count": len(self.indices), "scanned": list(self.scanned),
                 "partial": self.partial, "revived": [int(i) for i, r in zip(self.indices, self._revived()) if r],
                 "activation": "mean activation of the filter on the saved image" + (f" ({self.measured})" if self.measured else ""),
-                "measured": self.measured,
+                "measured": self.measured, "untrained": self.untrained,
                 "tiles": self.records()}
 
     def captions(self) -> list[str]:
@@ -70,4 +71,4 @@ class FilterResult:
                     "jitter until it responds")
         if self.partial:
             title = "PARTIAL (interrupted) · " + title
-        return titled(grid, title.lstrip(" ·"), sub)
+        return titled(grid, title.lstrip(" ·"), sub, untrained=self.untrained)

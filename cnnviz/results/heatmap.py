@@ -24,10 +24,11 @@ class Heatmap:
     layer: str | None
     top5: list
     info: dict | None = None  # method-specific figures (e.g. integrated gradients' completeness)
+    untrained: bool = False  # the model's weights are random: the figure says so
 
     def record(self) -> dict:
         return {"method": self.method, "layer": self.layer, "class": self.class_index, "class_name": self.class_name,
-                "probability": self.probability, "raw_max": float(np.max(self.raw)) if np.size(self.raw) else 0.0,
+                "probability": self.probability, "untrained": self.untrained, "raw_max": float(np.max(self.raw)) if np.size(self.raw) else 0.0,
                 "top5": [vars(p) for p in self.top5]}
 
     def render(self, image: np.ndarray, model: str = "") -> np.ndarray:
@@ -44,4 +45,4 @@ class Heatmap:
         title = f"{model} · {method}{where} · class {self.class_name} (p {fmt_p(self.probability)})"
         sub = ("how strongly each pixel moves the class score (|input gradient|, mean over noisy copies); max = 1"
                if self.method == "smoothgrad" else "where the image supports the class (ReLU of gradient-weighted maps); max = 1")
-        return titled(beside(panel, bar), title, sub)
+        return titled(beside(panel, bar), title, sub, untrained=self.untrained)
