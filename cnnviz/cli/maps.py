@@ -94,7 +94,7 @@ def activations(
     plans = {layer_name(p): plan_output(out, _stem("activations", _model_stem(model), istem, layer_name(p).replace("/", "-")), overwrite) for p in paths_}
     maps = activation_maps(loaded, pixels, [layer_name(p) for p in paths_])
     for name, m in maps.items():
-        res = ActivationsResult(name, m, channel_order(m, sort, max_), sort, scale, source["input"])
+        res = ActivationsResult(name, m, channel_order(m, sort, max_), sort, scale, source["input"], untrained=loaded.untrained)
         save_result(plans[name], res.render(pixels, loaded.name), _manifest("activations", loaded, **{**res.record(), **source}))
         _written(plans[name].png, plans[name].manifest)
 
@@ -240,7 +240,8 @@ def cam(
             panel = attribution_panel(pixels, ex.class_name, ex.probability, ex.results, rand)
             where = f" on {ex.results[0].layer}" if ex.results[0].layer else ""
             title = f"{loaded.name} · {', '.join(names)}{where} · class {ex.class_name} (p {fmt_p(ex.probability)})"
-            save_result(paths, titled(panel, title, f"input: {source['input']}; where the image supports the class"), record)
+            save_result(paths, titled(panel, title, f"input: {source['input']}; where the image supports the class",
+                                      untrained=loaded.untrained), record)
             for r in ex.results:
                 score = "" if r.faithfulness is None else (f"; deletion {r.faithfulness['deletion_auc']:.3f}, insertion {r.faithfulness['insertion_auc']:.3f}"
                                                            f" (random order {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
