@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .app import ModelArg, ModelOpt, OverwriteOpt, SeedOpt, UnsafeOpt, _fail, _load, _written, app, command, progress_bar
+from .app import ModelArg, ModelOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, _fail, _load, _written, app, command, progress_bar
 
 
 @app.command()
@@ -17,6 +17,7 @@ def layers(
     include_top: bool = typer.Option(True, "--top/--no-top", help="Include the classifier head (applications)."),
     weights: Optional[str] = typer.Option("none", "--weights", help="Weights for applications (default: none; the table needs no download)."),
     unsafe: bool = UnsafeOpt,
+    preprocess: Optional[str] = PreprocessOpt,
     model_opt: Optional[str] = ModelOpt,
 ) -> None:
     """Table of layers: name, type, output shape, parameters; conv layers marked."""
@@ -30,7 +31,9 @@ def layers(
     from ..models.model_io import describe_inputs, describe_outputs
     from ..models.summary import layer_rows
 
-    loaded = _load(model, include_top=include_top, weights=weights, preprocess=None, unsafe=unsafe)
+    if preprocess is not None:
+        checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
+    loaded = _load(model, include_top=include_top, weights=weights, preprocess=preprocess, unsafe=unsafe)
     rows, total, trainable = layer_rows(loaded.model)
     try:
         outputs = "; outputs " + "; ".join(describe_outputs(loaded.model)) if len(loaded.model.outputs) > 1 else ""
@@ -43,6 +46,13 @@ def layers(
         table.add_row(r.name, r.kind, str(r.output_shape), f"{r.params:,}", "conv" if r.is_conv else "")
     Console(width=120).print(table)
     typer.echo(f"total parameters: {total:,}   trainable: {trainable:,}   non-trainable: {total - trainable:,}")
+    from ..models.classifier import cat_predictions
+
+    top = cat_predictions(loaded)
+    if top is not None:  # the assumed preprocessing at work: a cat should come out as a cat
+        random = " (random weights: meaningless)" if loaded.untrained else ""
+        typer.echo(f"on the bundled cat, fed as preprocess {loaded.preprocess}{random}: "
+                   + ", ".join(f"{p.name} {p.probability:.3f}" for p in top))
 
 
 # --------------------------------------------------------------------- train
