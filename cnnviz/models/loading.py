@@ -91,6 +91,20 @@ class LoadedModel:
         """True when the weights are a random initialisation (every figure then carries the mark)."""
         return self.weights.startswith("random")
 
+    def fit_mode(self, fit: str | None = None) -> str:
+        """``--fit``: the user's, else ``crop`` at a fixed input size (how such models were trained),
+        ``keep`` (the photo's own aspect) for a model that takes any size."""
+        from ..inputs.fitting import default_fit
+
+        return default_fit(all(self.input_shape[:2]), fit)
+
+    def photo(self, path: str | Path | None = None, size: int | None = None, fit: str | None = None):
+        """An image file (default: the bundled cat) fitted to this model: a :class:`cnnviz.inputs.images.Photo`."""
+        from ..inputs.images import load_photo
+
+        h, w = self.image_size(size)
+        return load_photo(path, h, w, self.channels, self.fit_mode(fit))
+
     def describe(self) -> dict:
         return {"model": self.name, "preprocess": self.preprocess, "preprocess_assumed": self.preprocess_assumed,
                 "weights": self.weights, "untrained": self.untrained}

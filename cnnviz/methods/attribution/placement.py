@@ -8,7 +8,12 @@ Stretching a valid convolution's map edge to edge instead shifts everything towa
 
 from __future__ import annotations
 
+from dataclasses import replace
+from collections.abc import Sequence
+
 import numpy as np
+
+from ...inputs.fitting import Fit, shade_unseen
 
 
 def interpolation_matrix(centres: np.ndarray, n: int) -> np.ndarray:
@@ -29,3 +34,10 @@ def place(maps: np.ndarray, centres_y, centres_x, image_hw: tuple[int, int]) -> 
     wy = interpolation_matrix(centres_y, image_hw[0])
     wx = interpolation_matrix(centres_x, image_hw[1])
     return np.einsum("yi,...ij,xj->...yx", wy, np.asarray(maps, "float64"), wx).astype("float32")
+
+
+def onto_photo(results: Sequence, fit: Fit, original: np.ndarray) -> tuple[np.ndarray, list]:
+    """Heatmaps computed on the fed image, drawn on the whole original photo: each result's ``heat``
+    mapped back through ``fit`` (0 where the model saw nothing), and the photo with what the model
+    did not see dimmed. ``raw`` stays at the fed image's resolution (it is what the model saw)."""
+    return shade_unseen(original, fit), [replace(r, heat=fit.to_original(r.heat)) for r in results]
