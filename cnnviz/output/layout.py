@@ -225,6 +225,12 @@ def hstack_panels(panels: Sequence[np.ndarray], titles: Sequence[str], margin: i
         w = max(1, round(p.shape[1] * h / p.shape[0]))
         interp = cv2.INTER_NEAREST if p.shape[0] < h else cv2.INTER_AREA
         tiles.append(cv2.resize(p, (w, h), interpolation=interp) if p.shape[:2] != (h, w) else p)
-    width = max(t.shape[1] for t in tiles)
-    padded = [np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0)), constant_values=BACKGROUND) for t in tiles]
-    return make_grid(padded, titles, cols=len(padded), margin=margin, min_tile=0)
+    # each panel keeps its own width (a photo's aspect, a narrow colour bar), widened only to fit its title
+    cells = []
+    for t, title in zip(tiles, titles):
+        need = int(max([_text_width(line) for line in title.split("\n")] + [0])) + 2
+        t = np.pad(t, ((0, 0), (0, max(0, need - t.shape[1])), (0, 0)), constant_values=BACKGROUND)
+        cells.append(make_grid([t], [title], cols=1, margin=0, min_tile=0))
+    tall = max(c.shape[0] for c in cells)
+    row = beside(*[np.pad(c, ((0, tall - c.shape[0]), (0, 0), (0, 0)), constant_values=BACKGROUND) for c in cells], gap=margin)
+    return np.pad(row, ((margin, margin), (margin, margin), (0, 0)), constant_values=BACKGROUND)
