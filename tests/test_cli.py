@@ -321,7 +321,7 @@ def test_resized_input_is_noted_and_recorded(tmp_path):
     big = tmp_path / "big.png"
     Image.fromarray(np.zeros((56, 40), "uint8")).save(big)
     r = run("activations", "lenet", big, "--layer", "conv1", "--out", tmp_path)
-    assert r.exit_code == 0 and "resized the 40x56 image to 28x28" in r.output, r.output
+    assert r.exit_code == 0 and "fitted the 40x56 image to 28x28: short side resized, centre cropped" in r.output, r.output
     data = json.loads((tmp_path / "activations_lenet_big_conv1.json").read_text())
     assert data["input"] == str(big) and data["input_size"] == [40, 56] and data["fed_size"] == [28, 28]
 

@@ -43,7 +43,7 @@ class Fit:
         if self.original == self.fed:
             return None
         (h0, w0), (h, w) = self.original, self.fed
-        other = "|".join(m for m in checks.FIT_MODES if m != self.mode)
+        other = "|".join(m for m in checks.FIT_MODES if m not in (self.mode, "keep"))  # keep: any-size models only
         return f"fitted the {w0}x{h0} image to {w}x{h}: {WORDS[self.mode]} (--fit {self.mode}; --fit {other} to change)"
 
     def caption(self) -> str:

@@ -55,15 +55,13 @@ def cat_predictions(loaded: LoadedModel, k: int = 3) -> list[Prediction] | None:
     input scale shows at once as a cat that is not a cat. None for a model with no class head or a
     grey input (LeNet's digits say nothing about a cat)."""
     from ..errors import CnnvizError
-    from ..inputs.images import load_input
     from .loading import class_count
 
     try:
         if class_count(loaded.model) is None or loaded.channels != 3:
             return None
-        h, w = loaded.image_size()
+        pixels = loaded.photo().pixels  # fitted as every command fits it
     except CnnvizError:  # no image input (sequences, several inputs undecided): nothing to show
         return None
-    pixels, _, _ = load_input(None, h, w, 3)
     clf = Classifier(loaded)
     return clf.top(clf.probabilities(pixels[None])[0], k)
