@@ -64,6 +64,9 @@ OutOpt = typer.Option(Path("outputs"), "--out", "-o", help="Output folder.")
 OverwriteOpt = typer.Option(False, "--overwrite", help="Replace existing output files.")
 WeightsOpt = typer.Option(None, "--weights", help="Weights: a local file, 'imagenet' (download) or 'none' (random init).")
 PreprocessOpt = typer.Option(None, "--preprocess", help="Input convention: none|unit|caffe|tf|torch|bgr (bgr: raw 0-255 BGR, no mean; default: the model's own).")
+FitOpt = typer.Option(None, "--fit", metavar="crop|pad|squash|keep",
+                      help="How a photo meets the model's input: crop (short side resized, centre cropped; default at a fixed "
+                           "input size), pad (letterboxed in black), squash (stretched), keep (aspect kept; default for models of any size).")
 UnsafeOpt = typer.Option(False, "--unsafe", help="Allow Lambda layers (arbitrary code) in model files you trust.")
 SeedOpt = typer.Option(0, "--seed", help="Random seed (same seed, same images).")
 BatchSizeOpt = typer.Option(None, "--batch-size",

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_NOT_REACHED, InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, BatchSizeOpt, DiversityOpt, ParamOpt, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
+from .app import (EXIT_NOT_REACHED, FitOpt, InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, BatchSizeOpt, DiversityOpt, ParamOpt, ModelArg, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt,
                   WeightsOpt, _load, _manifest, _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 
@@ -23,6 +23,7 @@ def fool(
     epsilon: float = typer.Option(8.0, "--epsilon", help="L-inf budget for --image, in pixel units (0-255)."),
     labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = typer.Option(None, "--size", help="Input size for models that take any size."),
+    fit: Optional[str] = FitOpt,
     param: Optional[str] = ParamOpt,
     diversity: int = DiversityOpt,
     seed: int = SeedOpt,
@@ -48,6 +49,8 @@ def fool(
     checks.at_least(steps, 1, "--steps")
     checks.at_least(batch_size, 1, "--batch-size")
     checks.at_least(size, 1, "--size")
+    if fit is not None:
+        checks.choice(fit, checks.FIT_MODES, "--fit")
     checks.choice(method, checks.FOOL_METHODS, "--method")
     if preprocess is not None:
         checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
@@ -73,7 +76,6 @@ def fool(
         check_folder(tiles)
 
     from ..methods.fooling import adversarial, fool_from_noise
-    from ..inputs.images import load_input
     from ..models import Classifier
     from ..output.files import plan_output, plan_tiles, save_result, save_tiles
     from ..output.render import fmt_p
@@ -88,8 +90,8 @@ def fool(
     targets = [clf.resolve(c) for c in classes]
     mstem = _model_stem(model)
     if image is not None:
-        h, w = loaded.image_size(size)
-        pixels, notes, source = load_input(image, h, w, loaded.channels)
+        photo = loaded.photo(image, size, fit)
+        pixels, notes, source = photo.pixels, photo.notes, photo.record
         for n in notes:
             _note(n)
         stem = _stem("adversarial", mstem, Path(image).stem, "to", targets[0])

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..methods.attribution.registry import METHODS as _REGISTRY
-from .app import (InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _manifest,
+from .app import (FitOpt, InputOpt, InputValuesOpt, LabelsOpt, OutputOpt, ModelOpt, OutOpt, OverwriteOpt, PreprocessOpt, SeedOpt, UnsafeOpt, WeightsOpt, _fail, _load, _manifest,
                   _model_stem, _note, _stem, _written, app, command, progress_bar)
 
 InputsArg = typer.Argument(None, metavar="MODEL|IMAGE", show_default=False,
@@ -34,19 +34,18 @@ def _early(inputs, model_opt, preprocess, out) -> tuple[str, Optional[Path]]:
     return model, Path(image) if image else None
 
 
-def _input_image(image: Optional[Path], loaded, size: Optional[int]):
-    """(pixels, manifest record of the input, file-name stem, notes)."""
-    from ..inputs.images import load_input
+def _input_image(image: Optional[Path], loaded, size: Optional[int], fit: Optional[str] = None):
+    """(pixels, manifest record of the input, file-name stem, notes, the Photo or None for a sample digit)."""
     from ..models.lenet import sample_digits
 
-    h, w = loaded.image_size(size)
     if image is None and loaded.name == "lenet":
+        loaded.image_size(size)
         x, _ = sample_digits()
-        return x[0], {"input": "sample digit 0 (bundled MNIST sample)"}, "digit0", []
-    pixels, notes, record = load_input(image, h, w, loaded.channels)
+        return x[0], {"input": "sample digit 0 (bundled MNIST sample)"}, "digit0", [], None
+    photo = loaded.photo(image, size, fit)
     if image is None:
-        record["input"] = "bundled cat photo (chelsea.png)"
-    return pixels, record, Path(image).stem if image else "chelsea", notes
+        photo.record["input"] = "bundled cat photo (chelsea.png)"
+    return photo.pixels, photo.record, Path(image).stem if image else "chelsea", photo.notes, photo
 
 
 @app.command()
@@ -59,6 +58,7 @@ def activations(
     sort: str = typer.Option("index", "--sort", help="index, mean or max."),
     scale: str = typer.Option("layer", "--scale", help="layer: one colour scale per layer; channel: each channel its own."),
     size: Optional[int] = SizeOpt,
+    fit: Optional[str] = FitOpt,
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
     weights: Optional[str] = WeightsOpt,
@@ -76,10 +76,13 @@ def activations(
     checks.choice(sort, checks.SORTS, "--sort")
     checks.at_least(max_, 1, "--max")
     checks.at_least(size, 1, "--size")
+    if fit is not None:
+        checks.choice(fit, checks.FIT_MODES, "--fit")
     if not layers_ and not all_conv:
         raise CnnvizError("give at least one --layer (or --all-conv)")
     model, image = _early(inputs, model_opt, preprocess, out)
 
+    from ..inputs.fitting import shade_unseen
     from ..methods.activations import activation_maps, channel_order, resolve_spatial
     from ..models import layer_name
     from ..output.files import plan_output, save_result
@@ -87,15 +90,17 @@ def activations(
 
     loaded = _load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe,
                    input_name=input_name, input_values=input_values)
-    pixels, source, istem, notes = _input_image(image, loaded, size)
+    pixels, source, istem, notes, photo = _input_image(image, loaded, size, fit)
+    shown = pixels if photo is None else shade_unseen(photo.original, photo.fit)  # the whole photo, unseen part dimmed
     for n in notes:
         _note(n)
     paths_ = resolve_spatial(loaded, layers_, all_conv)
     plans = {layer_name(p): plan_output(out, _stem("activations", _model_stem(model), istem, layer_name(p).replace("/", "-")), overwrite) for p in paths_}
     maps = activation_maps(loaded, pixels, [layer_name(p) for p in paths_])
     for name, m in maps.items():
-        res = ActivationsResult(name, m, channel_order(m, sort, max_), sort, scale, source["input"], untrained=loaded.untrained)
-        save_result(plans[name], res.render(pixels, loaded.name), _manifest("activations", loaded, **{**res.record(), **source}))
+        label = source["input"] + ("" if photo is None else f" ({photo.fit.caption()})")
+        res = ActivationsResult(name, m, channel_order(m, sort, max_), sort, scale, label, untrained=loaded.untrained)
+        save_result(plans[name], res.render(shown, loaded.name), _manifest("activations", loaded, **{**res.record(), **source}))
         _written(plans[name].png, plans[name].manifest)
 
 
@@ -148,6 +153,7 @@ def cam(
     heatmaps: bool = typer.Option(False, "--heatmaps", help="Also write each raw heatmap as float32 .npy at input resolution."),
     labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = SizeOpt,
+    fit: Optional[str] = FitOpt,
     seed: int = SeedOpt,
     out: Path = OutOpt,
     overwrite: bool = OverwriteOpt,
@@ -170,6 +176,8 @@ def cam(
     checks.labels_option(labels)
     if preprocess is not None:
         checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
+    if fit is not None:
+        checks.choice(fit, checks.FIT_MODES, "--fit")
     check_folder(out)
 
     names = list(dict.fromkeys(methods or ["gradcam"]))
@@ -186,6 +194,7 @@ def cam(
     import numpy as np
 
     from ..methods.attribution.explain import Explainer
+    from ..methods.attribution.placement import onto_photo
     from ..models import Classifier
     from ..output.files import atomic_target, plan_output, save_result
     from ..output.heatmaps import attribution_panel
@@ -196,13 +205,21 @@ def cam(
     clf = Classifier(loaded)
     if class_ is not None:
         clf.resolve(class_)
-    inputs = []
+    inputs, photos = [], []
     for f in files:
-        pixels, src, istem, notes = _input_image(f, loaded, size)
+        pixels, src, istem, notes, photo = _input_image(f, loaded, size, fit)
         for n in notes:
             _note(f"{src['input']}: {n}")
         inputs.append((pixels, src, istem))
-    explainer = Explainer(loaded, names, inputs[0][0].shape[:2], options, clf)
+        photos.append(photo)
+    explainers: dict = {}  # one per fed size (--fit keep: each photo its own aspect)
+
+    def explainer_for(hw):
+        if hw not in explainers:
+            explainers[hw] = Explainer(loaded, names, hw, options, clf)
+        return explainers[hw]
+
+    explainer_for(inputs[0][0].shape[:2])
     if any(_REGISTRY[m].name in ("integrated-gradients", "occlusion") for m in names):
         from ..methods.attribution.baselines import baseline_pixels
 
@@ -223,7 +240,7 @@ def cam(
     with progress_bar("attribution") as tick:
         for n, ((pixels, source, istem), (paths, npys)) in enumerate(zip(inputs, plans)):
             per = len(names) + (1 if faithfulness_steps else 0)
-            ex = explainer.explain(pixels, class_, progress=lambda d, t, n=n: tick(n * per + d, len(inputs) * per))
+            ex = explainer_for(pixels.shape[:2]).explain(pixels, class_, progress=lambda d, t, n=n: tick(n * per + d, len(inputs) * per))
             rand = ex.random
             for r in ex.results:
                 if r.method in npys:
@@ -237,10 +254,12 @@ def cam(
                           "steps": faithfulness_steps, "random_order": rand},
                       "methods": [{"method": r.method, **_jsonable_info(r.info), **(r.faithfulness or {}),
                                    "heatmap": str(npys[r.method]) if r.method in npys else None} for r in ex.results]}
-            panel = attribution_panel(pixels, ex.class_name, ex.probability, ex.results, rand)
+            shown, on_photo = (pixels, ex.results) if photos[n] is None else onto_photo(ex.results, photos[n].fit, photos[n].original)
+            panel = attribution_panel(shown, ex.class_name, ex.probability, on_photo, rand)
             where = f" on {ex.results[0].layer}" if ex.results[0].layer else ""
             title = f"{loaded.name} · {', '.join(names)}{where} · class {ex.class_name} (p {fmt_p(ex.probability)})"
-            save_result(paths, titled(panel, title, f"input: {source['input']}; where the image supports the class",
+            how = "" if photos[n] is None else f" ({photos[n].fit.caption()})"
+            save_result(paths, titled(panel, title, f"input: {source['input']}{how}; where the image supports the class",
                                       untrained=loaded.untrained), record)
             for r in ex.results:
                 score = "" if r.faithfulness is None else (f"; deletion {r.faithfulness['deletion_auc']:.3f}, insertion {r.faithfulness['insertion_auc']:.3f}"
