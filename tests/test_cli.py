@@ -208,6 +208,10 @@ def test_demo_end_to_end(tmp_path):
     assert "<b>cosine</b>" in page and "<b>act</b>" in page
     fool = json.loads((tmp_path / "demo_fool_digits.json").read_text())
     assert all(t["reached"] for t in fool["tiles"])
+    # issue 22.1: the stronger (pixel) pictures of the library default, and captions that say what they show
+    conv2 = json.loads((tmp_path / "demo_filters_conv2.json").read_text())
+    assert conv2["param"] == "pixel" and min(t["activation"] for t in conv2["tiles"]) > 0.5
+    assert "strokes and stripe gratings" in page and "pixel recipe" in page
     assert_clean_error(run("demo", "--out", tmp_path), "already exists")
 
 
