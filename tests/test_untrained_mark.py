@@ -61,3 +61,17 @@ def test_cam_with_random_weights_is_marked(tmp_path):
     data = json.loads(png.with_suffix(".json").read_text())
     assert data["untrained"] is True and data["weights"].startswith("random")
     assert red_rows(np.asarray(Image.open(png).convert("RGB"))) >= 10
+
+
+def test_atlas_pages_carry_the_mark(tmp_path):
+    from cnnviz.methods.atlas import AtlasSettings, build_atlas
+    from cnnviz.methods.atlas.site import _page
+    from cnnviz.models import load_model
+
+    loaded = load_model("lenet")
+    loaded.weights = "random (weights=None)"  # as if untrained: the pages must say so
+    root = tmp_path / "atlas"
+    build_atlas(loaded, root, "conv1", AtlasSettings("lenet", steps=1, top_k=2))
+    for page in (root / "index.html", root / "conv1" / "index.html", root / "conv1" / "f0.html"):
+        assert f'<p class="untrained">{UNTRAINED_MARK}</p>' in page.read_text(), page
+    assert 'class="untrained"' not in _page("t", 0, "", "body")
