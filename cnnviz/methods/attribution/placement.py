@@ -8,8 +8,8 @@ Stretching a valid convolution's map edge to edge instead shifts everything towa
 
 from __future__ import annotations
 
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
