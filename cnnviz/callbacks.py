@@ -236,7 +236,7 @@ class ActivationSnapshots(Snapshots):
         for i, image in enumerate(self.images):
             (name, maps), = activation_maps(loaded, image, [self.layer]).items()
             order = channel_order(maps, self.sort, self.limit)
-            result = ActivationsResult(name, maps, order, self.sort, self.scale, f"image {i}", image,
+            result = ActivationsResult(name, maps, order, self.sort, self.scale, f"image {i}", image=image,
                                        model=ModelRef(_epoch_title(loaded, epoch)))
             figures.append(result.figure())
             per_image.append({"image": i, "channel_means": [float(m) for m in maps.reshape(-1, maps.shape[-1]).mean(0)]})

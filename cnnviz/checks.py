@@ -20,6 +20,10 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 #: Image parametrisations (cnnviz.optvis.param): fourier is the default for every method but classic.
 PARAMS = ("fourier", "pixel")
+#: How a photo is fitted to a model's input (cnnviz.inputs.fitting): crop = short side resized, centre
+#: cropped (fixed-size models' default, as they were trained); pad = all of it, letterboxed in black;
+#: squash = stretched to the input; keep = aspect kept, short side to --size (default for models of any size).
+FIT_MODES = ("crop", "pad", "squash", "keep")
 #: Layers with more filters than this are rendered in part unless --filters or --top says otherwise.
 BIG_LAYER = 16
 

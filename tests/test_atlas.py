@@ -201,6 +201,7 @@ def test_site_pages_links_and_content(lenet_site):
     assert state["crop"] is True and json.loads((root / "conv1" / "layer.json").read_text())["crop"] is False
     layer_page = (root / "conv1" / "index.html").read_text()
     assert 'rel="next" href="../conv2/index.html"' in layer_page and 'rel="up" href="../index.html"' in layer_page
+    assert 'class="untrained"' not in page + layer_page  # trained weights: no UNTRAINED band
 
 
 def test_visualisation_command_on_the_page_reproduces_the_tile(tmp_path, lenet):

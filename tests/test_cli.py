@@ -208,6 +208,10 @@ def test_demo_end_to_end(tmp_path):
     assert "<b>cosine</b>" in page and "<b>act</b>" in page
     fool = json.loads((tmp_path / "demo_fool_digits.json").read_text())
     assert all(t["reached"] for t in fool["tiles"])
+    # issue 22.1: the stronger (pixel) pictures of the library default, and captions that say what they show
+    conv2 = json.loads((tmp_path / "demo_filters_conv2.json").read_text())
+    assert conv2["param"] == "pixel" and min(t["activation"] for t in conv2["tiles"]) > 0.5
+    assert "strokes and stripe gratings" in page and "pixel recipe" in page
     assert_clean_error(run("demo", "--out", tmp_path), "already exists")
 
 
@@ -326,7 +330,7 @@ def test_resized_input_is_noted_and_recorded(tmp_path):
     big = tmp_path / "big.png"
     Image.fromarray(np.zeros((56, 40), "uint8")).save(big)
     r = run("activations", "lenet", big, "--layer", "conv1", "--out", tmp_path)
-    assert r.exit_code == 0 and "resized the 40x56 image to 28x28" in r.output, r.output
+    assert r.exit_code == 0 and "fitted the 40x56 image to 28x28: short side resized, centre cropped" in r.output, r.output
     data = json.loads((tmp_path / "activations_lenet_big_conv1.json").read_text())
     assert data["input"] == str(big) and data["input_size"] == [40, 56] and data["fed_size"] == [28, 28]
 

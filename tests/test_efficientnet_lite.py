@@ -151,7 +151,9 @@ def test_classifies_the_bundled_cat_as_a_cat(lite):
     from cnnviz.inputs.images import bundled_cat, load_input
     from cnnviz.models import Classifier
 
-    image, _, _ = load_input(bundled_cat(), 224, 224, 3)
+    # the whole photo, stretched: the figures below were measured on it (the default centre crop
+    # splits the same cat over its cat classes: Egyptian cat 0.40, tiger cat 0.32, tabby 0.16)
+    image, _, _ = load_input(bundled_cat(), 224, 224, 3, fit="squash")
     clf = Classifier(lite)
     probs = clf.probabilities(image[None])[0]
     top = clf.top(probs, 1)[0]
@@ -295,7 +297,7 @@ def test_labels_imagenet_for_a_1000_output_file(tmp_path):
     bare = load_model(str(path))
     assert bare.class_names is None and any("--labels imagenet" in n for n in bare.notes)
     named = load_model(str(path), labels=__import__("cnnviz.inputs.labels", fromlist=["x"]).imagenet_classes())
-    assert named.class_names[65] == "sea snake" and not named.notes
+    assert named.class_names[65] == "sea snake" and not any("--labels" in n for n in named.notes)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["cam", "--model", str(path), "--labels", "imagenet", "--class", "sea snake", "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -276,3 +276,27 @@ def test_top_keeps_each_pictures_revive_mark():
                      "smooth", (8, 8), 16, 0, 1.0, revived=np.array([False, True, False]))
     top = _strongest(r, 2, [0, 1, 2])
     assert top.indices == [1, 2] and top.revived.tolist() == [True, False] and top.record()["revived"] == [1]
+
+
+def test_lenet_default_recipe_is_the_stronger_one():
+    """Issue 22.1: at 28 px the default draws in pixels (the Fourier recipe's blobs leave every conv2
+    filter weaker), and the figure and manifest say which recipe and why."""
+    from cnnviz.models import load_model
+
+    lenet = load_model("lenet")
+    default = visualize_filters(lenet, "conv2", seed=0)
+    fourier = visualize_filters(lenet, "conv2", seed=0, param="fourier")
+    assert default.param == "pixel" and "28x28 px" in default.record()["recipe"]
+    ratio = default.activations / np.maximum(fourier.activations, 1e-6)
+    assert ratio.min() >= 1.0 and np.median(ratio) > 1.5, ratio
+
+
+def test_default_recipe_by_input_size(tiny_conv_model):
+    from cnnviz.methods.filters import SMALL_INPUT, param_choice
+
+    assert param_choice("smooth", None, (28, 28))[0] == "pixel"
+    assert param_choice("smooth", None, (SMALL_INPUT, SMALL_INPUT))[0] == "fourier"
+    assert param_choice("smooth", None, (28, 28), diversity=3)[0] == "fourier"
+    assert param_choice("smooth", "fourier", (28, 28)) == ("fourier", "--param fourier (chosen by the user)")
+    r = visualize_filters(wrap(tiny_conv_model), "c2", [0], size=16, steps=2)
+    assert r.param == "pixel" and r.record()["recipe"].startswith("pixel recipe")

@@ -23,25 +23,29 @@ def _saved(result, out: str | Path | None, overwrite: bool):
     return result
 
 
-def layers(model: Any, *, top: bool = True, weights: Any = "none", unsafe: bool = False, out: str | Path | None = None,
-           overwrite: bool = False, note: Note | None = say):
+def layers(model: Any, *, top: bool = True, weights: Any = "none", preprocess: str | None = None, unsafe: bool = False,
+           out: str | Path | None = None, overwrite: bool = False, note: Note | None = say):
     """The layer table (name, type, output shape, parameters; conv layers marked, nested models
-    expanded) as a :class:`~cnnviz.results.LayersResult` (a table in notebooks). ``top``: with the
-    classifier head (``keras.applications`` names); ``weights``: ``none`` by default (no download)."""
+    expanded) as a :class:`~cnnviz.results.LayersResult` (a table in notebooks), with the classifier's
+    top 3 on the bundled cat fed with the assumed preprocessing (a wrong input scale shows at once).
+    ``top``: with the classifier head (``keras.applications`` names); ``weights``: ``none`` by default
+    (no download)."""
     check_model(model)
     _check_out(out)
+    from ..models.classifier import cat_predictions
     from ..models.model_io import describe_inputs, describe_outputs
     from ..models.summary import layer_rows
     from ..results.layers import LayersResult
 
-    loaded = load(model, include_top=top, weights=weights, unsafe=unsafe, note=note)
+    loaded = load(model, include_top=top, weights=weights, preprocess=preprocess, unsafe=unsafe, note=note)
     rows, total, trainable = layer_rows(loaded.model)
     try:
         outputs = describe_outputs(loaded.model)
     except (AttributeError, ValueError):
         outputs = []
     result = LayersResult([(r.name, r.kind, r.output_shape, r.params, r.is_conv) for r in rows], total, trainable,
-                          describe_inputs(loaded.model), outputs, loaded.preprocess, model=model_ref(loaded))
+                          describe_inputs(loaded.model), outputs, loaded.preprocess, cat_predictions(loaded) or [],
+                          loaded.untrained, model=model_ref(loaded))
     if out is not None:
         result.plan(out, overwrite)
     return _saved(result, out, overwrite)

@@ -145,15 +145,25 @@ def model_ref(loaded):
 
 @dataclass
 class Picture:
-    """One input image as fed: uint8 pixels, the manifest's record of it, its file-name stem."""
+    """One input image as fed: uint8 pixels, the manifest's record of it, its file-name stem, and the whole
+    original with how it was fitted (``fit`` None when it was fed as it is)."""
 
     pixels: np.ndarray
     record: dict
     stem: str
+    original: np.ndarray | None = None
+    fit: Any = None
 
     @property
     def label(self) -> str:
-        return str(self.record["input"])
+        """Where it came from, and how it was fitted when it was."""
+        return str(self.record["input"]) + (f" ({self.fit.caption()})" if self.fit is not None else "")
+
+    def shown(self) -> np.ndarray:
+        """What a figure shows beside maps: the whole photo with what the model did not see dimmed."""
+        from ..inputs.fitting import shade_unseen
+
+        return self.pixels if self.fit is None else shade_unseen(self.original, self.fit)
 
 
 def check_images(images: Any) -> list[Any]:
@@ -178,32 +188,31 @@ def check_images(images: Any) -> list[Any]:
     return out
 
 
-def picture(image: Any, loaded, size: int | None, index: int | None = None, note: Note | None = say) -> Picture:
+def picture(image: Any, loaded, size: int | None, index: int | None = None, note: Note | None = say,
+            fit: str | None = None) -> Picture:
     """One image argument (None: a sample digit for 1-channel models, else the bundled cat) fitted to
-    the model: channels converted, resized to its input; notes say what was done."""
-    from ..inputs.images import as_array, bundled_cat, prepare, read_image
+    the model by ``fit`` (default: centre crop at a fixed input size, the photo's aspect otherwise);
+    notes say what was done."""
+    from ..inputs.images import as_array, bundled_cat, fit_photo, read_image
     from ..models.lenet import sample_digits
 
     h, w = loaded.image_size(size)
+    mode = loaded.fit_mode(fit)
+    notes0: list[str] = []
     if image is None and loaded.channels == 1:
-        x, _ = sample_digits()
-        pixels, notes, record = prepare(x[0], h, w, 1, "sample digit 0 (bundled MNIST sample)")
-        stem = "digit0"
+        array, source, stem = sample_digits()[0][0], "sample digit 0 (bundled MNIST sample)", "digit0"
     elif image is None or isinstance(image, (str, Path)):
         path = bundled_cat() if image is None else Path(image)
-        pixels, notes, record = prepare(read_image(path), h, w, loaded.channels, str(path))
-        stem = path.stem if image is not None else "chelsea"
-        if image is None:
-            record["input"] = "bundled cat photo (chelsea.png)"
+        array, source, stem = read_image(path), str(path) if image is not None else "bundled cat photo (chelsea.png)", path.stem
     else:
-        array, notes0 = as_array(image)
-        pixels, notes, record = prepare(array, h, w, loaded.channels, "array" if index is None else f"array {index}")
-        notes = notes0 + notes
-        record["input_changes"] = notes
+        (array, notes0), source = as_array(image), "array" if index is None else f"array {index}"
         stem = "image" if index is None else f"image{index}"
+    photo = fit_photo(array, h, w, loaded.channels, source, mode)
+    photo.record["input_changes"] = notes = notes0 + photo.notes
     for text in notes if note else ():
-        note(f"{record['input']}: {text}")
-    return Picture(pixels, record, stem)
+        note(f"{source}: {text}")
+    changed = photo.fit.original != photo.fit.fed
+    return Picture(photo.pixels, photo.record, stem, photo.original if changed else None, photo.fit if changed else None)
 
 
 def one_or_many(results: Sequence, many: bool):

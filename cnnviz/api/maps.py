@@ -20,19 +20,22 @@ def _check_out(out: str | Path | None) -> None:
 
 def activations(model: Any, image: Any = None, layers: str | Sequence[str] | None = None, *, all_conv: bool = False,
                 max: int | None = None, sort: str = "index", scale: str = "layer", size: int | None = None,
-                out: str | Path | None = None, overwrite: bool = False, weights: Any = "imagenet",
+                fit: str | None = None, out: str | Path | None = None, overwrite: bool = False, weights: Any = "imagenet",
                 preprocess: str | None = None, input: str | int | None = None, input_values: str | Path | None = None,
                 unsafe: bool = False, note: Note | None = say):
     """Every channel's feature map of ``layers`` (one name or a list; ``all_conv`` for every conv layer)
     for one image (default: a sample digit for 1-channel models, else the bundled cat), in one forward
     pass. ``max``: only the N strongest channels by ``sort`` (index, mean, max); ``scale``: ``layer`` (one
-    colour scale, comparable) or ``channel``. An :class:`~cnnviz.results.ActivationsResult`, or
+    colour scale, comparable) or ``channel``; ``fit``: how a photo meets the input (``crop``, ``pad``,
+    ``squash``, ``keep``; default: crop at a fixed input size, the photo's aspect otherwise). An :class:`~cnnviz.results.ActivationsResult`, or
     :class:`~cnnviz.results.Results` (one per layer) for a list or ``all_conv``."""
     check_model(model)
     checks.choice(scale, checks.SCALES, "--scale")
     checks.choice(sort, checks.SORTS, "--sort")
     checks.at_least(max, 1, "--max")
     checks.at_least(size, 1, "--size")
+    if fit is not None:
+        checks.choice(fit, checks.FIT_MODES, "--fit")
     names = [layers] if isinstance(layers, str) else list(layers or [])
     if not names and not all_conv:
         raise CnnvizError("give at least one --layer (or --all-conv)")
@@ -45,11 +48,11 @@ def activations(model: Any, image: Any = None, layers: str | Sequence[str] | Non
 
     loaded = load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, input=input,
                   input_values=input_values, note=note)
-    shown = picture(image, loaded, size, note=note)
+    shown = picture(image, loaded, size, note=note, fit=fit)
     paths = resolve_spatial(loaded, names, all_conv)
     ref = model_ref(loaded)
-    results = [ActivationsResult(layer_name(p), None, [], sort, scale, shown.label, shown.pixels, shown.stem, model=ref,
-                                 extra=shown.record) for p in paths]
+    results = [ActivationsResult(layer_name(p), None, [], sort, scale, shown.label, loaded.untrained, shown.shown(), shown.stem,
+                                 model=ref, extra=shown.record) for p in paths]
     if out is not None:
         for r in results:
             r.plan(out, overwrite)
@@ -65,20 +68,23 @@ def activations(model: Any, image: Any = None, layers: str | Sequence[str] | Non
 def cam(model: Any, images: Any = None, *, target: str | int | None = None, method: str | Sequence[str] = "gradcam",
         layer: str | None = None, noise_samples: int | None = None, noise_level: float = 0.15, baseline: str = "black",
         steps: int | None = None, faithfulness_steps: int = 32, heatmaps: bool = False, labels: Any = None,
-        size: int | None = None, seed: int = 0, out: str | Path | None = None, overwrite: bool = False,
+        size: int | None = None, fit: str | None = None, seed: int = 0, out: str | Path | None = None, overwrite: bool = False,
         weights: Any = "imagenet", preprocess: str | None = None, input: str | int | None = None,
         input_values: str | Path | None = None, output: str | int | None = None, unsafe: bool = False,
         progress: Any = True, note: Note | None = say):
     """Where each image supports class ``target`` (index or name; default: the predicted class), by one
     attribution ``method`` or several side by side, each scored for faithfulness (deletion / insertion
     against a random order, ``faithfulness_steps`` points; 0 skips). ``images``: an array, PIL image,
-    file, folder or glob, or a list of them. A :class:`~cnnviz.results.CamResult`, or
+    file, folder or glob, or a list of them, fitted by ``fit`` as in :func:`activations` (the maps are drawn
+    back onto the whole photo). A :class:`~cnnviz.results.CamResult`, or
     :class:`~cnnviz.results.Results` (one per image) for a list, folder or glob."""
     from ..methods.attribution.options import Options, check_options
     from ..methods.attribution.registry import METHODS
 
     check_model(model)
     checks.at_least(size, 1, "--size")
+    if fit is not None:
+        checks.choice(fit, checks.FIT_MODES, "--fit")
     names = list(dict.fromkeys([method] if isinstance(method, str) else list(method or ["gradcam"])))
     options = Options(layer=layer, noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, ig_steps=steps,
                       seed=seed, faithfulness_steps=faithfulness_steps)
@@ -91,7 +97,7 @@ def cam(model: Any, images: Any = None, *, target: str | int | None = None, meth
     _check_out(out)
     loaded = load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
                   input=input, input_values=input_values, output=output, note=note)
-    results = _explain(loaded, files, target, names, options, size, heatmaps, out, overwrite, progress, note)
+    results = _explain(loaded, files, target, names, options, (size, fit), heatmaps, out, overwrite, progress, note)
     return one_or_many(results, many)
 
 
@@ -109,7 +115,7 @@ def _settings(names: list[str], options) -> dict:
     return shown
 
 
-def _explain(loaded, files, target, names, options, size, heatmaps, out, overwrite, progress, note) -> list:
+def _explain(loaded, files, target, names, options, sizing, heatmaps, out, overwrite, progress, note) -> list:
     from ..methods.attribution.baselines import baseline_pixels
     from ..methods.attribution.explain import Explainer
     from ..methods.attribution.registry import METHODS
@@ -119,8 +125,8 @@ def _explain(loaded, files, target, names, options, size, heatmaps, out, overwri
     clf = Classifier(loaded)
     if target is not None:
         clf.resolve(target)
-    shown = [picture(f, loaded, size, i if len(files) > 1 else None, note) for i, f in enumerate(files)]
-    explainer = Explainer(loaded, names, shown[0].pixels.shape[:2], options, clf)
+    shown = [picture(f, loaded, sizing[0], i if len(files) > 1 else None, note, sizing[1]) for i, f in enumerate(files)]
+    explainers: dict = {}  # one per fed size (the photo's own aspect for a model of any size)
     if any(METHODS[m].name in ("integrated-gradients", "occlusion") for m in names):
         for s in shown:
             baseline_pixels(options.baseline, s.pixels, options.seed)  # a baseline file of the wrong size fails now
@@ -128,8 +134,9 @@ def _explain(loaded, files, target, names, options, size, heatmaps, out, overwri
     if skipped and note:
         note(f"--noise-samples applies to gradient methods; {', '.join(skipped)} run without noise")
     ref, settings = model_ref(loaded), _settings(names, options)
-    results = [CamResult(s.pixels, None, names, options.faithfulness_steps, s.label, s.stem,
-                         None if target is None else str(target), heatmaps, options.seed, settings, model=ref, extra=s.record)
+    results = [CamResult(s.pixels, None, names, options.faithfulness_steps, str(s.record["input"]), s.stem,
+                         None if target is None else str(target), heatmaps, options.seed, settings, loaded.untrained,
+                         s.original, s.fit, model=ref, extra=s.record)
                for s in shown]
     if out is not None:
         for r in results:
@@ -137,7 +144,10 @@ def _explain(loaded, files, target, names, options, size, heatmaps, out, overwri
     per = len(names) + (1 if options.faithfulness_steps else 0)
     with progress_bar(progress, "attribution") as tick:
         for n, r in enumerate(results):
-            r.explanation = explainer.explain(r.image, target, progress=(lambda d, t, n=n: tick(n * per + d, len(results) * per))
+            hw = r.image.shape[:2]
+            if hw not in explainers:
+                explainers[hw] = Explainer(loaded, names, hw, options, clf)
+            r.explanation = explainers[hw].explain(r.image, target, progress=(lambda d, t, n=n: tick(n * per + d, len(results) * per))
                                               if tick else None)
             for m in r.explanation.results:
                 err = m.info.get("completeness_error")

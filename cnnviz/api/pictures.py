@@ -65,7 +65,7 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
     count, name = filter_count(path[-1]), layer_name(path)  # output channels: right for Conv, depthwise, transposed
     chosen = _chosen(filters, count, name, top, note)
     loaded.image_size(size)  # validated before any work
-    param = resolve_param(method, param)
+    resolve_param(method, param)  # checks it; visualize_filters chooses the default for the input size
     ref = model_ref(loaded)
     if out is not None:
         plan_output(out, FilterResult.name_for(ref.stem, name, method, param), overwrite)
@@ -76,7 +76,7 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
         result = visualize_filters(loaded, layer, chosen, top=top, scan=scan, size=size, steps=steps, seed=seed,
                                    method=method, batch_size=batch_size, precision=precision, progress=update,
                                    note=note, param=param, diversity=diversity)
-    result.model, result.cols, result.total_filters = ref, cols, count
+    result.model, result.cols, result.total_filters, result.param_given = ref, cols, count, param is not None
     if out is not None:
         result.save(out, overwrite=overwrite or result.partial)  # a partial grid replaces an earlier partial one
     if tiles is not None:
@@ -85,7 +85,8 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
 
 
 def fool(model: Any, classes: Any, *, confidence: float = 0.999, steps: int | None = None, method: str = "fool",
-         image: Any = None, epsilon: float = 8.0, labels: Any = None, size: int | None = None, param: str | None = None,
+         image: Any = None, epsilon: float = 8.0, labels: Any = None, size: int | None = None, fit: str | None = None,
+         param: str | None = None,
          diversity: int = 1, seed: int = 0, batch_size: int | None = None, cols: int | None = None,
          tiles: str | Path | None = None, out: str | Path | None = None, overwrite: bool = False,
          weights: Any = "imagenet", preprocess: str | None = None, input: str | int | None = None,
@@ -109,6 +110,8 @@ def fool(model: Any, classes: Any, *, confidence: float = 0.999, steps: int | No
         if not epsilon > 0:
             raise CnnvizError(f"--epsilon {epsilon} must be positive (pixel units of 0-255, e.g. 8)")
         image = check_images(image)[0]
+    if fit is not None:
+        checks.choice(fit, checks.FIT_MODES, "--fit")
     checks.image_options(param, diversity)
     if method != "visualize" and (param is not None or diversity != 1):
         raise CnnvizError("--param and --diversity shape --method visualize; fool and --image work on pixels")
@@ -116,7 +119,7 @@ def fool(model: Any, classes: Any, *, confidence: float = 0.999, steps: int | No
     loaded = load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
                   input=input, input_values=input_values, output=output, note=note)
     if image is not None:
-        return _adversarial(loaded, image, classes[0], confidence, steps or 300, epsilon, size, seed, tiles, out,
+        return _adversarial(loaded, image, classes[0], confidence, steps or 300, epsilon, (size, fit), seed, tiles, out,
                             overwrite, progress, note)
     return _from_noise(loaded, classes, confidence, steps, method, size, param, diversity, seed, batch_size, cols, tiles,
                        out, overwrite, progress, note)
@@ -152,7 +155,7 @@ def _from_noise(loaded, classes, confidence, steps, method, size, param, diversi
     return result
 
 
-def _adversarial(loaded, image, target, confidence, steps, epsilon, size, seed, tiles, out, overwrite, progress, note):
+def _adversarial(loaded, image, target, confidence, steps, epsilon, sizing, seed, tiles, out, overwrite, progress, note):
     from ..methods.fooling import adversarial
     from ..models import Classifier
     from ..output.files import plan_output, plan_tiles
@@ -160,7 +163,7 @@ def _adversarial(loaded, image, target, confidence, steps, epsilon, size, seed, 
 
     clf = Classifier(loaded)
     k = clf.resolve(target)
-    shown = picture(image, loaded, size, note=note)
+    shown = picture(image, loaded, sizing[0], note=note, fit=sizing[1])
     ref = model_ref(loaded)
     if out is not None:
         for reached in (True, False):

@@ -44,6 +44,9 @@ BatchSizeOpt = typer.Option(None, "--batch-size", metavar="INTEGER",
                             help="Images optimised at once (default: what fits in free GPU memory; 16 on a CPU).")
 ParamOpt = typer.Option(None, "--param", metavar="TEXT", help="Image parametrisation: fourier (default; lucid's, readable) or pixel (the earlier recipe).")
 DiversityOpt = typer.Option(1, "--diversity", metavar="INTEGER", help="Pictures per filter/class, pushed apart (lucid's diversity); 1 for one.")
+FitOpt = typer.Option(None, "--fit", metavar="crop|pad|squash|keep",
+                      help="How a photo meets the model's input: crop (short side resized, centre cropped; default at a fixed "
+                           "input size), pad (letterboxed in black), squash (stretched), keep (aspect kept; default for models of any size).")
 LabelsOpt = typer.Option(None, "--labels", metavar="PATH", help="Class names: 'imagenet' (for any 1000-output model) or a file with one name per line.")
 
 #: Options that several commands share, declared once: Python name -> (type, option, the public function's

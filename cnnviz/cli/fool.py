@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, LabelsOpt, ModelArg, ParamOpt, SeedOpt, Shared, app,
+from .app import (EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, FitOpt, LabelsOpt, ModelArg, ParamOpt, SeedOpt, Shared, app,
                   command, saved, shared, written)
 
 
@@ -24,6 +24,7 @@ def fool(
     epsilon: float = typer.Option(8.0, "--epsilon", metavar="NUMBER", help="L-inf budget for --image, in pixel units (0-255)."),
     labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = typer.Option(None, "--size", metavar="INTEGER", help="Input size for models that take any size."),
+    fit: Optional[str] = FitOpt,
     param: Optional[str] = ParamOpt,
     diversity: int = DiversityOpt,
     seed: int = SeedOpt,
@@ -37,7 +38,7 @@ def fool(
     from ..output.text import fmt_p
 
     res = api.fool(checks.one_model(model_, opts.model_opt), classes, confidence=confidence, steps=steps, method=method,
-                   image=image, epsilon=epsilon, labels=labels, size=size, param=param, diversity=diversity, seed=seed,
+                   image=image, epsilon=epsilon, labels=labels, size=size, fit=fit, param=param, diversity=diversity, seed=seed,
                    batch_size=batch_size, cols=cols, tiles=tiles, **opts.library())
     if image is not None:
         _adversarial_lines(res, epsilon, confidence, opts.out, tiles)

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..methods.attribution.registry import METHODS as _REGISTRY
-from .app import LabelsOpt, SeedOpt, Shared, app, command, saved, shared, written
+from .app import FitOpt, LabelsOpt, SeedOpt, Shared, app, command, saved, shared, written
 
 InputsArg = typer.Argument(None, metavar="MODEL|IMAGE", show_default=False,
                            help="Model (default lenet; or --model) and image (default: a sample digit for lenet, else the "
@@ -27,6 +27,7 @@ def activations(
     sort: str = typer.Option("index", "--sort", metavar="TEXT", help="index, mean or max."),
     scale: str = typer.Option("layer", "--scale", metavar="TEXT", help="layer: one colour scale per layer; channel: each channel its own."),
     size: Optional[int] = SizeOpt,
+    fit: Optional[str] = FitOpt,
     opts: Shared = None,
 ) -> None:
     """Feature maps of every channel of the given layers for one image (one forward pass)."""
@@ -34,7 +35,7 @@ def activations(
 
     model, image = checks.model_and_image(inputs, opts.model_opt)
     results = api.activations(model, image, list(layers_ or []), all_conv=all_conv, max=max_, sort=sort, scale=scale,
-                              size=size, **opts.library())
+                              size=size, fit=fit, **opts.library())
     for r in results:
         written(*saved(opts.out, r))
 
@@ -60,6 +61,7 @@ def cam(
     heatmaps: bool = typer.Option(False, "--heatmaps", metavar="", help="Also write each raw heatmap as float32 .npy at input resolution."),
     labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = SizeOpt,
+    fit: Optional[str] = FitOpt,
     seed: int = SeedOpt,
     opts: Shared = None,
 ) -> None:
@@ -69,7 +71,7 @@ def cam(
     model, images = checks.model_and_images(inputs, opts.model_opt)
     results = api.cam(model, images or None, target=class_, method=list(methods or ["gradcam"]), layer=layer,
                       noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, steps=steps,
-                      faithfulness_steps=faithfulness_steps, heatmaps=heatmaps, labels=labels, size=size, seed=seed,
+                      faithfulness_steps=faithfulness_steps, heatmaps=heatmaps, labels=labels, size=size, fit=fit, seed=seed,
                       **opts.library())
     for r in results if isinstance(results, list) else [results]:
         for line in r.lines():

@@ -12,7 +12,7 @@ from .app import ModelArg, SeedOpt, Shared, app, command, fail, saved, shared, w
 
 @app.command()
 @command
-@shared("overwrite", "unsafe", "model_opt")
+@shared("overwrite", "preprocess", "unsafe", "model_opt")
 def layers(
     model_: Optional[str] = ModelArg,
     include_top: bool = typer.Option(True, "--top/--no-top", metavar="", help="Include the classifier head (applications)."),
@@ -35,6 +35,8 @@ def layers(
         table.add_row(*row)
     Console(width=120).print(table)
     typer.echo(res.totals())
+    if res.cat:
+        typer.echo(res.cat_line())
     if out is not None:
         written(*saved(out, res))
 

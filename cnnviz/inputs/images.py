@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from ..errors import CnnvizError
 from ..pixels import luma
+from .fitting import Fit, fit_image
 
 
 def bundled_cat() -> Path:
@@ -60,6 +62,49 @@ def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return out.reshape(height, width, image.shape[-1])
 
 
+@dataclass
+class Photo:
+    """An image file fitted to a model: ``pixels`` (what the model is fed), ``original`` (the whole photo
+    at the model's channel count), ``fit`` (which part went where), notes and the manifest's record."""
+
+    pixels: np.ndarray
+    original: np.ndarray
+    fit: Fit
+    notes: list[str]
+    record: dict
+
+
+def fit_photo(image: np.ndarray, height: int, width: int, channels: int, source: str, fit: str = "crop") -> Photo:
+    """Convert ``image``'s channels and fit it to ``height`` x ``width`` by ``fit``
+    (:func:`cnnviz.inputs.fitting.fit_image`: the one convention of every command and of the API)."""
+    h0, w0, c0 = image.shape
+    image, note = fit_channels(image, channels)
+    notes = [note] if note else []
+    pixels, how = fit_image(image, height, width, fit)
+    if how.note():
+        notes.append(how.note())
+    record = {"input": source, "input_size": [w0, h0], "input_channels": c0,
+              "fed_size": [int(pixels.shape[1]), int(pixels.shape[0])], **how.record(), "input_changes": notes}
+    return Photo(pixels, image, how, notes, record)
+
+
+def load_photo(path: str | Path | None, height: int, width: int, channels: int, fit: str = "crop") -> Photo:
+    """Read (default: the bundled cat) and :func:`fit_photo`."""
+    source = bundled_cat() if path is None else Path(path)
+    return fit_photo(read_image(source), height, width, channels, str(source), fit)
+
+
+def load_input(path: str | Path | None, height: int | None, width: int | None, channels: int,
+               fit: str = "crop") -> tuple[np.ndarray, list[str], dict]:
+    """:func:`load_photo` as (uint8 image, notes for the user, the manifest's record of the input);
+    without ``height``/``width`` the image keeps its size."""
+    if not (height and width):
+        image = read_image(bundled_cat() if path is None else Path(path))
+        height, width, fit = image.shape[0], image.shape[1], "squash"
+    photo = load_photo(path, height, width, channels, fit)
+    return photo.pixels, photo.notes, photo.record
+
+
 def as_array(image) -> tuple[np.ndarray, list[str]]:
     """A numpy array or PIL image as uint8 (H, W, C), with a note when values were rescaled: float
     images in [0, 1] (what ``x / 255`` gives) are taken as fractions of 255, others as 0-255 values."""
@@ -85,26 +130,6 @@ def as_array(image) -> tuple[np.ndarray, list[str]]:
     elif a.min() < 0.0 or a.max() > 255.0:
         notes.append(f"the image's values run {a.min():.3g}..{a.max():.3g}: clipped to 0-255")
     return np.clip(np.rint(a), 0, 255).astype("uint8"), notes
-
-
-def prepare(image: np.ndarray, height: int | None, width: int | None, channels: int, source: str) -> tuple[np.ndarray, list[str], dict]:
-    """Convert an image's channels and size for the model. Returns (uint8 image, notes for the user, the
-    manifest's record of the input: where from, original size, what was done to it)."""
-    h0, w0, c0 = image.shape
-    image, note = fit_channels(image, channels)
-    notes = [note] if note else []
-    if height and width and (h0, w0) != (height, width):
-        image = resize(image, height, width)
-        notes.append(f"resized the {w0}x{h0} image to {width}x{height} (the model's input)")
-    record = {"input": source, "input_size": [w0, h0], "input_channels": c0,
-              "fed_size": [int(image.shape[1]), int(image.shape[0])], "input_changes": notes}
-    return image, notes, record
-
-
-def load_input(path: str | Path | None, height: int | None, width: int | None, channels: int) -> tuple[np.ndarray, list[str], dict]:
-    """Read (default: the bundled cat), convert channels and resize: see :func:`prepare`."""
-    source = bundled_cat() if path is None else Path(path)
-    return prepare(read_image(source), height, width, channels, str(source))
 
 
 def expand_image_specs(specs) -> list[Path]:

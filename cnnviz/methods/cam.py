@@ -43,7 +43,7 @@ def class_heatmap(
                    faithfulness_steps=0)
     explainer = Explainer(loaded, [method], np.asarray(image).shape[:2], opts, classifier)
     ex = explainer.explain(image, class_index)
-    return CamResult(np.asarray(image), ex, [method], faithfulness_steps=0, seed=seed)
+    return CamResult(np.asarray(image), ex, [method], faithfulness_steps=0, seed=seed, untrained=loaded.untrained)
 
 
 def grad_cam(loaded: LoadedModel, image: np.ndarray, class_index: str | int | None = None, layer: str | None = None) -> np.ndarray:

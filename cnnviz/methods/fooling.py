@@ -129,7 +129,7 @@ def _verdict(clf: Classifier, targets: list[int], x: np.ndarray, steps_each: lis
     p_target = probs[np.arange(len(targets)), targets]
     return FoolResult(list(targets), images, p_target, p_target >= confidence, steps_each,
                       [clf.top(p) for p in probs], confidence, method, seed, time.perf_counter() - start,
-                      param, diversity)
+                      param, diversity, untrained=clf.loaded.untrained)
 
 
 def adversarial(
@@ -183,7 +183,8 @@ def adversarial(
     if before[k] >= confidence:  # already the target: report it, change nothing
         orig = np.asarray(image, "uint8")
         return AdversarialResult(orig, orig.copy(), k, float(before[k]), True, 0, 0.0, 0.0, float(epsilon),
-                                 clf.top(before), clf.top(before), time.perf_counter() - start, already=True)
+                                 clf.top(before), clf.top(before), time.perf_counter() - start, already=True,
+                                 untrained=loaded.untrained)
     check_every = 5
     x, _, taken = ascent.run(x0, np.asarray([k]), [Stage(x0.shape[1:3], max_steps, lr, 0.0)], [np.random.default_rng(0)],
                              bounds=(lo, hi), progress=count, stop=stop, check_every=check_every)
@@ -196,4 +197,4 @@ def adversarial(
     return AdversarialResult(
         np.asarray(image, "uint8"), adv, k, float(after[k]), bool(after[k] >= confidence), best["steps"],
         float(np.abs(delta).max()), float(math.sqrt((delta**2).sum())), float(epsilon),
-        clf.top(before), clf.top(after), time.perf_counter() - start)
+        clf.top(before), clf.top(after), time.perf_counter() - start, untrained=loaded.untrained)

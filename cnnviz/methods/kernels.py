@@ -24,4 +24,4 @@ def learned_kernels(loaded: LoadedModel, layer: str = "first-conv") -> KernelRes
         raise CnnvizError(f"layer {layer_name(path)!r} is {type(target).__name__}; kernels needs a Conv2D layer such as {layer_name(conv_layers(loaded.model)[0])}")
     w = np.array(target.kernel.numpy(), dtype="float64")  # a copy: the model is not touched
     matches = [nearest_template(w[:, :, :, o].sum(axis=2)) for o in range(w.shape[-1])]
-    return KernelResult(layer_name(path), w, matches)
+    return KernelResult(layer_name(path), w, matches, untrained=loaded.untrained)

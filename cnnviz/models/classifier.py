@@ -48,3 +48,20 @@ class Classifier:
     def top(self, probs: np.ndarray, k: int = 5) -> list[Prediction]:
         order = np.argsort(-probs)[:k]
         return [Prediction(int(i), self.name(int(i)), float(probs[i])) for i in order]
+
+
+def cat_predictions(loaded: LoadedModel, k: int = 3) -> list[Prediction] | None:
+    """The top ``k`` on the bundled cat photo, fed with the model's (assumed) preprocessing: a wrong
+    input scale shows at once as a cat that is not a cat. None for a model with no class head or a
+    grey input (LeNet's digits say nothing about a cat)."""
+    from ..errors import CnnvizError
+    from .loading import class_count
+
+    try:
+        if class_count(loaded.model) is None or loaded.channels != 3:
+            return None
+        pixels = loaded.photo().pixels  # fitted as every command fits it
+    except CnnvizError:  # no image input (sequences, several inputs undecided): nothing to show
+        return None
+    clf = Classifier(loaded)
+    return clf.top(clf.probabilities(pixels[None])[0], k)

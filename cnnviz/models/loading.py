@@ -60,6 +60,9 @@ class LoadedModel:
     weights: str = "built-in"
     #: things the user should know about how the model is fed or named (printed as ``note:`` lines)
     notes: list[str] = field(default_factory=list)
+    #: how ``preprocess`` was chosen: by name, recognised from the layers, assumed, or --preprocess
+    preprocess_assumed: str = ""
+    preprocess_note: str = ""  # the note that says it (dropped when --preprocess overrides it)
 
     @property
     def input_shape(self) -> tuple[int | None, int | None, int]:
@@ -83,8 +86,28 @@ class LoadedModel:
             raise CnnvizError(f"--size {size} is too small for {self.name}; it needs at least {minimum}")
         return size, size
 
+    @property
+    def untrained(self) -> bool:
+        """True when the weights are a random initialisation (every figure then carries the mark)."""
+        return self.weights.startswith("random")
+
+    def fit_mode(self, fit: str | None = None) -> str:
+        """``--fit``: the user's, else ``crop`` at a fixed input size (how such models were trained),
+        ``keep`` (the photo's own aspect) for a model that takes any size."""
+        from ..inputs.fitting import default_fit
+
+        return default_fit(all(self.input_shape[:2]), fit)
+
+    def photo(self, path: str | Path | None = None, size: int | None = None, fit: str | None = None):
+        """An image file (default: the bundled cat) fitted to this model: a :class:`cnnviz.inputs.images.Photo`."""
+        from ..inputs.images import load_photo
+
+        h, w = self.image_size(size)
+        return load_photo(path, h, w, self.channels, self.fit_mode(fit))
+
     def describe(self) -> dict:
-        return {"model": self.name, "preprocess": self.preprocess, "weights": self.weights}
+        return {"model": self.name, "preprocess": self.preprocess, "preprocess_assumed": self.preprocess_assumed,
+                "weights": self.weights, "untrained": self.untrained}
 
 
 def input_shape(model) -> tuple[int | None, int | None, int]:
@@ -134,6 +157,8 @@ def load_model(
     elif lower == "lenet":
         loaded = _load_file(bundled_path(), unsafe=False, name="lenet")
         loaded.class_names, loaded.preprocess, loaded.weights = digit_classes(), "unit", "bundled (MNIST)"
+        loaded.preprocess_assumed = "unit: the bundled LeNet (trained on pixels / 255)"
+        loaded.notes = [n for n in loaded.notes if n != loaded.preprocess_note]
         if weights not in (None, "imagenet", "built-in"):
             loaded.weights = _load_weights(loaded.model, weights, include_top=include_top)
     elif lower == "efficientnetlite0":
@@ -149,17 +174,17 @@ def load_model(
             f"unknown model {key!r}{hint}; give a name ({', '.join(MODEL_NAMES[:4])}, ...) or a .keras/.h5 file"
         )
     if preprocess is not None:
-        loaded.preprocess = preprocess
-        loaded.notes = [n for n in loaded.notes if "scales its own input" not in n]
+        loaded.notes = [n for n in loaded.notes if n != loaded.preprocess_note]
+        loaded.preprocess, loaded.preprocess_assumed = preprocess, f"{preprocess}: --preprocess"
     if labels is not None:
         _check_labels(loaded, tuple(labels))
         loaded.class_names = tuple(labels)
-    elif loaded.class_names is None and _class_count(loaded.model) == 1000:
+    elif loaded.class_names is None and class_count(loaded.model) == 1000:
         loaded.notes.append(f"{loaded.name} has 1000 outputs but no class names; if they are ImageNet's, pass --labels imagenet")
     return loaded
 
 
-def _class_count(model) -> int | None:
+def class_count(model) -> int | None:
     """The width of the model's single (batch, classes) output, else None."""
     try:
         outputs = model.outputs
@@ -171,7 +196,7 @@ def _class_count(model) -> int | None:
 
 
 def _check_labels(loaded: LoadedModel, labels: tuple[str, ...]) -> None:
-    count = _class_count(loaded.model)
+    count = class_count(loaded.model)
     if count is not None and count != len(labels):
         what = "ImageNet's 1000 class names" if labels == imagenet_classes() else f"{len(labels)} class names"
         raise CnnvizError(f"{loaded.name} has {count} outputs but --labels gives {what}; give one name per output")
@@ -182,7 +207,8 @@ def _load_efficientnet_lite(include_top: bool, weights) -> LoadedModel:
 
     model, source = efficientnet_lite.load(include_top=include_top, weights=weights)
     classes = imagenet_classes() if include_top else None
-    return LoadedModel(model, efficientnet_lite.NAME, "tf", None if include_top else efficientnet_lite.SIZE, classes, source)
+    return LoadedModel(model, efficientnet_lite.NAME, "tf", None if include_top else efficientnet_lite.SIZE, classes, source,
+                       preprocess_assumed="tf: EfficientNet-Lite0 (by name)")
 
 
 def _load_application(name: str, include_top: bool, weights) -> LoadedModel:
@@ -202,7 +228,8 @@ def _load_application(name: str, include_top: bool, weights) -> LoadedModel:
     if local:
         source = _load_weights(model, weights, include_top=include_top)
     classes = imagenet_classes() if include_top else None
-    return LoadedModel(model, name, mode, None if include_top else size, classes, source)
+    return LoadedModel(model, name, mode, None if include_top else size, classes, source,
+                       preprocess_assumed=f"{mode}: keras.applications {ctor_name} (by name)")
 
 
 def _load_file(path: Path, *, unsafe: bool, name: str) -> LoadedModel:
@@ -226,9 +253,11 @@ def _load_file(path: Path, *, unsafe: bool, name: str) -> LoadedModel:
 
 
 def _default_io(loaded: LoadedModel) -> None:
-    """Notes on how a model file will be fed: several inputs, or a leading Rescaling/Normalization
-    layer (then raw 0-255 pixels by default: scaling them again would flatten every result)."""
-    from .model_io import choose_input, leading_scaler
+    """Notes on how a model file will be fed: several inputs, and the preprocessing recognised from
+    its structure (:mod:`cnnviz.models.families`: a leading Rescaling/Normalization layer means raw
+    pixels, a keras.applications family its own scaling, else pixels / 255), said in one note."""
+    from .families import recognise
+    from .model_io import choose_input
 
     model = loaded.model
     try:
@@ -236,19 +265,21 @@ def _default_io(loaded: LoadedModel) -> None:
             loaded.notes.extend(choose_input(model))
     except (CnnvizError, AttributeError, ValueError, TypeError):
         return  # refused (with the reason) when an image command needs the input
-    scaler = leading_scaler(model)
-    if scaler is not None:
-        loaded.preprocess = "none"
-        loaded.notes.append(
-            f"{loaded.name} scales its own input ({type(scaler).__name__} layer {scaler.name!r}): feeding raw 0-255 pixels "
-            f"(override with --preprocess)")
+    try:
+        input_shape(model)
+    except CnnvizError:
+        return  # no image input: nothing is fed pixels (image commands refuse it with the reason)
+    assumption = recognise(model)
+    loaded.preprocess, loaded.preprocess_assumed = assumption.mode, assumption.record()
+    loaded.preprocess_note = assumption.note(loaded.name)
+    loaded.notes.append(loaded.preprocess_note)
 
 
 def wrap_model(model, *, name: str | None = None, preprocess: str | None = None,
                labels: Sequence[str] | None = None) -> LoadedModel:
     """A Keras model object (built or trained in the session) as a :class:`LoadedModel`, fed like a model
-    file: pixels/255 unless it scales its own input (or ``preprocess`` says otherwise). The model itself
-    is neither copied nor changed."""
+    file: the preprocessing recognised from its structure (pixels/255 when unknown, raw pixels when it
+    scales its own input) unless ``preprocess`` says otherwise. The model is neither copied nor changed."""
     if not isinstance(model, keras.Model):
         raise CnnvizError(f"expected a keras.Model, got {type(model).__name__}")
     if not model.built:
@@ -257,8 +288,8 @@ def wrap_model(model, *, name: str | None = None, preprocess: str | None = None,
     _default_io(loaded)
     if preprocess is not None:
         check_mode(preprocess)
-        loaded.preprocess = preprocess
-        loaded.notes = [n for n in loaded.notes if "scales its own input" not in n]
+        loaded.notes = [n for n in loaded.notes if n != loaded.preprocess_note]
+        loaded.preprocess, loaded.preprocess_assumed = preprocess, f"{preprocess}: given"
     if labels is not None:
         _check_labels(loaded, tuple(labels))
         loaded.class_names = tuple(labels)

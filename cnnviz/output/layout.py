@@ -126,10 +126,15 @@ def wrap_text(text: str, width: int, size: int = CAPTION_FONT_SIZE) -> str:
 
 
 TITLE_FONT_SIZE = 15
+#: The one phrase on every figure of a model with random (untrained) weights, in a red band under the title:
+#: such a figure shows the architecture at initialisation, which is easily mistaken for a result.
+UNTRAINED_MARK = "UNTRAINED: random weights, not a trained model; nothing here was learned"
+UNTRAINED_RED = (200, 0, 0)
 
 
-def titled(image: np.ndarray, title: str, subtitle: str = "", margin: int = 6) -> np.ndarray:
-    """``image`` with a title band on top (wrapped to the image width): every PNG says what it shows."""
+def titled(image: np.ndarray, title: str, subtitle: str = "", margin: int = 6, untrained: bool = False) -> np.ndarray:
+    """``image`` with a title band on top (wrapped to the image width): every PNG says what it shows.
+    ``untrained``: add :data:`UNTRAINED_MARK` in a red band (the model's weights are random)."""
     from PIL import Image, ImageDraw
 
     image = to_rgb(to_uint8(image))
@@ -148,7 +153,22 @@ def titled(image: np.ndarray, title: str, subtitle: str = "", margin: int = 6) -
     for line in sub:
         draw.text((margin, y), line, fill=(70, 70, 70), font=_font())
         y += CAPTION_FONT_SIZE + 3
-    return np.concatenate([np.asarray(band), image], axis=0)
+    parts = [np.asarray(band), image]
+    if untrained:
+        parts.insert(1, untrained_band(width, margin))
+    return np.concatenate(parts, axis=0)
+
+
+def untrained_band(width: int, margin: int = 6) -> np.ndarray:
+    """White :data:`UNTRAINED_MARK` on red, as wide as the figure."""
+    from PIL import Image, ImageDraw
+
+    lines = wrap_text(UNTRAINED_MARK, width - 2 * margin, TITLE_FONT_SIZE).split("\n")
+    band = Image.new("RGB", (width, 2 * margin + len(lines) * (TITLE_FONT_SIZE + 4)), UNTRAINED_RED)
+    draw = ImageDraw.Draw(band)
+    for k, line in enumerate(lines):
+        draw.text((margin, margin + k * (TITLE_FONT_SIZE + 4)), line, fill=(255, 255, 255), font=_font(TITLE_FONT_SIZE))
+    return np.asarray(band)
 
 
 def colorbar(height: int, lo: float, hi: float, cmap: str | None = "viridis", label: str = "", width: int = 16,
@@ -205,9 +225,15 @@ def hstack_panels(panels: Sequence[np.ndarray], titles: Sequence[str], margin: i
         w = max(1, round(p.shape[1] * h / p.shape[0]))
         interp = cv2.INTER_NEAREST if p.shape[0] < h else cv2.INTER_AREA
         tiles.append(cv2.resize(p, (w, h), interpolation=interp) if p.shape[:2] != (h, w) else p)
-    width = max(t.shape[1] for t in tiles)
-    padded = [np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0)), constant_values=BACKGROUND) for t in tiles]
-    return make_grid(padded, titles, cols=len(padded), margin=margin, min_tile=0)
+    # each panel keeps its own width (a photo's aspect, a narrow colour bar), widened only to fit its title
+    cells = []
+    for t, title in zip(tiles, titles):
+        need = int(max([_text_width(line) for line in title.split("\n")] + [0])) + 2
+        t = np.pad(t, ((0, 0), (0, max(0, need - t.shape[1])), (0, 0)), constant_values=BACKGROUND)
+        cells.append(make_grid([t], [title], cols=1, margin=0, min_tile=0))
+    tall = max(c.shape[0] for c in cells)
+    row = beside(*[np.pad(c, ((0, tall - c.shape[0]), (0, 0), (0, 0)), constant_values=BACKGROUND) for c in cells], gap=margin)
+    return np.pad(row, ((margin, margin), (margin, margin), (0, 0)), constant_values=BACKGROUND)
 
 
 def table_image(columns: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = (), margin: int = 8) -> np.ndarray:

@@ -23,6 +23,7 @@ class ActivationsResult(Shown):
     sort: str = "index"
     scale: str = "layer"
     source: str = ""
+    untrained: bool = False  # the model's weights are random: the figure says so
     image: np.ndarray | None = None  # the input as fed (uint8), drawn beside the maps
     input_stem: str = "image"
 
@@ -40,7 +41,7 @@ class ActivationsResult(Shown):
 
     def record(self) -> dict:
         flat = self.maps.reshape(-1, self.maps.shape[-1])
-        return {"input": self.source, "layer": self.layer, "sort": self.sort, "scale": self.scale,
+        return {"input": self.source, "layer": self.layer, "sort": self.sort, "scale": self.scale, "untrained": self.untrained,
                 "shape": list(self.maps.shape),
                 "channels": [{"channel": int(c), "mean": float(flat[:, c].mean()), "max": float(flat[:, c].max())}
                              for c in self.order]}
@@ -64,7 +65,7 @@ class ActivationsResult(Shown):
             how = "each channel scaled to its own min-max"
         title = f"{model} · activations of {self.layer} · {len(self.order)} of {m.shape[-1]} channels"
         sub = f"input: {self.source or 'image'} (left); {how}; sorted by {self.sort}; caption = channel: its maximum"
-        return titled(side_by_side(image, grid), title, sub)
+        return titled(side_by_side(image, grid), title, sub, untrained=self.untrained)
 
 
 def activation_tiles(maps: np.ndarray, order: Sequence[int], scale: str = "layer", cmap: str = "viridis") -> list[np.ndarray]:

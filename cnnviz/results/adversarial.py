@@ -31,6 +31,7 @@ class AdversarialResult(Shown):
     after: list
     seconds: float
     already: bool = False  # the image was already of the target class: nothing was changed
+    untrained: bool = False  # the model's weights are random: the figure says so
     target_name: str = ""
     confidence: float | None = None
     input_stem: str = "image"
@@ -52,7 +53,7 @@ class AdversarialResult(Shown):
     def record(self) -> dict:
         return {"target": self.target, "probability": self.probability, "reached": self.reached,
                 "already_target": self.already, "steps": self.steps, "linf": self.linf, "l2": self.l2,
-                "epsilon": self.epsilon, "amplification": round(self.amplification, 2),
+                "epsilon": self.epsilon, "untrained": self.untrained, "amplification": round(self.amplification, 2),
                 "top5_before": [vars(p) for p in self.before], "top5_after": [vars(p) for p in self.after]}
 
     @property
@@ -84,4 +85,4 @@ class AdversarialResult(Shown):
         title = f"{model} · adversarial example -> {name}: " + self.verdict(name, confidence)
         sub = (f"projected sign-gradient steps within L-inf {self.epsilon:g} pixel units; "
                f"p checked on the saved 8-bit image; top 5 as class: p")
-        return titled(beside(panel, bar), title, sub)
+        return titled(beside(panel, bar), title, sub, untrained=self.untrained)

@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..atomic import atomic_target
+from ..inputs.fitting import onto_photo
 from ..output.files import OutputPaths
 from ..output.heatmaps import attribution_panel
 from ..output.layout import titled
@@ -40,6 +41,9 @@ class CamResult(Shown):
     heatmaps: bool = False  # also write each raw map as float32 .npy beside the PNG
     seed: int = 0
     options: dict = field(default_factory=dict)  # the method options as given (noise tunnel, baseline, ...)
+    untrained: bool = False  # the model's weights are random: the figure says so
+    original: np.ndarray | None = None  # the whole photo (the maps are drawn back onto it through ``fit``)
+    fit: object | None = None  # cnnviz.inputs.fitting.Fit: which part of ``original`` the model saw
 
     # -- the first method's map, for one-method use in notebooks
     @property
@@ -87,6 +91,7 @@ class CamResult(Shown):
         rand = ex.random
         return {"method": self.methods[0], "layer": ex.results[0].layer, "class": ex.class_index, "class_name": ex.class_name,
                 "probability": ex.probability, "top5": [vars(p) for p in ex.top5], "seed": self.seed, **self.options,
+                "untrained": self.untrained,
                 "faithfulness": None if rand is None else {"metric": FAITHFULNESS, "steps": self.faithfulness_steps,
                                                            "random_order": rand},
                 "methods": [{"method": r.method, **_plain(r.info), **(r.faithfulness or {}),
@@ -94,12 +99,17 @@ class CamResult(Shown):
 
     def figure(self) -> np.ndarray:
         ex = self.explanation
-        panel = attribution_panel(self.image, ex.class_name, ex.probability, ex.results, ex.random)
+        shown, results, how = self.image, ex.results, ""
+        if self.fit is not None and self.original is not None:  # the maps drawn back onto the whole photo
+            shown, results = onto_photo(ex.results, self.fit, self.original)
+            how = f" ({self.fit.caption()})"
+        panel = attribution_panel(shown, ex.class_name, ex.probability, results, ex.random)
         where = f" on {ex.results[0].layer}" if ex.results[0].layer else ""
         title = f"{self.model.name} · {', '.join(self.methods)}{where} · class {ex.class_name} (p {fmt_p(ex.probability)})"
         extras = [f"{k} {v}" for k, v in self.options.items() if v not in (None, False)]
-        sub = f"input: {self.source or 'image'}; where the image supports the class" + ("; " + ", ".join(extras) if extras else "")
-        return titled(panel, title, sub)
+        sub = (f"input: {self.source or 'image'}{how}; where the image supports the class"
+               + ("; " + ", ".join(extras) if extras else ""))
+        return titled(panel, title, sub, untrained=self.untrained)
 
     def lines(self) -> list[str]:
         """What the CLI prints: one line per method with its scores."""

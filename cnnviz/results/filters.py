@@ -34,18 +34,22 @@ class FilterResult(Shown):
     diversity: int = 1  # pictures per filter, consecutive in ``indices``
     measured: str = ""  # what the activations are: see cnnviz.models.submodels.response_model
     revived: np.ndarray | None = None  # per tile: dead after the recipe, then pushed at one position (filters.revive)
+    untrained: bool = False  # the model's weights are random: the figure says so
+    recipe: str = ""  # why this parametrisation (filters.param_choice): the subtitle and the manifest say it
     cols: int | None = None  # grid columns of the figure (default: near-square)
     total_filters: int = 0  # the layer's filter count (0: not known)
 
+    param_given: bool = False  # the user chose ``param`` (then it is part of the file name when it is pixel)
+
     @staticmethod
-    def name_for(model_stem: str, layer: str, method: str, param: str, partial: bool = False) -> str:
-        """The file-name stem, known before the work (the CLI checks it first)."""
+    def name_for(model_stem: str, layer: str, method: str, param: str | None, partial: bool = False) -> str:
+        """The file-name stem, known before the work (the CLI checks it first); ``param``: the user's."""
         pixel = "pixel" if method != "classic" and param == "pixel" else ""
         return file_stem("filters", model_stem, layer.replace("/", "-"), method, pixel) + ("_partial" if partial else "")
 
     @property
     def stem(self) -> str:
-        return self.name_for(self.model.stem, self.layer, self.method, self.param, self.partial)
+        return self.name_for(self.model.stem, self.layer, self.method, self.param if self.param_given else None, self.partial)
 
     def tiles(self) -> list[tuple[str, np.ndarray]]:
         """Each picture alone: ``filter_<index>`` (``_<k>`` for the k-th of ``diversity`` pictures)."""
@@ -67,12 +71,12 @@ class FilterResult(Shown):
 
     def record(self) -> dict:
         """The manifest fields this result knows (the caller adds command and model)."""
-        return {"layer": self.layer, "method": self.method, "param": self.param, "diversity": self.diversity, "precision": self.precision, "size": list(self.size),
+        return {"layer": self.layer, "method": self.method, "param": self.param, "recipe": self.recipe, "diversity": self.diversity, "precision": self.precision, "size": list(self.size),
                 "steps": self.steps, "seed": self.seed, "seconds": round(self.seconds, 2),
                 "alive": int(np.sum(self.alive)), "count": len(self.indices), "scanned": list(self.scanned),
                 "partial": self.partial, "revived": [int(i) for i, r in zip(self.indices, self._revived()) if r],
                 "activation": "mean activation of the filter on the saved image" + (f" ({self.measured})" if self.measured else ""),
-                "measured": self.measured,
+                "measured": self.measured, "untrained": self.untrained,
                 "tiles": self.records()}
 
     def captions(self) -> list[str]:
@@ -94,7 +98,8 @@ class FilterResult(Shown):
         grid = make_grid(list(self.images), self.captions(), cols=cols)
         title = f"{model} · {self.layer} · {self.method}: the input each filter responds to most"
         sub = (f"{self.respond_phrase()} (act = the filter's mean activation on this very image; dead = no positive "
-               f"response); {self.size[0]}x{self.size[1]} px, {self.steps} steps, seed {self.seed}")
+               f"response); {self.size[0]}x{self.size[1]} px, {self.steps} steps, seed {self.seed}"
+               + (f"; {self.recipe}" if self.recipe else ""))
         if self.method == "classic":
             sub += ("; classic (the Keras-blog recipe): plain gradient steps on the post-ReLU mean from grey noise, shown "
                     "at std 0.1; a filter silent on that noise gets no gradient and stays noise (dead): "
@@ -104,4 +109,4 @@ class FilterResult(Shown):
                     "jitter until it responds")
         if self.partial:
             title = "PARTIAL (interrupted) · " + title
-        return titled(grid, title.lstrip(" ·"), sub)
+        return titled(grid, title.lstrip(" ·"), sub, untrained=self.untrained)

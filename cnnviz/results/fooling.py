@@ -30,6 +30,7 @@ class FoolResult(Shown):
     seconds: float
     param: str = "pixel"
     diversity: int = 1
+    untrained: bool = False  # the model's weights are random: the figure says so
     names: list[str] = field(default_factory=list)  # class names, one per image (default: the indices)
     cols: int | None = None
     top: int = 5  # lines of the model's top 5 under each image (0: none)
@@ -61,7 +62,7 @@ class FoolResult(Shown):
     def record(self) -> dict:
         return {"mode": self.method, "param": self.param, "diversity": self.diversity, "confidence": self.confidence, "seed": self.seed,
                 "seconds": round(self.seconds, 2), "reached": int(np.sum(self.reached)),
-                "verified_on": "the saved 8-bit pixels", "tiles": self.records()}
+                "verified_on": "the saved 8-bit pixels", "untrained": self.untrained, "tiles": self.records()}
 
     def captions(self, names: Sequence[str] | None = None, top: int = 5) -> list[str]:
         out = []
@@ -80,4 +81,4 @@ class FoolResult(Shown):
                f"{int(np.sum(self.reached))} of {len(self.classes)} reached; seed {self.seed}")
         if top:
             sub += "; below: the model's top 5 (class: p)"
-        return titled(grid, f"{model} · {what}", sub)
+        return titled(grid, f"{model} · {what}", sub, untrained=self.untrained)

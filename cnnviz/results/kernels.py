@@ -24,6 +24,7 @@ class KernelResult(Shown):
     layer: str
     weights: np.ndarray  # (k, k, in, out), a copy
     matches: list[tuple[str, float]]  # per output filter: nearest classic kernel and cosine
+    untrained: bool = False  # the model's weights are random: the figure says so
 
     @property
     def stem(self) -> str:
@@ -62,7 +63,7 @@ class KernelResult(Shown):
                 for i, ((n, c), kind) in enumerate(zip(self.matches, self.kinds()))]
 
     def record(self) -> dict:
-        return {"layer": self.layer, "shape": list(self.weights.shape), "match_cosine": MATCH_COSINE,
+        return {"layer": self.layer, "shape": list(self.weights.shape), "match_cosine": MATCH_COSINE, "untrained": self.untrained,
                 "shown": "sum over input channels" if self.channel_sums else "RGB (the three input channels)",
                 "tiles": self.records()}
 
@@ -96,4 +97,4 @@ class KernelResult(Shown):
         count = f"{w.shape[-1]} kernel" + ("s" if w.shape[-1] != 1 else "")
         sub = (f"{count} of {w.shape[0]}x{w.shape[1]}; tiles show {shown}; grey = 0, one scale for the layer; "
                f"nearest classic kernel by cosine, 'no close match' below {MATCH_COSINE:g}")
-        return titled(beside(grid, bar), f"{model} · learned kernels of {self.layer}", sub)
+        return titled(beside(grid, bar), f"{model} · learned kernels of {self.layer}", sub, untrained=self.untrained)

@@ -180,7 +180,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
     rows = layer_rows(loaded.model)[0]
     by_name = {r.name: r for r in rows}
     info = {"model": loaded.name, "layers": names, "command": command or f"cnnviz atlas {settings.model}",
-            "data": source.name, "count": source.count,
+            "data": source.name, "count": source.count, "untrained": loaded.untrained,
             "settings": {"top-k": settings.top_k, "filters per layer": settings.filters_per_layer, "seed": settings.seed,
                          "diversity pictures per filter": settings.diversity,
                          "input size": f"{hw[0]}x{hw[1]}", "weights": loaded.weights, "preprocess": loaded.preprocess,
@@ -223,7 +223,7 @@ def build_atlas(loaded, root: str | Path, layers: str, settings: AtlasSettings, 
                  "crop": shows_crop(field_.size, hw), "data": source.name, "count": source.count,
                  "labels": {str(i): str(source.file(i)) for i in wanted if source.file(i) is not None},
                  "weights": weights_note, "records": [r.to_json() for r in recs], "vis": vis.records(),
-                 "diversity": settings.diversity,
+                 "diversity": settings.diversity, "untrained": loaded.untrained,
                  "commands": _commands(loaded, settings, n, hw)}
         for k in range(len(recs)):
             site.write_filter(root, state, k)

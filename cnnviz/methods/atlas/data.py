@@ -72,22 +72,10 @@ class DataSource:
 
 
 def center_fit(img: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Crop the centre to the target aspect ratio, then resize (area when shrinking)."""
-    from ...inputs.images import resize
+    """Short side resized, centre cropped: ``--fit crop``, the convention every command shares."""
+    from ...inputs.fitting import fit_image
 
-    h, w = img.shape[:2]
-    if (h, w) == (height, width):
-        return img
-    target = width / height
-    if w / h > target:
-        cw = max(1, round(h * target))
-        x0 = (w - cw) // 2
-        img = img[:, x0 : x0 + cw]
-    elif w / h < target:
-        ch = max(1, round(w / target))
-        y0 = (h - ch) // 2
-        img = img[y0 : y0 + ch]
-    return resize(img, height, width)
+    return fit_image(img, height, width, "crop")[0]
 
 
 def check_data_path(spec: str | Path) -> Path:

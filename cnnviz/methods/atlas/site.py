@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 
 from ...output.files import atomic_write
+from ...output.layout import UNTRAINED_MARK
 from .pictures import histogram_svg
 
 CSS = """
@@ -18,6 +19,7 @@ CSS = """
 body { margin:0; font:15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--ink); background:var(--bg); }
 header { background:#fff; border-bottom:1px solid var(--line); padding:.7em 1.5em; display:flex; gap:1.2em; align-items:baseline; flex-wrap:wrap; }
 header h1 { font-size:1.25em; margin:0; }
+.untrained { background:#c80000; color:#fff; font-weight:bold; padding:.5em .8em; margin:0 0 1em; }
 nav a { margin-right:.9em; }
 main { padding:1em 1.5em 3em; max-width:1400px; }
 a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
@@ -67,8 +69,10 @@ def _e(x) -> str:
     return html.escape(str(x))
 
 
-def _page(title: str, depth: int, nav: str, body: str) -> str:
+def _page(title: str, depth: int, nav: str, body: str, untrained: bool = False) -> str:
     css = "../" * depth + "style.css"
+    if untrained:  # the figures' red band, on every page of a model with random weights
+        body = f'<p class="untrained">{_e(UNTRAINED_MARK)}</p>' + body
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(title)}</title>'
             f'<link rel="stylesheet" href="{css}"></head>\n<body><header><h1>{_e(title)}</h1><nav>{nav}</nav>'
@@ -123,7 +127,7 @@ def write_overview(root: Path, info: dict, rows: list[dict], states: dict[str, d
             f"or, where the field is narrower than a third of the image, a third of the image around it with the field "
             f"outlined in red.</p>")
     path = root / "index.html"
-    _write(path, _page(f"cnnviz atlas: {info['model']}", 0, nav, body))
+    _write(path, _page(f"cnnviz atlas: {info['model']}", 0, nav, body, info.get("untrained", False)))
     return path
 
 
@@ -157,7 +161,7 @@ def write_layer(root: Path, state: dict, prev: str | None, nxt: str | None) -> P
             f'stride {state["field"]["jump"][0]:g} px. Under each filter: its top examples from the data with the '
             f'activation of the strongest unit.</p><div class="grid">{"".join(cards)}</div>')
     path = root / slug(name) / "index.html"
-    _write(path, _page(f"{state['model']} / {name}", 1, nav, body))
+    _write(path, _page(f"{state['model']} / {name}", 1, nav, body, state.get("untrained", False)))
     return path
 
 
@@ -208,7 +212,7 @@ def write_filter(root: Path, state: dict, k: int) -> Path:
             + "".join(f"<tr><th>{_e(what)}</th><td><code>{_e(c)}</code></td></tr>" for what, c in commands)
             + "</table></div>")
     path = root / slug(name) / f"f{f}.html"
-    _write(path, _page(f"{state['model']} / {name} / filter {f}", 1, nav, body))
+    _write(path, _page(f"{state['model']} / {name} / filter {f}", 1, nav, body, state.get("untrained", False)))
     return path
 
 

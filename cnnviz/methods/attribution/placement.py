@@ -29,3 +29,4 @@ def place(maps: np.ndarray, centres_y, centres_x, image_hw: tuple[int, int]) -> 
     wy = interpolation_matrix(centres_y, image_hw[0])
     wx = interpolation_matrix(centres_x, image_hw[1])
     return np.einsum("yi,...ij,xj->...yx", wy, np.asarray(maps, "float64"), wx).astype("float32")
+
