@@ -187,7 +187,7 @@ def _red_minus_green_model():
 
 
 def test_revive_brings_back_a_filter_silent_on_its_picture():
-    from cnnviz.methods.filters import REVIVE_STEPS, revive
+    from cnnviz.methods.revive import REVIVE_STEPS, revive
     from cnnviz.models.submodels import response_model
 
     model = _red_minus_green_model()
@@ -225,7 +225,7 @@ def test_revive_brings_back_a_filter_silent_on_its_picture():
 
 
 def test_revive_gives_up_on_a_picture_that_cannot_respond_in_the_steps_left():
-    from cnnviz.methods.filters import revive_hopeless
+    from cnnviz.methods.revive import revive_hopeless
 
     assert not revive_hopeless([-30.0], 5, 20)  # no rate yet
     # after 10 of 20 steps: -30 climbing 0.2 a step stays below 0; -0.5 climbing 0.1 a step crosses it

@@ -44,12 +44,12 @@ from ..models import LoadedModel, conv_layers, feature_model, is_conv, iter_laye
 from ..models.submodels import response_model
 from ..optvis.objectives import channel
 from ..optvis.param import check_param
-from ..inputs.preprocessing import to_model_input
 from ..optvis.transforms import Transforms
 from ..results.filters import FilterResult  # noqa: F401 (re-exported): the result owns its record and figure
+from .filter_measures import ALIVE_EPS, contrast_search, mean_activation
+from .revive import REVIVE_STEPS, revive
 
 METHODS = checks.FILTER_METHODS
-ALIVE_EPS = 1e-6
 #: Image size for models that take any size (the Keras blog's 128 px); fixed-size models use theirs.
 DEFAULT_SIZE = 128
 
@@ -132,7 +132,7 @@ def stages(method: str, size: tuple[int, int], steps: int, fixed: bool) -> list[
             Stage((h, w), n3, 2.0, 0.0)]
 
 
-def _transforms(method: str, size: tuple[int, int]) -> Transforms:
+def pixel_transforms(method: str, size: tuple[int, int]) -> Transforms:
     if method == "classic":
         return Transforms()
     return Transforms(jitter=max(1.0, min(size) / 32), scale=(0.95, 1.05), rotate=5.0)
@@ -204,7 +204,7 @@ def visualize_filters(
                                         diversity, top, progress, note, measured), recipe=why)
     objective = channel(name) if method == "classic" else channel(name, top=0.25)
     ascent = Ascent(optimise_model, [name], objective, loaded.preprocess,
-                    _transforms(method, hw), UpdateRule(clip=method != "classic"),
+                    pixel_transforms(method, hw), UpdateRule(clip=method != "classic"),
                     precision="float32" if method == "classic" else precision)
     schedule = stages(method, hw, steps, fixed)
     per_filter = sum(s.steps for s in schedule)
@@ -278,12 +278,6 @@ def fourier_filter_stages(hw: tuple[int, int], steps: int, fixed: bool) -> list:
     return fourier_stages(hw, steps, FILTER_LR, fixed, FILTER_LOW)
 
 
-#: Dead filters (no response on their saved picture) go on from it for up to this many steps.
-REVIVE_STEPS = 20
-REVIVE_LR = 0.02
-REVIVE_EVERY = 5
-
-
 def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision, diversity, top,
                      progress, note=None, measured: str = "") -> FilterResult:
     from ..optvis.render import render
@@ -314,95 +308,3 @@ def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batc
                           param="fourier", diversity=diversity, partial=r.partial, measured=measured, revived=revived,
                           untrained=loaded.untrained)
     return _strongest(result, top, indices)
-
-
-def revive(loaded, name, measure_model, pixels, images, acts, targets, dead, hw, batch_size, precision, note=None,
-           progress=None):
-    """Give filters whose saved picture leaves them silent a last push: go on from that picture
-    (still Fourier, so no pixel noise) without transforms, raising the filter's single strongest
-    position with small Adam steps until the saved pixels make it respond (or ``REVIVE_STEPS``).
-    A filter of a deep layer can be negative everywhere on a picture that is good on average under
-    jitter; this finds the one place where it fires. Returns (images, acts, revived per image, seconds)."""
-    from ..optvis import Stage
-    from ..optvis.render import render
-
-    dead_targets = [int(targets[k]) for k in dead]
-
-    # Each picture is decided on its own, at the first check where it responds (those saved pixels
-    # and their activation are kept) or cannot any more (it keeps its picture): the same result
-    # whatever the batches are.
-    decided: dict[int, tuple[np.ndarray, float] | None] = {}
-    histories: dict[int, list[float]] = {}
-
-    def settled(x, scores, rows):
-        shown = to_uint8(x)
-        now = mean_activation(measure_model, shown, [dead_targets[p] for p in rows], loaded.preprocess)
-        for j, p in enumerate(rows):
-            if p in decided:
-                continue
-            history = histories.setdefault(p, [])
-            history.append(float(scores[j]))
-            if now[j] > ALIVE_EPS:
-                decided[p] = (shown[j], now[j])
-            elif revive_hopeless(history, REVIVE_EVERY, REVIVE_STEPS):
-                decided[p] = None
-        return all(p in decided for p in rows)
-
-    revived = np.zeros(len(images), bool)
-    try:
-        r = render(loaded, channel(name, top=PEAK), dead_targets, param="fourier", size=hw, transforms=(),
-                   stages=[Stage(hw, REVIVE_STEPS, REVIVE_LR, robust=False)], start=pixels[dead],
-                   batch_size=batch_size, precision=precision, preactivation=True, stop=settled,
-                   check_every=REVIVE_EVERY, progress=progress, note=note)
-    except KeyboardInterrupt:
-        return images, acts, revived, 0.0  # keep the pictures as they were
-    images, acts = images.copy(), acts.copy()
-    for j, k in enumerate(dead):
-        if decided.get(j) is not None:
-            images[k], acts[k] = decided[j]
-            revived[k] = True
-    return images, acts, revived, r.ascent_seconds
-
-
-def revive_hopeless(history: list[float], every: int, steps: int) -> bool:
-    """True when a picture cannot respond at its present rate of climb in the steps left
-    (``history``: its peak pre-activation at each check, which must cross 0 for a response)."""
-    if len(history) < 2:
-        return False
-    rate = max((history[-1] - history[-2]) / every, 0.0)
-    return history[-1] + rate * (steps - every * len(history)) < 0
-
-
-#: ``channel(top=PEAK)``: the single strongest position.
-PEAK = 1e-9
-
-
-CONTRASTS = (2.5,)
-
-
-def contrast_search(model, images: np.ndarray, indices: list[int], preprocess: str,
-                    factors: tuple[float, ...] = CONTRASTS) -> tuple[np.ndarray, np.ndarray]:
-    """Line search along contrast: per image, keep ``128 + k (x - 128)`` for the k in (1, *factors)
-    whose saved pixels give the highest mean activation. Returns (images, their activations)."""
-    best_images = images.copy()
-    best = mean_activation(model, images, indices, preprocess)
-    for k in factors:
-        candidate = to_uint8((images.astype("float32") - 128.0) * k + 128.0)
-        acts = mean_activation(model, candidate, indices, preprocess)
-        better = acts > best
-        best[better] = acts[better]
-        best_images[better] = candidate[better]
-    return best_images, best
-
-
-def mean_activation(model, images: np.ndarray, indices: list[int], preprocess: str, batch_size: int = 32) -> np.ndarray:
-    """Mean activation of filter ``indices[k]`` for ``images[k]`` (saved uint8 pixels, re-preprocessed)."""
-    from ..backends.runtime import forward
-
-    out = []
-    for b in range(0, len(images), batch_size):
-        x = to_model_input(images[b : b + batch_size].astype("float32"), preprocess)
-        maps = forward(model, x)[0]
-        for k, i in enumerate(indices[b : b + batch_size]):
-            out.append(float(maps[k, ..., i].mean()))
-    return np.asarray(out, dtype="float64")

@@ -21,7 +21,7 @@ from ..backends.distribution import data_parallel, padded
 from ..optvis import Ascent, Stage, UpdateRule
 from .. import checks
 from ..errors import CnnvizError
-from .filters import _transforms, stages
+from .filters import pixel_transforms, stages
 from ..pixels import to_uint8
 from ..models import Classifier, LoadedModel
 from ..optvis.objectives import class_logit, class_logprob
@@ -81,7 +81,7 @@ def fool_from_noise(
         schedule = [Stage((h, w), max_steps, 2.0, 0.0)]  # 2 pixel units (RMS) per step
     else:
         schedule = stages("smooth", (h, w), max_steps, all(loaded.input_shape[:2]))
-        ascent = Ascent(clf.model, ["logits"], class_logit(), loaded.preprocess, _transforms("smooth", (h, w)), UpdateRule())
+        ascent = Ascent(clf.model, ["logits"], class_logit(), loaded.preprocess, pixel_transforms("smooth", (h, w)), UpdateRule())
     total = max_steps * len(targets)
     done = [0]
 

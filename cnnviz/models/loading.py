@@ -16,7 +16,7 @@ from ..inputs.labels import digit_classes, imagenet_classes
 from ..inputs.preprocessing import check_mode
 from .layers import iter_layers
 from .lenet import bundled_path
-from .weights import _load_weights
+from .weights import load_weights
 
 #: keras.applications image classifiers by lower-case name: (constructor, preprocessing, native size).
 APPLICATIONS: dict[str, tuple[str, str, int]] = {
@@ -160,13 +160,13 @@ def load_model(
         loaded.preprocess_assumed = "unit: the bundled LeNet (trained on pixels / 255)"
         loaded.notes = [n for n in loaded.notes if n != loaded.preprocess_note]
         if weights not in (None, "imagenet", "built-in"):
-            loaded.weights = _load_weights(loaded.model, weights, include_top=include_top)
+            loaded.weights = load_weights(loaded.model, weights, include_top=include_top)
     elif lower == "efficientnetlite0":
         loaded = _load_efficientnet_lite(include_top, weights)
     elif key.endswith((".keras", ".h5", ".hdf5")) or Path(key).exists():
         loaded = _load_file(Path(key), unsafe=unsafe, name=Path(key).name)
         if weights not in (None, "imagenet", "built-in"):
-            loaded.weights = _load_weights(loaded.model, weights, include_top=include_top)
+            loaded.weights = load_weights(loaded.model, weights, include_top=include_top)
     else:
         near = difflib.get_close_matches(lower, MODEL_NAMES, n=3, cutoff=0.4)
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
@@ -226,7 +226,7 @@ def _load_application(name: str, include_top: bool, weights) -> LoadedModel:
         raise CnnvizError(f"could not build {name}: {_first_line(exc)}") from None
     source = "imagenet" if weights == "imagenet" else "random (weights=None)"
     if local:
-        source = _load_weights(model, weights, include_top=include_top)
+        source = load_weights(model, weights, include_top=include_top)
     classes = imagenet_classes() if include_top else None
     return LoadedModel(model, name, mode, None if include_top else size, classes, source,
                        preprocess_assumed=f"{mode}: keras.applications {ctor_name} (by name)")

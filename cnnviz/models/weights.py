@@ -10,7 +10,7 @@ from ..errors import CnnvizError, first_line as _first_line
 from .layers import iter_layers
 
 
-def _load_weights(model, path, *, include_top: bool) -> str:
+def load_weights(model, path, *, include_top: bool) -> str:
     """Load a local weights file; returns a description of what was loaded."""
     p = Path(path)
     if not p.is_file():

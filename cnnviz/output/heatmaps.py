@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from ..pixels import colormap, luma, to_rgb, to_uint8
-from .layout import CAPTION_FONT_SIZE, _font, hstack_panels
+from .layout import CAPTION_FONT_SIZE, caption_font, hstack_panels
 
 CMAP = "inferno"
 MIN_TILE = 200
@@ -33,7 +33,7 @@ def colorbar(height: int, cmap: str = CMAP, labels: Sequence[str] = ("1 = map ma
     """A vertical colour bar ``height`` px tall with labels at top, middle and bottom (drawn at full size)."""
     from PIL import Image, ImageDraw
 
-    font = _font()
+    font = caption_font()
     bar_w, pad = 16, 6
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     text_w = int(max(scratch.textlength(t, font=font) for t in labels)) + 2

@@ -22,7 +22,7 @@ BACKGROUND = 255
 CAPTION_FONT_SIZE = 11
 
 
-def _font(size: int = CAPTION_FONT_SIZE):
+def caption_font(size: int = CAPTION_FONT_SIZE):
     from PIL import ImageFont
 
     try:
@@ -87,7 +87,7 @@ def _draw_captions(canvas, captions, rows, cols, th, tw, cap_h, margin) -> np.nd
 
     img = Image.fromarray(canvas)
     draw = ImageDraw.Draw(img)
-    font = _font()
+    font = caption_font()
     for i, text in enumerate(captions):
         r, c = divmod(i, cols)
         y = margin + r * (th + cap_h + margin) + th + 1
@@ -98,7 +98,7 @@ def _draw_captions(canvas, captions, rows, cols, th, tw, cap_h, margin) -> np.nd
 
 
 def _text_width(text: str, size: int = CAPTION_FONT_SIZE) -> float:
-    return _font(size).getlength(text)
+    return caption_font(size).getlength(text)
 
 
 def wrap_text(text: str, width: int, size: int = CAPTION_FONT_SIZE) -> str:
@@ -148,10 +148,10 @@ def titled(image: np.ndarray, title: str, subtitle: str = "", margin: int = 6, u
     draw = ImageDraw.Draw(band)
     y = margin
     for line in head:
-        draw.text((margin, y), line, fill=(0, 0, 0), font=_font(TITLE_FONT_SIZE))
+        draw.text((margin, y), line, fill=(0, 0, 0), font=caption_font(TITLE_FONT_SIZE))
         y += TITLE_FONT_SIZE + 4
     for line in sub:
-        draw.text((margin, y), line, fill=(70, 70, 70), font=_font())
+        draw.text((margin, y), line, fill=(70, 70, 70), font=caption_font())
         y += CAPTION_FONT_SIZE + 3
     parts = [np.asarray(band), image]
     if untrained:
@@ -167,7 +167,7 @@ def untrained_band(width: int, margin: int = 6) -> np.ndarray:
     band = Image.new("RGB", (width, 2 * margin + len(lines) * (TITLE_FONT_SIZE + 4)), UNTRAINED_RED)
     draw = ImageDraw.Draw(band)
     for k, line in enumerate(lines):
-        draw.text((margin, margin + k * (TITLE_FONT_SIZE + 4)), line, fill=(255, 255, 255), font=_font(TITLE_FONT_SIZE))
+        draw.text((margin, margin + k * (TITLE_FONT_SIZE + 4)), line, fill=(255, 255, 255), font=caption_font(TITLE_FONT_SIZE))
     return np.asarray(band)
 
 
@@ -192,13 +192,13 @@ def colorbar(height: int, lo: float, hi: float, cmap: str | None = "viridis", la
     for value, text in ticks:
         y = 12 + round((hi - value) / span * (bar.shape[0] - 1))
         draw.line((2 + width, y, 6 + width, y), fill=(40, 40, 40))
-        draw.text((8 + width, y - CAPTION_FONT_SIZE // 2 - 1), text, fill=(20, 20, 20), font=_font())
+        draw.text((8 + width, y - CAPTION_FONT_SIZE // 2 - 1), text, fill=(20, 20, 20), font=caption_font())
     if label:  # under the middle tick, wrapped
         lines = wrap_text(label, text_w - 4).split("\n")
         y0 = 12 + bar.shape[0] // 2 + CAPTION_FONT_SIZE + 2
         for k, line in enumerate(lines):
             if y0 + (k + 1) * (CAPTION_FONT_SIZE + 3) < height - 12:
-                draw.text((8 + width, y0 + k * (CAPTION_FONT_SIZE + 3)), line, fill=(90, 90, 90), font=_font())
+                draw.text((8 + width, y0 + k * (CAPTION_FONT_SIZE + 3)), line, fill=(90, 90, 90), font=caption_font())
     return np.asarray(canvas)
 
 
@@ -240,7 +240,7 @@ def table_image(columns: Sequence[str], rows: Sequence[Sequence[str]], right: Se
     """A plain text table (header, rule, rows) as a uint8 RGB image; columns in ``right`` right-aligned."""
     from PIL import Image, ImageDraw
 
-    font, line_h, gap = _font(), CAPTION_FONT_SIZE + 5, 18
+    font, line_h, gap = caption_font(), CAPTION_FONT_SIZE + 5, 18
     cells = [list(columns)] + [list(r) for r in rows]
     widths = [max(_text_width(str(r[i])) for r in cells) for i in range(len(columns))]
     width = int(sum(widths) + gap * (len(columns) - 1) + 2 * margin)
