@@ -89,3 +89,5 @@ def test_quickstart_notebook_is_rendered_with_its_outputs(site):
     html = _page(site, "quickstart")
     assert "cv.filters(model" in _text(html)
     assert html.count("data:image/png;base64") >= 7, "the executed notebook's pictures are not on the page"
+    assert "data:image/gif;base64" in html, "the callbacks cell's animated GIF is not on the page"
+    assert "port.cc" not in html and "absl::InitializeLog" not in html, "TensorFlow's start-up log reached the page"

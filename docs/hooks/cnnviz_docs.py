@@ -3,32 +3,84 @@
 * The CLI reference is generated from the typer app itself at build time (the same objects that
   ``cnnviz COMMAND --help`` prints), so it cannot drift from the code: ``<!-- cli-reference -->`` in a
   page is replaced by one section per command.
-* The quickstart notebook (examples/quickstart.ipynb) is added as a page from a temporary copy, so
-  that when mkdocs-jupyter executes it, the files it writes (``outputs/...``) land in that temporary
-  folder, not in the repository.
+* The quickstart notebook (examples/quickstart.ipynb) is executed here, at build time, in a fresh
+  kernel whose working folder is a temporary one (the files it writes, ``outputs/...``, land there,
+  not in the repository); a cell that raises fails the build. The executed copy is what
+  mkdocs-jupyter renders (``execute: false`` there). Two things are changed for the page only: the
+  C++ log lines TensorFlow writes to stderr when it starts (machine noise: CUDA not found, oneDNN)
+  are dropped, and an animated GIF output becomes an ``<img>`` (nbconvert's HTML shows no GIF).
+  ``CNNVIZ_DOCS_EXECUTE=0`` skips the execution (a quick local build; the page then has no outputs).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
-from mkdocs.plugins import event_priority
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File
 
 MARKER = "<!-- cli-reference -->"
 NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "quickstart.ipynb"
+CELL_TIMEOUT_S = 600
+#: stderr lines that are TensorFlow's C++ start-up log (absl), not the notebook's output
+NOISE = re.compile(r"^(?:[IWE]\d{4} \d\d:\d\d:[\d.]+ +\d+ [\w.]+:\d+\] .*"  # I0000 00:00:1796... 5486 port.cc:153] ...
+                   r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+                   r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.)$")
 _TEMP: list[Path] = []
+log = get_plugin_logger(__name__)
 
 
 @event_priority(100)  # before mkdocs-jupyter wraps the notebook files
 def on_files(files, config):
     folder = Path(tempfile.mkdtemp(prefix="cnnviz-docs-"))
     _TEMP.append(folder)
-    shutil.copy(NOTEBOOK, folder / NOTEBOOK.name)
+    target = folder / NOTEBOOK.name
+    if os.environ.get("CNNVIZ_DOCS_EXECUTE", "1") == "0":
+        shutil.copy(NOTEBOOK, target)
+    else:
+        execute_notebook(NOTEBOOK, target)
     files.append(File(NOTEBOOK.name, str(folder), config["site_dir"], config["use_directory_urls"]))
     return files
+
+
+def execute_notebook(source: Path, target: Path) -> None:
+    """Run ``source`` in a fresh kernel in ``target``'s folder and write it, outputs cleaned, to ``target``."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    nb = nbformat.read(source, as_version=4)
+    start = time.perf_counter()
+    try:
+        NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                       resources={"metadata": {"path": str(target.parent)}}).execute()
+    except (CellExecutionError, CellTimeoutError) as exc:
+        raise PluginError(f"{source.name} failed when executed for the docs:\n{exc}") from None
+    log.info(f"executed {source.name} in {time.perf_counter() - start:.1f} s")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in map(_clean, cell.outputs) if o is not None]
+    nbformat.write(nb, target)
+
+
+def _clean(output):
+    """An output as the page shows it: start-up log lines dropped, a GIF as an ``<img>``."""
+    if output.get("output_type") == "stream" and output.get("name") == "stderr":
+        kept = [line for line in output["text"].splitlines(keepends=True) if not NOISE.match(line.rstrip("\n"))]
+        if not "".join(kept).strip():
+            return None
+        output["text"] = "".join(kept)
+    data = output.get("data", {})
+    if "image/gif" in data and "text/html" not in data:
+        gif = "".join(data["image/gif"]).replace("\n", "")
+        data["text/html"] = f'<img src="data:image/gif;base64,{gif}" alt="animated GIF">'
+    return output
 
 
 def on_post_build(config):
