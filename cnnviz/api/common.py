@@ -32,10 +32,13 @@ def say(text: str) -> None:
 
 @contextmanager
 def progress_bar(progress: bool | Progress | None, label: str) -> Iterator[Progress | None]:
-    """``progress=True``: a rich bar on stderr (terminal or notebook); a callable: used as it is;
-    ``False``/``None``: no bar."""
+    """``progress=True``: a rich bar on stderr (a plain text line in a notebook without ipywidgets);
+    a callable: used as it is; ``False``/``None``: no bar."""
     if callable(progress) or not progress:
         yield progress or None
+        return
+    if _notebook_without_widgets():
+        yield from _text_progress(label)
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -44,6 +47,29 @@ def progress_bar(progress: bool | Progress | None, label: str) -> Iterator[Progr
                   TimeRemainingColumn(), console=Console(stderr=True)) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _notebook_without_widgets() -> bool:
+    """In a Jupyter kernel without ipywidgets rich can draw no live bar (it warns instead)."""
+    import importlib.util
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and hasattr(shell, "kernel") and importlib.util.find_spec("ipywidgets") is None
+
+
+def _text_progress(label: str):
+    """One line on stderr, rewritten in place at most every 5% of the work."""
+    shown = [-1]
+
+    def update(done: int, total: int) -> None:
+        step = int(20 * done / max(total, 1))
+        if step != shown[0]:
+            shown[0] = step
+            print(f"\r{label}: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    yield update
+    print(file=sys.stderr, flush=True)
 
 
 def is_spec(model: Any) -> bool:

@@ -3,35 +3,31 @@ images that excite it most (OpenAI Microscope's idea, offline)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .. import checks
 from ..errors import CnnvizError
-from .common import Note, check_model, is_spec, load, say
+from .common import Note, check_model, is_spec, load, progress_bar, say
 
 PhaseProgress = Callable[[str, int, int], None]
 
 
 @contextmanager
 def phase_bars(progress: Any) -> Iterator[PhaseProgress | None]:
-    """One rich bar (with ETA) per phase: the dataset pass, then the filters; or the given callable."""
+    """One bar per phase (the dataset pass, then the filters), each as :func:`progress_bar` draws it."""
     if callable(progress) or not progress:
         yield progress or None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True)) as bar:
-        tasks: dict[str, int] = {}
-        labels = {"data": "dataset pass (images)", "filters": "visualisation (filters)"}
+    labels = {"data": "dataset pass (images)", "filters": "visualisation (filters)"}
+    with ExitStack() as bars_open:
+        bars: dict[str, Any] = {}
 
         def update(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(labels.get(phase, phase), total=total)
-            bar.update(tasks[phase], completed=done, total=total)
+            if phase not in bars:
+                bars[phase] = bars_open.enter_context(progress_bar(True, labels.get(phase, phase)))
+            bars[phase](done, total)
 
         yield update
 
