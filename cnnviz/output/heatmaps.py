@@ -50,8 +50,23 @@ def colorbar(height: int, cmap: str = CMAP, labels: Sequence[str] = ("1 = map ma
     return np.asarray(img)
 
 
-def _scores_line(f: dict | None) -> str:
-    return f"deletion {f['deletion_auc']:.3g}  insertion {f['insertion_auc']:.3g}" if f else ""
+def verdict(method: dict, reference: dict) -> str:
+    """In words, how a heatmap's scores compare with the reference's (lower deletion, higher insertion = better)."""
+    better = [method["deletion_auc"] < reference["deletion_auc"], method["insertion_auc"] > reference["insertion_auc"]]
+    if all(better):
+        return "more faithful than random smooth maps"
+    if not any(better):
+        return "no better than random smooth maps"
+    return "mixed: better on " + ("deletion" if better[0] else "insertion") + " only"
+
+
+def _scores_lines(f: dict | None, reference: dict | None) -> list[str]:
+    if not f:
+        return []
+    lines = [f"deletion {f['deletion_auc']:.3g}  insertion {f['insertion_auc']:.3g}"]
+    if reference:
+        lines.append(verdict(f, reference))
+    return lines
 
 
 def attribution_panel(image: np.ndarray, class_name: str, probability: float, results: Sequence, random: dict | None) -> np.ndarray:
@@ -70,12 +85,15 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
 
     first = [f"class {class_name!r}  p {fmt_p(probability)}"]
     if random:
-        first += ["lower deletion, higher insertion", "= more faithful; random order:",
+        side = random.get("patch", 1)
+        first += ["lower deletion, higher insertion", "= more faithful; reference:", f"random smooth maps, {side}-px patches:",
                   f"deletion {random['deletion_auc']:.3g} insertion {random['insertion_auc']:.3g}"]
     panels, titles = [fit(image)], ["\n".join(first)]
     for r in results:
         name = r.method + (f" @ {r.layer}" if r.layer else "")
-        lines = [name, _scores_line(r.faithfulness)]
+        lines = [name, *_scores_lines(r.faithfulness, random)]
+        if r.info.get("clip_percent"):
+            lines.append(f"top {r.info['clip_percent']:g}% of heat mass clipped")
         if r.info.get("completeness_error") is not None:
             err = r.info["completeness_error"]
             lines.append(f"completeness error {100 * err:.1f}%" + (" (raise --steps)" if err > 0.05 else ""))
