@@ -32,7 +32,10 @@ def rise_masks(n: int, hw: tuple[int, int], rng: np.random.Generator, grid: int 
 
 
 class RISE(Method):
-    """sum_i p(class | x masked by M_i) * M_i / (n * keep), masking towards ``baseline`` (black by default)."""
+    """sum_i (p_i - mean p) * M_i / (n * keep), p_i = p(class | x masked by M_i towards ``baseline``, black by
+    default). Petsiuk's sum_i p_i M_i carries a large constant (a confident model keeps p near 1 under
+    most masks) plus the noise of how often each pixel happened to be kept; subtracting the mean score
+    removes both and leaves the covariance of score and mask, the part that says where the class is."""
 
     name = "rise"
 
@@ -52,11 +55,13 @@ class RISE(Method):
         out = []
         for x in inputs:
             rng = np.random.default_rng(self.seed)
-            total = np.zeros(hw, "float64")
+            total, kept, psum = np.zeros(hw, "float64"), np.zeros(hw, "float64"), 0.0
             for b in range(0, self.masks, self.batch_size):
                 m = rise_masks(min(self.batch_size, self.masks - b), hw, rng)
                 p = probabilities(self.subject.forward((base + m[..., None] * (x - base)).astype("float32")))[:, target]
                 total += np.tensordot(p, m, axes=1)
-            out.append(total / (self.masks * KEEP))
+                kept += m.sum(axis=0)
+                psum += float(p.sum())
+            out.append((total - psum / self.masks * kept) / (self.masks * KEEP))
         self.info.update(masks=self.masks, grid=GRID)
         return np.stack(out).astype("float32")
