@@ -29,6 +29,18 @@ def heat_over_grey(image: np.ndarray, heat01: np.ndarray, cmap: str = CMAP, max_
     return to_uint8((1.0 - alpha) * base + alpha * colour)
 
 
+def within_centres(heat: np.ndarray, span: Sequence[float] | None) -> tuple[np.ndarray, bool]:
+    """``heat`` with the band beyond a layer's outermost unit centres set to 0 (the placement only holds the
+    edge units' values there: on LeNet's conv2, 4 px at 28 px, that band outshone the digit), and whether
+    any pixel was blanked. ``span`` = (first y, last y, first x, last x) centre, from the method's info."""
+    if not span:
+        return heat, False
+    h, w = heat.shape
+    ys, xs = np.arange(h)[:, None], np.arange(w)[None, :]
+    inside = (ys >= np.floor(span[0])) & (ys <= np.ceil(span[1])) & (xs >= np.floor(span[2])) & (xs <= np.ceil(span[3]))
+    return np.where(inside, heat, 0.0), not inside.all()
+
+
 def colorbar(height: int, cmap: str = CMAP, labels: Sequence[str] = ("1 = map max", "0.5", "0")) -> np.ndarray:
     """A vertical colour bar ``height`` px tall with labels at top, middle and bottom (drawn at full size)."""
     from PIL import Image, ImageDraw
@@ -97,9 +109,29 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
         if r.info.get("completeness_error") is not None:
             err = r.info["completeness_error"]
             lines.append(f"completeness error {100 * err:.1f}%" + (" (raise --steps)" if err > 0.05 else ""))
-        panels.append(fit(heat_over_grey(image, r.heat)))
+        heat, held = within_centres(r.heat, r.info.get("centres_span"))
+        if held:
+            g = r.info.get("grid") or ("?", "?")
+            lines.append(f"{g[0]}x{g[1]} units: no heat drawn beyond the outer unit centres")
+        panels.append(fit(heat_over_grey(image, heat)))
         titles.append("\n".join(l for l in lines if l))
     bar = colorbar(h)
     panels.append(bar)
     titles.append("heat (each map\nscaled to its max)")
     return hstack_panels(panels, titles, min_tile=0)
+
+
+def sanity_panel(image: np.ndarray, heats: dict, rho: dict, stages: Sequence[str], flagged: Sequence[str]) -> np.ndarray:
+    """The randomisation check as a grid: one row per method, the trained map then the map after each
+    stage, captioned with its rank correlation to the trained map (near 0 = the map depends on the weights)."""
+    from .layout import make_grid
+
+    tiles, captions = [], []
+    for method, maps in heats.items():
+        for i, heat in enumerate(maps):
+            tiles.append(heat_over_grey(image, heat))
+            if i == 0:
+                captions.append(f"{method}\ntrained" + ("\nFLAG: ignores weights" if method in flagged else ""))
+            else:
+                captions.append(f"{stages[i - 1].split(' (')[0]}\nrho {rho[method][i - 1]:+.2f}")
+    return make_grid(tiles, captions, cols=len(stages) + 1, min_tile=MIN_TILE // 2)
