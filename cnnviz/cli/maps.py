@@ -146,6 +146,11 @@ def cam(
     steps: Optional[int] = typer.Option(None, "--steps", help="Integrated-gradients steps (default 64: completeness error < 1% on lenet)."),
     faithfulness_steps: int = typer.Option(32, "--faithfulness-steps", help="Points on the deletion/insertion curves (0: skip the scores)."),
     heatmaps: bool = typer.Option(False, "--heatmaps", help="Also write each raw heatmap as float32 .npy at input resolution."),
+    clip: Optional[float] = typer.Option(None, "--clip", help="Percent of each map's heat mass drawn saturated (Captum's outlier_perc; default 2 for pixel-gradient maps, 0 for the rest). The .npy stays unclipped."),
+    score_cam_channels: int = typer.Option(128, "--score-cam-channels", help="Score-CAM: mask with the N channels of largest spatial variance (Faster Score-CAM); 0: every channel."),
+    rise_masks: int = typer.Option(1000, "--rise-masks", help="RISE: number of random masks."),
+    sanity: bool = typer.Option(False, "--sanity", help="Also run the model-randomisation check (Adebayo 2018): re-initialise layers top down, report how much each map changes, flag maps that ignore the weights."),
+    sanity_stages: int = typer.Option(4, "--sanity-stages", help="Cumulative randomisation stages of --sanity (after the top layer alone)."),
     labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = SizeOpt,
     seed: int = SeedOpt,
@@ -174,8 +179,10 @@ def cam(
 
     names = list(dict.fromkeys(methods or ["gradcam"]))
     options = Options(layer=layer, noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, ig_steps=steps,
-                      seed=seed, faithfulness_steps=faithfulness_steps)
+                      seed=seed, faithfulness_steps=faithfulness_steps, clip_percent=clip,
+                      score_cam_channels=score_cam_channels or None, rise_masks=rise_masks)
     check_options(names, options)
+    checks.at_least(sanity_stages, 1, "--sanity-stages")
     files = _expand_images(images)
     for f in files:
         if f is not None:
@@ -233,17 +240,21 @@ def cam(
                       "class": ex.class_index, "class_name": ex.class_name, "probability": ex.probability,
                       "top5": [vars(p) for p in ex.top5],
                       "faithfulness": None if rand is None else {
-                          "metric": "area under the class probability as pixels are deleted (to black) / inserted (onto a blurred copy) in the heatmap's order (RISE)",
-                          "steps": faithfulness_steps, "random_order": rand},
+                          "metric": "area under the class probability as patches are deleted (to black) / inserted (onto a blurred copy) in the heatmap's order (RISE)",
+                          "steps": faithfulness_steps, "reference": rand},
+                      "options": {"clip": clip, "score_cam_channels": score_cam_channels or None, "rise_masks": rise_masks,
+                                  "sanity": sanity, "sanity_stages": sanity_stages if sanity else None},
                       "methods": [{"method": r.method, **_jsonable_info(r.info), **(r.faithfulness or {}),
                                    "heatmap": str(npys[r.method]) if r.method in npys else None} for r in ex.results]}
             panel = attribution_panel(pixels, ex.class_name, ex.probability, ex.results, rand)
             where = f" on {ex.results[0].layer}" if ex.results[0].layer else ""
             title = f"{loaded.name} · {', '.join(names)}{where} · class {ex.class_name} (p {fmt_p(ex.probability)})"
+            if sanity:
+                record["sanity"] = _sanity(loaded, names, pixels, options, ex.class_index, sanity_stages, paths.png)
             save_result(paths, titled(panel, title, f"input: {source['input']}; where the image supports the class"), record)
             for r in ex.results:
                 score = "" if r.faithfulness is None else (f"; deletion {r.faithfulness['deletion_auc']:.3f}, insertion {r.faithfulness['insertion_auc']:.3f}"
-                                                           f" (random order {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
+                                                           f" (reference {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
                 typer.echo(f"{r.method}: class {ex.class_name!r} (#{ex.class_index}, p {fmt_p(ex.probability)})"
                            + (f" on layer {r.layer}" if r.layer else "") + score)
             for r in ex.results:
@@ -251,6 +262,27 @@ def cam(
                 if err is not None and err > 0.05:
                     _note(f"{source['input']}: integrated gradients' completeness error is {100 * err:.0f}% (over 5%); raise --steps")
             _written(paths.png, paths.manifest, *[npys[m] for m in names if m in npys])
+
+
+def _sanity(loaded, names, pixels, options, class_index: int, stages: int, png: Path) -> dict:
+    """The randomisation check on one image: a PNG beside the panel and its record (printed as one line per method)."""
+    from ..methods.attribution.sanity import randomisation_check
+    from ..output.files import atomic_target
+    from ..output.heatmaps import sanity_panel
+    from ..output.layout import titled
+    from PIL import Image
+
+    rep = randomisation_check(loaded, names, pixels, options=options, class_index=class_index, stages=stages, seed=options.seed)
+    target = png.with_name(png.stem + "-sanity.png")
+    fig = titled(sanity_panel(pixels, rep.heats(), rep.rho, rep.stages, rep.flagged), f"{loaded.name} · model-randomisation check",
+                 "layers re-initialised from the top down; rho = rank correlation with the trained map (near 0: the map depends on the weights)")
+    with atomic_target(target) as tmp:
+        Image.fromarray(fig).save(tmp, format="PNG")
+    for m, r in rep.rho.items():
+        typer.echo(f"sanity {m}: rank correlation with the trained map " + ", ".join(f"{v:+.2f}" for v in r)
+                   + (" -- FLAG: the map does not depend on the weights" if m in rep.flagged else ""))
+    _written(target)
+    return {**rep.record(), "figure": str(target)}
 
 
 def _jsonable_info(info: dict) -> dict:
