@@ -3,12 +3,12 @@ placement against an edge-to-edge stretch.
 
 Prints, over N MNIST digits (each explained for its predicted class):
   * per method: mean deletion AUC (lower = better) and insertion AUC (higher = better) with the same
-    for a random pixel order measured in the same run, and seconds per image;
+    for the reference (random smooth maps) measured in the same run, and seconds per image;
   * for the layer-based methods: the share of heat on stroke pixels when the conv2 map is placed by
     receptive field vs stretched edge to edge, beside the stroke's share of the image (chance level).
 
-    python benchmarks/attribution.py                # 100 digits from /work/shared/data/mnist10k.npz if present
-    python benchmarks/attribution.py --n 20 --data bundled
+    python benchmarks/attribution_lenet.py             # 100 digits from /work/shared/data/mnist10k.npz if present
+    python benchmarks/attribution_lenet.py --n 20 --data bundled
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def main() -> None:
                 stats[m]["rf"].append(r.heat[stroke].sum() / (r.heat.sum() + 1e-8))
                 stats[m]["stretch"].append(flat[stroke].sum() / (flat.sum() + 1e-8))
     print(f"LeNet, {len(xs)} digits ({args.data}), {args.faithfulness_steps} faithfulness steps; times include the scores")
-    print(f"random order: deletion {np.mean(rand_del):.3f}  insertion {np.mean(rand_ins):.3f}")
+    print(f"reference (random smooth maps): deletion {np.mean(rand_del):.3f}  insertion {np.mean(rand_ins):.3f}")
     print(f"{'method':22s} {'deletion':>9s} {'insertion':>9s} {'del/random':>10s} {'s/image':>8s} {'stroke share RF':>16s} {'stretched':>10s}")
     for m in names:
         s = stats[m]
