@@ -220,3 +220,15 @@ def test_cli_sanity_and_new_flags_reach_the_manifest(tmp_path):
     assert "sanity gradcam: rank correlation" in r.output
     bad = run("cam", "lenet", "--clip", "100", "--out", tmp_path / "o2")
     assert bad.exit_code != 0 and "--clip" in bad.output
+
+
+def test_heat_is_drawn_only_where_unit_centres_reach_when_the_band_is_wide():
+    from cnnviz.output.heatmaps import within_centres
+
+    heat = np.ones((28, 28))
+    lenet_conv2 = [4.5, 22.5, 4.5, 22.5]  # 10 units, 2 px apart: 4-5 px bands held beyond them
+    out, blanked = within_centres(heat, lenet_conv2, (10, 10))
+    assert blanked and out[4:24, 4:24].all() and not out[:4].any() and not out[:, 24:].any()
+    photo = [31.0, 223.0, 31.0, 223.0]  # EfficientNet-Lite0 top: 7 units 32 px apart, band of 31 px
+    out, blanked = within_centres(np.ones((224, 224)), photo, (7, 7))
+    assert not blanked and out.all()

@@ -29,15 +29,23 @@ def heat_over_grey(image: np.ndarray, heat01: np.ndarray, cmap: str = CMAP, max_
     return to_uint8((1.0 - alpha) * base + alpha * colour)
 
 
-def within_centres(heat: np.ndarray, span: Sequence[float] | None) -> tuple[np.ndarray, bool]:
-    """``heat`` with the band beyond a layer's outermost unit centres set to 0 (the placement only holds the
-    edge units' values there: on LeNet's conv2, 4 px at 28 px, that band outshone the digit), and whether
-    any pixel was blanked. ``span`` = (first y, last y, first x, last x) centre, from the method's info."""
+def within_centres(heat: np.ndarray, span: Sequence[float] | None, grid: Sequence[int] | None = None) -> tuple[np.ndarray, bool]:
+    """``heat`` with the band beyond a layer's outermost unit centres set to 0 where that band is wider than
+    one unit spacing (the placement only holds the edge units' values there: on LeNet's conv2, centres
+    4.5-22.5 px, 2 px apart, the held border band outshone the digit), and whether any pixel was blanked.
+    A band within one spacing is what any upsampling holds (EfficientNet-Lite0's last layer: centres 31-223
+    px, 32 apart, each unit seeing the whole image) and is drawn. ``span`` = (first y, last y, first x,
+    last x) centre, ``grid`` = (units along y, along x), from the method's info."""
     if not span:
         return heat, False
     h, w = heat.shape
+    gy, gx = (grid or (2, 2))[:2]
+    jy = (span[1] - span[0]) / max(gy - 1, 1)
+    jx = (span[3] - span[2]) / max(gx - 1, 1)
+    y0, y1 = (span[0] if span[0] > jy else 0), (span[1] if h - 1 - span[1] > jy else h - 1)
+    x0, x1 = (span[2] if span[2] > jx else 0), (span[3] if w - 1 - span[3] > jx else w - 1)
     ys, xs = np.arange(h)[:, None], np.arange(w)[None, :]
-    inside = (ys >= np.floor(span[0])) & (ys <= np.ceil(span[1])) & (xs >= np.floor(span[2])) & (xs <= np.ceil(span[3]))
+    inside = (ys >= np.floor(y0)) & (ys <= np.ceil(y1)) & (xs >= np.floor(x0)) & (xs <= np.ceil(x1))
     return np.where(inside, heat, 0.0), not inside.all()
 
 
@@ -109,7 +117,7 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
         if r.info.get("completeness_error") is not None:
             err = r.info["completeness_error"]
             lines.append(f"completeness error {100 * err:.1f}%" + (" (raise --steps)" if err > 0.05 else ""))
-        heat, held = within_centres(r.heat, r.info.get("centres_span"))
+        heat, held = within_centres(r.heat, r.info.get("centres_span"), r.info.get("grid"))
         if held:
             g = r.info.get("grid") or ("?", "?")
             lines.append(f"{g[0]}x{g[1]} units: no heat drawn beyond the outer unit centres")
@@ -117,7 +125,7 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
         titles.append("\n".join(l for l in lines if l))
     bar = colorbar(h)
     panels.append(bar)
-    titles.append("heat (each map\nscaled to its max)")
+    titles.append("heat (each map\nscaled to its max,\nor its clip point)")
     return hstack_panels(panels, titles, min_tile=0)
 
 
