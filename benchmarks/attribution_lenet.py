@@ -70,7 +70,7 @@ def main() -> None:
                 stats[m]["stretch"].append(flat[stroke].sum() / (flat.sum() + 1e-8))
     print(f"LeNet, {len(xs)} digits ({args.data}), {args.faithfulness_steps} faithfulness steps; times include the scores")
     print(f"reference (random smooth maps): deletion {np.mean(rand_del):.3f}  insertion {np.mean(rand_ins):.3f}")
-    print(f"{'method':22s} {'deletion':>9s} {'insertion':>9s} {'del/random':>10s} {'s/image':>8s} {'stroke share RF':>16s} {'stretched':>10s}")
+    print(f"{'method':22s} {'deletion':>9s} {'insertion':>9s} {'del/ref':>10s} {'s/image':>8s} {'stroke share RF':>16s} {'stretched':>10s}")
     for m in names:
         s = stats[m]
         rf = f"{np.mean(s['rf']):16.3f} {np.mean(s['stretch']):10.3f}" if s["rf"] else ""
