@@ -6,13 +6,15 @@ import json
 import keras
 import numpy as np
 import pytest
+from conftest import assert_unchanged, snapshot, wrap
 
 from cnnviz.methods.attribution import faithfulness as F
 from cnnviz.methods.attribution.explain import Explainer, Options
-from cnnviz.methods.attribution.layer_methods import score_cam_weights, top_variance_channels
+from cnnviz.methods.attribution.layer_methods import (
+    score_cam_weights,
+    top_variance_channels,
+)
 from cnnviz.methods.attribution.scaling import cumulative_threshold, heat01
-
-from conftest import assert_unchanged, snapshot, wrap
 
 
 def _pointwise_model(seed=0):
@@ -188,14 +190,18 @@ def test_rise_masks_are_soft_and_keep_half():
 def test_randomisation_check_flags_guided_backprop_not_grad_cam(lenet, digits):
     """Adebayo et al. 2018's finding on LeNet: with every layer shuffled, Grad-CAM's map is another map,
     guided backpropagation's is still the digit's outline. The user's model is untouched."""
-    from cnnviz.methods.attribution.sanity import randomisation_check, randomised_copy, weighted_layers
+    from cnnviz.methods.attribution.sanity import (
+        randomisation_check,
+        randomised_copy,
+        weighted_layers,
+    )
 
     snap = snapshot(lenet.model)
     rhos = {"gradcam": [], "guided-backprop": []}
     for i in range(3):
         rep = randomisation_check(lenet, list(rhos), digits[0][i], stages=2)
-        for m in rhos:
-            rhos[m].append(rep.rho[m][-1])
+        for m, got in rhos.items():
+            got.append(rep.rho[m][-1])
         assert rep.stages[-1].startswith("top 5 of 5 layers")
     assert np.mean(rhos["gradcam"]) < 0.5 <= np.mean(rhos["guided-backprop"]), rhos
     copy = randomised_copy(lenet.model, 2, seed=0)
@@ -232,3 +238,14 @@ def test_heat_is_drawn_only_where_unit_centres_reach_when_the_band_is_wide():
     photo = [31.0, 223.0, 31.0, 223.0]  # EfficientNet-Lite0 top: 7 units 32 px apart, band of 31 px
     out, blanked = within_centres(np.ones((224, 224)), photo, (7, 7))
     assert not blanked and out.all()
+
+
+def test_signed_layer_maps_are_reported_for_layer_cam_and_score_cam():
+    """Layer-CAM and Score-CAM assume maps after a ReLU; a linear conv's maps are signed and the run says so."""
+    x = np.random.default_rng(2).uniform(-1, 1, (16, 16, 3)).astype("float32")
+    for activation, signed in (("relu", False), (None, True)):
+        inputs = keras.Input((16, 16, 3))
+        conv = keras.layers.Conv2D(4, 1, activation=activation, name="conv", kernel_initializer=keras.initializers.RandomNormal(seed=1))
+        model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(conv(inputs))))
+        ex = Explainer(wrap(model, preprocess="none"), ["layercam", "scorecam"], (16, 16), Options(layer="conv", faithfulness_steps=0))
+        assert [r.info["signed_maps"] for r in ex.explain(x, 0).results] == [signed, signed]

@@ -112,6 +112,8 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
     for r in results:
         name = r.method + (f" @ {r.layer}" if r.layer else "")
         lines = [name, *_scores_lines(r.faithfulness, random)]
+        if r.info.get("signed_maps") and r.method in ("scorecam", "layercam"):
+            lines.append("layer maps are signed: use the layer after its activation")
         if r.info.get("clip_percent"):
             lines.append(f"top {r.info['clip_percent']:g}% of heat mass clipped")
         if r.info.get("completeness_error") is not None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import CnnvizError
-from ...optvis import layer_gradients
 from ...inputs.preprocessing import to_model_input
+from ...optvis import layer_gradients
 from .base import LayerMethod
 from .subject import EPS, class_score, place_layer_maps
 
@@ -40,6 +40,7 @@ class _GradientCAM(LayerMethod):
         score = class_score(target, len(inputs), self.subject.num_classes)
         maps, grads, _ = layer_gradients(self.subject.layer_model, inputs, score)
         maps, grads = np.asarray(maps, "float64"), np.asarray(grads, "float64")
+        self.info["signed_maps"] = bool(maps.min() < 0)
         return np.stack([self.formula(m, g) for m, g in zip(maps, grads)]).astype("float32")
 
 
@@ -70,7 +71,9 @@ def top_variance_channels(maps: np.ndarray, n: int | None) -> np.ndarray:
 
 def score_cam_weights(masked_scores: np.ndarray, baseline_score: float) -> np.ndarray:
     """Score-CAM channel weights (Wang et al. 2020): each masked image's class-score increase over the
-    baseline, normalised over channels by a softmax (as pytorch-grad-cam does on logits)."""
+    baseline, normalised over channels by a softmax (as pytorch-grad-cam does on logits). The softmax
+    does not change when every score moves by the same amount, so the baseline term is kept for the
+    paper's reading (the increase), not for the numbers."""
     cic = np.asarray(masked_scores, "float64") - float(baseline_score)
     e = np.exp(cic - cic.max())
     return e / (e.sum() + EPS)
@@ -110,5 +113,5 @@ class ScoreCAM(LayerMethod):
                 scores[b : b + self.batch_size] = self.subject.forward((base + m * (x[None] - base)).astype("float32"))[:, target]
             weights = score_cam_weights(scores, base_score)
             out.append(np.maximum((a[..., idx] * weights).sum(axis=-1), 0.0))
-        self.info.update(channels=len(idx), of_channels=int(maps.shape[-1]))
+        self.info.update(channels=len(idx), of_channels=int(maps.shape[-1]), signed_maps=bool(np.min(maps) < 0))
         return np.stack(out).astype("float32")
