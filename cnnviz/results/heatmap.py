@@ -44,4 +44,7 @@ class Heatmap:
         title = f"{model} · {method}{where} · class {self.class_name} (p {fmt_p(self.probability)})"
         sub = ("how strongly each pixel moves the class score (|input gradient|, mean over noisy copies); max = 1"
                if self.method == "smoothgrad" else "where the image supports the class (ReLU of gradient-weighted maps); max = 1")
+        clip = (self.info or {}).get("clip_percent")
+        if clip:
+            sub = sub.replace("; max = 1", "") + f"; top {clip:g}% of the heat mass clipped to 1 (the raw map is not)"
         return titled(beside(panel, bar), title, sub)
