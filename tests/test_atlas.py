@@ -49,7 +49,7 @@ def test_topk_equals_brute_force(tiny_conv_model, tmp_path, batch):
             f = rec.index
             per_image = m[..., f].reshape(len(x), -1)
             best = per_image.max(1)
-            order = sorted(range(len(x)), key=lambda i: (-best[i], i))[:k]
+            order = [i for i in sorted(range(len(x)), key=lambda i: (-best[i], i))[:k] if best[i] > 0]  # only where it fires
             assert [e.image for e in rec.examples] == order
             np.testing.assert_allclose([e.value for e in rec.examples], best[order], rtol=1e-6)
             for e in rec.examples:
@@ -64,6 +64,25 @@ def test_topk_equals_brute_force(tiny_conv_model, tmp_path, batch):
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # an int64 overflow of bin indices warns
+def test_examples_are_only_images_where_the_filter_fires():
+    """A filter that fires on 2 of 6 images has 2 examples (not 2 and then images at 0); one that fires on
+    all keeps k; a dead one has none."""
+    from cnnviz.methods.atlas.records import records_from_scan
+    from cnnviz.methods.atlas.topk import LayerScan
+    from cnnviz.models.receptive_field import ReceptiveField
+
+    maps = np.zeros((6, 2, 2, 3))
+    maps[1, 0, 1, 0], maps[4, 1, 0, 0] = 2.0, 5.0  # filter 0 fires on images 1 and 4
+    maps[..., 1] = np.arange(1, 7)[:, None, None]  # filter 1 fires on every image
+    scan = LayerScan(3, 4, (2, 2))
+    scan.update(maps, 0)
+    field = ReceptiveField(size=(3, 3), jump=(2, 2), start=(1.0, 1.0), shape=(2, 2))
+    recs = records_from_scan("c", scan, field, (4, 4))
+    assert [(e.image, e.value, e.unit) for e in recs[0].examples] == [(4, 5.0, (1, 0)), (1, 2.0, (0, 1))]
+    assert [e.image for e in recs[1].examples] == [5, 4, 3, 2]
+    assert recs[2].examples == [] and recs[0].active_share == pytest.approx(2 / 6)
+
+
 def test_stream_histogram_rebins_exactly():
     from cnnviz.methods.atlas.topk import StreamHistogram
 

@@ -31,7 +31,7 @@ def test_cam_several_images_and_methods(tmp_path, lenet):
     assert r.output.count("gradcam: class") == 2 and "deletion" in r.output
     for i in range(2):
         data = json.loads((out / f"cam_lenet_d{i}_gradcam-integrated-gradients.json").read_text())
-        rand = data["faithfulness"]["random_order"]
+        rand = data["faithfulness"]["reference"]
         gc, ig = data["methods"]
         assert gc["method"] == "gradcam" and gc["layer"] == "conv2" and gc["placement"] == "receptive-field"
         assert 0 <= gc["deletion_auc"] <= 1 and len(gc["deletion_curve"]) == 9 and 0 <= rand["insertion_auc"] <= 1

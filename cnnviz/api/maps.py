@@ -67,14 +67,17 @@ def activations(model: Any, image: Any = None, layers: str | Sequence[str] | Non
 
 def cam(model: Any, images: Any = None, *, target: str | int | None = None, method: str | Sequence[str] = "gradcam",
         layer: str | None = None, noise_samples: int | None = None, noise_level: float = 0.15, baseline: str = "black",
-        steps: int | None = None, faithfulness_steps: int = 32, heatmaps: bool = False, labels: Any = None,
+        steps: int | None = None, faithfulness_steps: int = 32, heatmaps: bool = False, clip: float | None = None,
+        score_cam_channels: int = 128, rise_masks: int = 1000, sanity: bool = False, sanity_stages: int = 4, labels: Any = None,
         size: int | None = None, fit: str | None = None, seed: int = 0, out: str | Path | None = None, overwrite: bool = False,
         weights: Any = "imagenet", preprocess: str | None = None, input: str | int | None = None,
         input_values: str | Path | None = None, output: str | int | None = None, unsafe: bool = False,
         progress: Any = True, note: Note | None = say):
     """Where each image supports class ``target`` (index or name; default: the predicted class), by one
     attribution ``method`` or several side by side, each scored for faithfulness (deletion / insertion
-    against a random order, ``faithfulness_steps`` points; 0 skips). ``images``: an array, PIL image,
+    against random smooth maps, ``faithfulness_steps`` points; 0 skips). ``clip``: percent of heat mass
+    drawn saturated (default 2 for pixel-gradient maps); ``score_cam_channels``: Faster Score-CAM's N
+    (0: all); ``rise_masks``; ``sanity``: also the model-randomisation check over ``sanity_stages``. ``images``: an array, PIL image,
     file, folder or glob, or a list of them, fitted by ``fit`` as in :func:`activations` (the maps are drawn
     back onto the whole photo). A :class:`~cnnviz.results.CamResult`, or
     :class:`~cnnviz.results.Results` (one per image) for a list, folder or glob."""
@@ -87,8 +90,10 @@ def cam(model: Any, images: Any = None, *, target: str | int | None = None, meth
         checks.choice(fit, checks.FIT_MODES, "--fit")
     names = list(dict.fromkeys([method] if isinstance(method, str) else list(method or ["gradcam"])))
     options = Options(layer=layer, noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, ig_steps=steps,
-                      seed=seed, faithfulness_steps=faithfulness_steps)
+                      seed=seed, faithfulness_steps=faithfulness_steps, clip_percent=clip,
+                      score_cam_channels=score_cam_channels or None, rise_masks=rise_masks)
     check_options(names, options)
+    checks.at_least(sanity_stages, 1, "--sanity-stages")
     if noise_samples and all(not METHODS[m].gradient for m in names):
         raise CnnvizError(f"--noise-samples applies to gradient methods; {', '.join(names)} take no gradients")
     many = isinstance(images, (list, tuple)) or (isinstance(images, (str, Path)) and
@@ -97,11 +102,12 @@ def cam(model: Any, images: Any = None, *, target: str | int | None = None, meth
     _check_out(out)
     loaded = load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
                   input=input, input_values=input_values, output=output, note=note)
-    results = _explain(loaded, files, target, names, options, (size, fit), heatmaps, out, overwrite, progress, note)
+    results = _explain(loaded, files, target, names, options, (size, fit), heatmaps, out, overwrite, progress, note,
+                       sanity_stages if sanity else 0)
     return one_or_many(results, many)
 
 
-def _settings(names: list[str], options) -> dict:
+def _settings(names: list[str], options, sanity: int = 0) -> dict:
     """The options that shaped the maps, for the manifest and the figure's subtitle."""
     from ..methods.attribution.registry import METHODS
 
@@ -112,10 +118,18 @@ def _settings(names: list[str], options) -> dict:
         shown["baseline"] = options.baseline
     if "integrated-gradients" in names and options.ig_steps:
         shown["ig_steps"] = options.ig_steps
+    if options.clip_percent is not None:
+        shown["clip"] = options.clip_percent
+    if "scorecam" in names:
+        shown["score_cam_channels"] = options.score_cam_channels or "all"
+    if "rise" in names:
+        shown["rise_masks"] = options.rise_masks
+    if sanity:
+        shown.update(sanity=True, sanity_stages=sanity)
     return shown
 
 
-def _explain(loaded, files, target, names, options, sizing, heatmaps, out, overwrite, progress, note) -> list:
+def _explain(loaded, files, target, names, options, sizing, heatmaps, out, overwrite, progress, note, sanity) -> list:
     from ..methods.attribution.baselines import baseline_pixels
     from ..methods.attribution.explain import Explainer
     from ..methods.attribution.registry import METHODS
@@ -133,7 +147,7 @@ def _explain(loaded, files, target, names, options, sizing, heatmaps, out, overw
     skipped = [m for m in names if options.noise_samples and not METHODS[m].gradient]
     if skipped and note:
         note(f"--noise-samples applies to gradient methods; {', '.join(skipped)} run without noise")
-    ref, settings = model_ref(loaded), _settings(names, options)
+    ref, settings = model_ref(loaded), _settings(names, options, sanity)
     results = [CamResult(s.pixels, None, names, options.faithfulness_steps, str(s.record["input"]), s.stem,
                          None if target is None else str(target), heatmaps, options.seed, settings, loaded.untrained,
                          s.original, s.fit, model=ref, extra=s.record)
@@ -141,6 +155,8 @@ def _explain(loaded, files, target, names, options, sizing, heatmaps, out, overw
     if out is not None:
         for r in results:
             r.plan(out, overwrite)
+            if sanity and not overwrite and (Path(out) / f"{r.stem}-sanity.png").exists():
+                raise CnnvizError(f"{str(Path(out) / r.stem)!r}-sanity.png already exists; pass --overwrite to replace it or --out DIR")
     per = len(names) + (1 if options.faithfulness_steps else 0)
     with progress_bar(progress, "attribution") as tick:
         for n, r in enumerate(results):
@@ -153,6 +169,11 @@ def _explain(loaded, files, target, names, options, sizing, heatmaps, out, overw
                 err = m.info.get("completeness_error")
                 if err is not None and err > 0.05 and note:
                     note(f"{r.source}: integrated gradients' completeness error is {100 * err:.0f}% (over 5%); raise --steps")
+            if sanity:
+                from ..methods.attribution.sanity import randomisation_check
+
+                r.sanity = randomisation_check(loaded, names, r.image, options=options, class_index=r.class_index,
+                                               stages=sanity, seed=options.seed, classifier=clf)
             if out is not None:
                 r.save(out, overwrite)
     return results

@@ -59,6 +59,11 @@ def cam(
     steps: Optional[int] = typer.Option(None, "--steps", metavar="INTEGER", help="Integrated-gradients steps (default 64: completeness error < 1% on lenet)."),
     faithfulness_steps: int = typer.Option(32, "--faithfulness-steps", metavar="INTEGER", help="Points on the deletion/insertion curves (0: skip the scores)."),
     heatmaps: bool = typer.Option(False, "--heatmaps", metavar="", help="Also write each raw heatmap as float32 .npy at input resolution."),
+    clip: Optional[float] = typer.Option(None, "--clip", metavar="PERCENT", help="Percent of each map's heat mass drawn saturated (Captum's outlier_perc; default 2 for pixel-gradient maps, 0 for the rest). The .npy stays unclipped."),
+    score_cam_channels: int = typer.Option(128, "--score-cam-channels", metavar="INTEGER", help="Score-CAM: mask with the N channels of largest spatial variance (Faster Score-CAM); 0: every channel."),
+    rise_masks: int = typer.Option(1000, "--rise-masks", metavar="INTEGER", help="RISE: number of random masks."),
+    sanity: bool = typer.Option(False, "--sanity", metavar="", help="Also run the model-randomisation check (Adebayo 2018): re-initialise layers top down, report how much each map changes, flag maps that ignore the weights."),
+    sanity_stages: int = typer.Option(4, "--sanity-stages", metavar="INTEGER", help="Cumulative randomisation stages of --sanity (after the top layer alone)."),
     labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = SizeOpt,
     fit: Optional[str] = FitOpt,
@@ -71,9 +76,10 @@ def cam(
     model, images = checks.model_and_images(inputs, opts.model_opt)
     results = api.cam(model, images or None, target=class_, method=list(methods or ["gradcam"]), layer=layer,
                       noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, steps=steps,
-                      faithfulness_steps=faithfulness_steps, heatmaps=heatmaps, labels=labels, size=size, fit=fit, seed=seed,
+                      faithfulness_steps=faithfulness_steps, heatmaps=heatmaps, clip=clip, score_cam_channels=score_cam_channels,
+                      rise_masks=rise_masks, sanity=sanity, sanity_stages=sanity_stages, labels=labels, size=size, fit=fit, seed=seed,
                       **opts.library())
     for r in results if isinstance(results, list) else [results]:
         for line in r.lines():
             typer.echo(line)
-        written(*saved(opts.out, r), *[Path(opts.out) / n for n in (r.npy_names().values() if heatmaps else ())])
+        written(*saved(opts.out, r), *[Path(opts.out) / n for n in r.extra_files()])

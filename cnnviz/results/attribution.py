@@ -11,14 +11,14 @@ import numpy as np
 
 from ..atomic import atomic_target
 from ..inputs.fitting import onto_photo
-from ..output.files import OutputPaths
-from ..output.heatmaps import attribution_panel
+from ..output.files import OutputPaths, save_png
+from ..output.heatmaps import attribution_panel, sanity_panel
 from ..output.layout import titled
 from ..output.text import fmt_p
 from .base import Shown, file_stem
 
-FAITHFULNESS = ("area under the class probability as pixels are deleted (to black) / inserted (onto a blurred copy) "
-                "in the heatmap's order (RISE)")
+FAITHFULNESS = ("area under the class probability as patches are deleted (to black) / inserted (onto a blurred copy) "
+                "in the heatmap's order (RISE); reference: random smooth maps at the same patch scale")
 
 
 def _plain(info: dict) -> dict:
@@ -44,6 +44,7 @@ class CamResult(Shown):
     untrained: bool = False  # the model's weights are random: the figure says so
     original: np.ndarray | None = None  # the whole photo (the maps are drawn back onto it through ``fit``)
     fit: object | None = None  # cnnviz.inputs.fitting.Fit: which part of ``original`` the model saw
+    sanity: object | None = None  # cnnviz.methods.attribution.sanity.SanityReport (``--sanity``), drawn in its own PNG
 
     # -- the first method's map, for one-method use in notebooks
     @property
@@ -90,10 +91,11 @@ class CamResult(Shown):
         names = self.npy_names() if self.heatmaps else {}
         rand = ex.random
         return {"method": self.methods[0], "layer": ex.results[0].layer, "class": ex.class_index, "class_name": ex.class_name,
-                "probability": ex.probability, "top5": [vars(p) for p in ex.top5], "seed": self.seed, **self.options,
+                "probability": ex.probability, "top5": [vars(p) for p in ex.top5], "seed": self.seed, "options": self.options,
                 "untrained": self.untrained,
                 "faithfulness": None if rand is None else {"metric": FAITHFULNESS, "steps": self.faithfulness_steps,
-                                                           "random_order": rand},
+                                                           "reference": rand},
+                "sanity": None if self.sanity is None else {**self.sanity.record(), "figure": self.stem + "-sanity.png"},
                 "methods": [{"method": r.method, **_plain(r.info), **(r.faithfulness or {}),
                              "heatmap": names.get(r.method)} for r in ex.results]}
 
@@ -118,15 +120,29 @@ class CamResult(Shown):
         for r in ex.results:
             score = "" if r.faithfulness is None else (
                 f"; deletion {r.faithfulness['deletion_auc']:.3f}, insertion {r.faithfulness['insertion_auc']:.3f}"
-                f" (random order {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
+                f" (reference {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
             out.append(f"{r.method}: class {ex.class_name!r} (#{ex.class_index}, p {fmt_p(ex.probability)})"
                        + (f" on layer {r.layer}" if r.layer else "") + score)
+        for m, rho in (self.sanity.rho.items() if self.sanity is not None else ()):
+            out.append(f"sanity {m}: rank correlation with the trained map " + ", ".join(f"{v:+.2f}" for v in rho)
+                       + (" -- FLAG: the map does not depend on the weights" if m in self.sanity.flagged else ""))
         return out
+
+    def sanity_figure(self) -> np.ndarray:
+        """The model-randomisation check: each method's map as the layers are re-initialised top down."""
+        s = self.sanity
+        return titled(sanity_panel(self.image, s.heats(), s.rho, s.stages, s.flagged), f"{self.model.name} · model-randomisation check",
+                      "layers re-initialised from the top down; rho = rank correlation with the trained map "
+                      "(near 0: the map depends on the weights)")
+
+    def extra_files(self) -> list[str]:
+        """The files :meth:`save` writes beside the PNG and manifest: raw maps, the sanity figure."""
+        return (list(self.npy_names().values()) if self.heatmaps else []) + ([self.stem + "-sanity.png"] if self.sanity else [])
 
     def plan(self, folder: str | Path = "outputs", overwrite: bool = False) -> OutputPaths:
         paths = super().plan(folder, overwrite)
-        if self.heatmaps and not overwrite:
-            for name in self.npy_names().values():
+        if not overwrite:
+            for name in self.extra_files():
                 if (Path(folder) / name).exists():
                     from ..errors import CnnvizError
 
@@ -141,4 +157,6 @@ class CamResult(Shown):
             for r in self.explanation.results:
                 with atomic_target(Path(folder) / names[r.method]) as tmp, open(tmp, "wb") as fh:
                     np.save(fh, r.raw.astype("float32"))
+        if self.sanity is not None:
+            save_png(Path(folder) / f"{self.stem}-sanity.png", self.sanity_figure())
         return paths

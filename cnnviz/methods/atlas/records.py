@@ -24,7 +24,8 @@ class Example:
 @dataclass
 class FilterRecord:
     """What the data says about one filter: mean activation (over images and positions), the highest value,
-    the share of images where it fires (max > 0), a histogram of its per-image maximum, its top examples."""
+    the share of images where it fires (max > 0), a histogram of its per-image maximum, its top examples
+    (only images where it fires, so fewer than k when it fires on fewer)."""
 
     layer: str
     index: int
@@ -51,7 +52,8 @@ def records_from_scan(layer: str, scan: LayerScan, field_, image_hw: tuple[int, 
     out = []
     for f in filters if filters is not None else range(scan.filters):
         h = scan.hists[f]
-        examples = [Example(i, v, ij, tuple(int(c) for c in field_.box(ij[0], ij[1], image_hw))) for i, v, ij in scan.top(f)]
+        # only images where the filter fires: a filter that fires on 2 images has 2 examples, not 2 and 6 zeros
+        examples = [Example(i, v, ij, tuple(int(c) for c in field_.box(ij[0], ij[1], image_hw))) for i, v, ij in scan.top(f) if v > 0]
         out.append(FilterRecord(layer, int(f), float(scan.total[f] / max(scan.seen, 1)), float(scan.peak[f]),
                                 float(scan.active[f] / max(scan.seen, 1)), [float(e) for e in h.edges],
                                 [int(c) for c in h.counts], examples))

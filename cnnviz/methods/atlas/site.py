@@ -135,6 +135,9 @@ def _examples(state: dict, rec: dict, f: int, n: int | None = None) -> str:
     if rec["active_share"] == 0 and rec["max"] <= 0:  # a tie of zeros: any image would do, none is an example
         return f'<p class="muted small">does not fire (max &le; 0) on any of the {state["count"]} images</p>'
     out = []
+    fired = round(rec["active_share"] * state["count"])
+    if n is None and fired <= len(rec["examples"]) and fired < state["count"]:
+        out.append(f'<p class="muted small">fires (max &gt; 0) on {fired} of the {state["count"]} images; only those are shown</p>')
     for r, ex in enumerate(rec["examples"][:n]):
         label = state["labels"].get(str(ex["image"]), f"#{ex['image']}")
         out.append(f'<figure><img src="img/ex{f}_{r}.png" alt="example {r + 1} of filter {f}: {_e(label)}" '
@@ -206,7 +209,7 @@ def write_filter(root: Path, state: dict, k: int) -> Path:
             f'{histogram_svg(rec["hist_edges"], rec["hist_counts"], f"histogram of the per-image maximum of filter {f}")}'
             f'<p class="muted small">Histogram: the maximum over positions of filter {f} for each of the '
             f'{state["count"]} images.</p></div>{weights}</div>{diverse}'
-            f'<div class="panel"><h2>Top {len(rec["examples"])} examples</h2>{_examples(state, rec, f)}'
+            f'<div class="panel"><h2>Top {len(rec["examples"])} examples (of the images where it fires)</h2>{_examples(state, rec, f)}'
             f'<ol class="small">{"".join(ex_list)}</ol></div>'
             f'<div class="panel"><h2>Reproduce</h2><table class="small">'
             + "".join(f"<tr><th>{_e(what)}</th><td><code>{_e(c)}</code></td></tr>" for what, c in commands)

@@ -49,5 +49,8 @@ class LayerMethod(Method):
     def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
         self.layer_maps = self.attribute_layer(np.asarray(inputs, "float32"), target)
         placed = place_layer_maps(self.subject, self.layer_maps)
-        self.info.update(layer=self.subject.layer, placement=self.subject.placement)
+        self.info.update(layer=self.subject.layer, placement=self.subject.placement, grid=list(self.layer_maps.shape[-2:]))
+        if self.subject.placement == "receptive-field":  # beyond the outer centres the map is only held, not measured
+            cy, cx = self.subject.centres
+            self.info["centres_span"] = [float(cy[0]), float(cy[-1]), float(cx[0]), float(cx[-1])]
         return placed

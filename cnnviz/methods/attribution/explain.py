@@ -12,9 +12,10 @@ from ...models import Classifier, LoadedModel, Prediction
 from ...inputs.preprocessing import to_model_input
 from . import faithfulness
 from .baselines import baseline_pixels
-from .options import Options, check_options
+from .options import Options, check_options, method_kwargs
 from .registry import get, spec
-from .subject import EPS, make_subject, probabilities
+from .scaling import default_clip, heat01
+from .subject import make_subject, probabilities
 
 Progress = Callable[[int, int], None]
 
@@ -22,7 +23,7 @@ Progress = Callable[[int, int], None]
 @dataclass
 class MethodResult:
     method: str
-    heat: np.ndarray  # (H, W) in [0, 1]: the positive part of ``raw`` over its maximum
+    heat: np.ndarray  # (H, W) in [0, 1]: the positive part of ``raw`` over its maximum (outliers clipped: info["clip_percent"])
     raw: np.ndarray  # (H, W) float32 at input resolution, signed where the method is
     layer_raw: np.ndarray | None  # layer-resolution map for layer-based methods
     info: dict = field(default_factory=dict)
@@ -40,7 +41,7 @@ class Explanation:
     probability: float
     top5: list[Prediction]
     results: list[MethodResult]
-    random: dict | None  # faithfulness of a random pixel order
+    random: dict | None  # faithfulness of the reference (random orders of the same patches)
 
 
 class Explainer:
@@ -63,7 +64,7 @@ class Explainer:
             if name == "smoothgrad":
                 m = cls(subject, samples=options.noise_samples or 25, level=options.noise_level, seed=options.seed)
             else:
-                m = cls(subject, **({"steps": options.ig_steps} if name == "integrated-gradients" and options.ig_steps else {}))
+                m = cls(subject, **method_kwargs(name, options))
                 if options.noise_samples and s.gradient:
                     from .gradient_methods import NoiseTunnel
 
@@ -90,10 +91,10 @@ class Explainer:
             if hasattr(target, "baseline"):
                 target.baseline = base
             raw = np.asarray(m.attribute(x, k)[0], "float32")
-            heat = np.maximum(raw, 0.0)
-            heat = (heat / (float(heat.max()) + EPS)).astype("float32")
+            clip = default_clip(m.name) if opts.clip_percent is None else opts.clip_percent
+            heat = heat01(raw, clip)
             layer_raw = getattr(m, "layer_maps", None)
-            info = dict(m.info)
+            info = {**m.info, "clip_percent": clip}
             if hasattr(target, "baseline"):
                 info["baseline"] = opts.baseline
             res = MethodResult(m.name, heat, raw, None if layer_raw is None else np.asarray(layer_raw[0]), info)

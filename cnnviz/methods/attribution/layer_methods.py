@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...optvis import layer_gradients
+from ...errors import CnnvizError
 from ...inputs.preprocessing import to_model_input
+from ...optvis import layer_gradients
 from .base import LayerMethod
-from .subject import EPS, class_score, place_layer_maps, probabilities
+from .subject import EPS, class_score, place_layer_maps
 
 
 def grad_cam_from(maps: np.ndarray, grads: np.ndarray) -> np.ndarray:
@@ -39,6 +40,7 @@ class _GradientCAM(LayerMethod):
         score = class_score(target, len(inputs), self.subject.num_classes)
         maps, grads, _ = layer_gradients(self.subject.layer_model, inputs, score)
         maps, grads = np.asarray(maps, "float64"), np.asarray(grads, "float64")
+        self.info["signed_maps"] = bool(maps.min() < 0)
         return np.stack([self.formula(m, g) for m, g in zip(maps, grads)]).astype("float32")
 
 
@@ -56,31 +58,60 @@ class LayerCAM(_GradientCAM):
     formula = staticmethod(layer_cam_from)
 
 
+def top_variance_channels(maps: np.ndarray, n: int | None) -> np.ndarray:
+    """Indices of the ``n`` channels of ``maps`` (h, w, K) whose activation varies most over positions
+    (Faster Score-CAM, tf-keras-vis ``max_N``): a flat channel masks the image evenly and says nothing
+    about where the class is. ``None`` or ``n >= K``: every channel."""
+    k = maps.shape[-1]
+    if n is None or n >= k:
+        return np.arange(k)
+    var = np.asarray(maps, "float64").reshape(-1, k).var(axis=0)
+    return np.sort(np.argsort(-var, kind="stable")[:n])
+
+
+def score_cam_weights(masked_scores: np.ndarray, baseline_score: float) -> np.ndarray:
+    """Score-CAM channel weights (Wang et al. 2020): each masked image's class-score increase over the
+    baseline, normalised over channels by a softmax (as pytorch-grad-cam does on logits). The softmax
+    does not change when every score moves by the same amount, so the baseline term is kept for the
+    paper's reading (the increase), not for the numbers."""
+    cic = np.asarray(masked_scores, "float64") - float(baseline_score)
+    e = np.exp(cic - cic.max())
+    return e / (e.sum() + EPS)
+
+
 class ScoreCAM(LayerMethod):
     """Score-CAM (Wang et al. 2020): each channel, placed on the input and scaled to [0, 1], masks the image
-    (blending towards black); its weight is the class probability of the masked image. Gradient-free."""
+    (blending towards the baseline, black by default); its weight is the class logit's increase over the
+    baseline image, softmax-normalised over channels; map = ReLU(sum_k w_k A_k). Gradient-free.
+    ``channels``: only that many channels, those with the largest spatial variance (Faster Score-CAM);
+    ``None``: all of them."""
 
     name = "scorecam"
 
-    def __init__(self, subject, batch_size: int = 32):
+    def __init__(self, subject, channels: int | None = None, baseline: np.ndarray | None = None, batch_size: int = 32):
         super().__init__(subject)
-        self.batch_size = batch_size
+        if channels is not None and channels < 1:
+            raise CnnvizError(f"Score-CAM needs at least 1 channel, got {channels}")
+        self.channels, self.baseline, self.batch_size = channels, baseline, batch_size
 
     def attribute_layer(self, inputs: np.ndarray, target: int) -> np.ndarray:
         _, maps = self.subject.layer_forward(inputs)
-        black = to_model_input(np.zeros((1,) + inputs.shape[1:], "float32"), self.subject.loaded.preprocess)
+        if self.baseline is None:
+            base = to_model_input(np.zeros((1,) + inputs.shape[1:], "float32"), self.subject.loaded.preprocess)
+        else:
+            base = np.asarray(self.baseline, "float32")[None]
+        base_score = self.subject.forward(base.astype("float32"))[0, target]
         out = []
         for x, a in zip(inputs, np.asarray(maps, "float64")):
-            masks = place_layer_maps(self.subject, np.moveaxis(a, -1, 0)).astype("float64")  # (K, H, W)
+            idx = top_variance_channels(a, self.channels)
+            masks = place_layer_maps(self.subject, np.moveaxis(a[..., idx], -1, 0)).astype("float64")  # (N, H, W)
             lo = masks.min(axis=(1, 2), keepdims=True)
-            hi = masks.max(axis=(1, 2), keepdims=True)
-            live = (hi - lo)[:, 0, 0] > EPS
-            masks = (masks - lo) / (hi - lo + EPS)
-            weights = np.zeros(a.shape[-1])
-            idx = np.flatnonzero(live)
+            masks = (masks - lo) / (masks.max(axis=(1, 2), keepdims=True) - lo + EPS)
+            scores = np.zeros(len(idx))
             for b in range(0, len(idx), self.batch_size):
-                m = masks[idx[b : b + self.batch_size], :, :, None]
-                masked = (black + m * (x[None] - black)).astype("float32")
-                weights[idx[b : b + self.batch_size]] = probabilities(self.subject.forward(masked))[:, target]
-            out.append(np.maximum((a * weights).sum(axis=-1), 0.0))
+                m = masks[b : b + self.batch_size, :, :, None]
+                scores[b : b + self.batch_size] = self.subject.forward((base + m * (x[None] - base)).astype("float32"))[:, target]
+            weights = score_cam_weights(scores, base_score)
+            out.append(np.maximum((a[..., idx] * weights).sum(axis=-1), 0.0))
+        self.info.update(channels=len(idx), of_channels=int(maps.shape[-1]), signed_maps=bool(np.min(maps) < 0))
         return np.stack(out).astype("float32")

@@ -32,6 +32,9 @@ METHODS: dict[str, MethodSpec] = {s.name: s for s in (
     MethodSpec("smoothgrad", "gradient_methods:SmoothGrad", False, True, "saliency averaged over noisy copies (Smilkov 2017)"),
     MethodSpec("integrated-gradients", "gradient_methods:IntegratedGradients", False, True, "integrated gradients from a baseline (Sundararajan 2017)"),
     MethodSpec("occlusion", "occlusion:Occlusion", False, False, "drop of the class score when a window is covered (Zeiler 2014)"),
+    MethodSpec("guided-backprop", "guided:GuidedBackprop", False, True, "guided backpropagation (Springenberg 2015): gradient through ReLUs gated by sign"),
+    MethodSpec("guided-gradcam", "guided:GuidedGradCAM", True, True, "Guided Grad-CAM (Selvaraju 2017): guided backpropagation times Grad-CAM"),
+    MethodSpec("rise", "rise:RISE", False, False, "RISE (Petsiuk 2018): class probability of randomly masked copies, per kept pixel"),
 )}
 
 
