@@ -84,7 +84,9 @@ class LoadedModel:
         return size, size
 
     def describe(self) -> dict:
-        return {"model": self.name, "preprocess": self.preprocess, "weights": self.weights}
+        from .model_io import describe_io
+
+        return {"model": self.name, "preprocess": self.preprocess, "weights": self.weights, **describe_io(self.model)}
 
 
 def input_shape(model) -> tuple[int | None, int | None, int]:
