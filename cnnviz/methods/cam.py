@@ -17,8 +17,6 @@ METHODS = tuple(_REGISTRY)
 EPS = 1e-8
 
 
-
-
 def grad_cam_from(maps: np.ndarray, grads: np.ndarray, plus: bool = False) -> np.ndarray:
     """Grad-CAM (or Grad-CAM++) from feature maps A (H, W, K) and dScore/dA (H, W, K)."""
     from .attribution.layer_methods import grad_cam_from as gc, grad_cam_pp_from as gcpp
@@ -37,8 +35,13 @@ def class_heatmap(
     noise: float = 0.15,
     seed: int = 0,
     classifier: Classifier | None = None,
+    target=None,
 ) -> Heatmap:
-    """Heatmap of where ``image`` (pixels, at the model's input size) supports the class (no faithfulness scores)."""
+    """Heatmap of where ``image`` (pixels, at the model's input size) supports the score (no faithfulness
+    scores). ``target`` (or ``class_index``): None = the predicted class (a regression: its value), a class
+    index or name (for one sigmoid unit 0/1 = evidence against/for; multi-label: the unit), ``"value"`` /
+    ``"-value"`` (a regression's increase / decrease), or a callable ``values -> (batch,)`` of the head's
+    value before its softmax/sigmoid (Captum / tf-keras-vis style)."""
     from .attribution.explain import Explainer, Options
 
     if method not in METHODS:
@@ -46,10 +49,10 @@ def class_heatmap(
     opts = Options(layer=layer, noise_samples=samples if method == "smoothgrad" else None, noise_level=noise, seed=seed,
                    faithfulness_steps=0)
     explainer = Explainer(loaded, [method], np.asarray(image).shape[:2], opts, classifier)
-    ex = explainer.explain(image, class_index)
+    ex = explainer.explain(image, class_index if target is None else target)
     r = ex.results[0]
     raw = r.layer_raw if r.layer_raw is not None else r.raw
-    return Heatmap(r.heat, raw, ex.class_index, ex.class_name, ex.probability, method, r.layer, ex.top5, r.info)
+    return Heatmap(r.heat, raw, ex.class_index, ex.class_name, ex.probability, method, r.layer, ex.top5, r.info, ex.record())
 
 
 def grad_cam(loaded: LoadedModel, image: np.ndarray, class_index: str | int | None = None, layer: str | None = None) -> np.ndarray:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...models.heads import Score
+
 from ...optvis import layer_gradients
 from ...inputs.preprocessing import to_model_input
 from .base import LayerMethod
-from .subject import EPS, class_score, place_layer_maps, probabilities
+from .subject import EPS, place_layer_maps
 
 
 def grad_cam_from(maps: np.ndarray, grads: np.ndarray) -> np.ndarray:
@@ -35,9 +37,8 @@ def layer_cam_from(maps: np.ndarray, grads: np.ndarray) -> np.ndarray:
 class _GradientCAM(LayerMethod):
     formula = staticmethod(grad_cam_from)
 
-    def attribute_layer(self, inputs: np.ndarray, target: int) -> np.ndarray:
-        score = class_score(target, len(inputs), self.subject.num_classes)
-        maps, grads, _ = layer_gradients(self.subject.layer_model, inputs, score)
+    def attribute_layer(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
+        maps, grads, _ = layer_gradients(self.subject.layer_model, inputs, self.subject.score(target))
         maps, grads = np.asarray(maps, "float64"), np.asarray(grads, "float64")
         return np.stack([self.formula(m, g) for m, g in zip(maps, grads)]).astype("float32")
 
@@ -66,8 +67,9 @@ class ScoreCAM(LayerMethod):
         super().__init__(subject)
         self.batch_size = batch_size
 
-    def attribute_layer(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute_layer(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         _, maps = self.subject.layer_forward(inputs)
+        score = self.subject.score(target)
         black = to_model_input(np.zeros((1,) + inputs.shape[1:], "float32"), self.subject.loaded.preprocess)
         out = []
         for x, a in zip(inputs, np.asarray(maps, "float64")):
@@ -81,6 +83,6 @@ class ScoreCAM(LayerMethod):
             for b in range(0, len(idx), self.batch_size):
                 m = masks[idx[b : b + self.batch_size], :, :, None]
                 masked = (black + m * (x[None] - black)).astype("float32")
-                weights[idx[b : b + self.batch_size]] = probabilities(self.subject.forward(masked))[:, target]
+                weights[idx[b : b + self.batch_size]] = self.subject.probability(masked, score)
             out.append(np.maximum((a * weights).sum(axis=-1), 0.0))
         return np.stack(out).astype("float32")
