@@ -140,7 +140,7 @@ def make_score(head: Head, target, resolve: Callable[[str | int], int], predicte
             raise CnnvizError(f"--target {text!r}: unit {k} is out of range; the output has {head.units} unit(s)")
         sign = -1.0 if base.startswith("-") else 1.0
         what = "decrease" if sign < 0 else "increase"
-        return Score(head, k, sign, None, label=f"{'minus ' if sign < 0 else ''}output value {k} (explains its {what})")
+        return Score(head, k, sign, None, label=f"output {k}'s {what}")
     if not head.is_classifier:
         if text is None:
             return make_score(head, "value", resolve, predicted, name)

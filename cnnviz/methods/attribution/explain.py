@@ -125,5 +125,6 @@ class Explainer:
                 progress(total, total)
         if score.cls is not None:
             return Explanation(k, clf.name(k), float(probs[k]), clf.top(probs), results, rand, score)
-        value = float(score.values(self.subject.forward(x))[0])
+        values = self.subject.forward(x)  # the output's own value (a user's function: its score)
+        value = float(values[0, score.unit]) if score.function is None else float(score.values(values)[0])
         return Explanation(k, score.label, value, clf.top(probs), results, rand, score)
