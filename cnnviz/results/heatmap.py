@@ -24,11 +24,13 @@ class Heatmap:
     layer: str | None
     top5: list
     info: dict | None = None  # method-specific figures (e.g. integrated gradients' completeness)
+    score: dict | None = None  # what was explained: head kind, unit, sign (cnnviz.models.heads.Score.record)
 
     def record(self) -> dict:
         return {"method": self.method, "layer": self.layer, "class": self.class_index, "class_name": self.class_name,
                 "probability": self.probability, "raw_max": float(np.max(self.raw)) if np.size(self.raw) else 0.0,
-                "top5": [vars(p) for p in self.top5]}
+                "top5": [vars(p) for p in self.top5], **(self.score or {}),
+                **({"layer_reason": self.info["layer_reason"]} if self.info and self.info.get("layer_reason") else {})}
 
     def render(self, image: np.ndarray, model: str = "") -> np.ndarray:
         method = NAMES.get(self.method, self.method)
