@@ -137,8 +137,12 @@ def cam(
     inputs: Optional[List[str]] = typer.Argument(None, metavar="MODEL|IMAGE...", show_default=False,
                                                  help="Model (default lenet; or --model) and input images, folders or quoted globs "
                                                       "(default: a sample digit for lenet, else the bundled cat), in any order."),
-    class_: Optional[str] = typer.Option(None, "--class", "-c", help="Class index or name (default: the predicted class)."),
-    layer: Optional[str] = typer.Option(None, "--layer", "-l", help="Conv layer for the layer-based methods (default: the last conv; nested: base/conv)."),
+    class_: Optional[str] = typer.Option(None, "--class", "-c", help="Class index or name (default: the predicted class); a sigmoid "
+                                         "head: the unit (one unit: 0 = evidence against, 1 = for)."),
+    target: str | None = typer.Option(None, "--target", help="For a regression output: value (explain its increase) or -value "
+                                         "(its decrease); value:K for unit K (default: value)."),
+    layer: Optional[str] = typer.Option(None, "--layer", "-l", help="Conv layer for the layer-based methods (default: where the last "
+                                        "conv's signal is read, after its BatchNorm/ReLU; nested: base/conv)."),
     methods: Optional[List[str]] = typer.Option(None, "--method", help=f"Attribution method; repeat to compare several side by side. One of: {_METHOD_NAMES} (default gradcam)."),
     noise_samples: Optional[int] = typer.Option(None, "--noise-samples", help="Average every gradient method over N noisy copies (SmoothGrad-style; smoothgrad itself: 25)."),
     noise_level: float = typer.Option(0.15, "--noise-level", help="Noise sigma as a fraction of the input's value range."),
@@ -172,6 +176,10 @@ def cam(
         checks.choice(preprocess, checks.PREPROCESS_MODES, "--preprocess")
     check_folder(out)
 
+    if target is not None and class_ is not None:
+        _fail("give --class (a class) or --target (a regression's value), not both")
+    if target is not None and target.split(":")[0] not in ("value", "-value"):
+        _fail(f"--target {target!r}: use value, -value or value:K (for a class, use --class)")
     names = list(dict.fromkeys(methods or ["gradcam"]))
     options = Options(layer=layer, noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, ig_steps=steps,
                       seed=seed, faithfulness_steps=faithfulness_steps)
@@ -208,11 +216,12 @@ def cam(
 
         for pixels, _, _ in inputs:
             baseline_pixels(baseline, pixels, seed)  # a baseline file of the wrong size fails before any output
-    mpart = "-".join(m.replace("+", "pp") for m in names)
+    mpart = "-".join(m.replace("++", "pp") for m in names)
+    which = class_ if target is None else target
     plans = []
     for pixels, source, istem in inputs:
-        paths = plan_output(out, _stem("cam", _model_stem(model), istem, mpart, class_), overwrite)
-        npys = {m: out / (_stem("heatmap", _model_stem(model), istem, m.replace("+", "pp"), class_) + ".npy") for m in names} if heatmaps else {}
+        paths = plan_output(out, _stem("cam", _model_stem(model), istem, mpart, which), overwrite)
+        npys = {m: out / (_stem("heatmap", _model_stem(model), istem, m.replace("++", "pp"), which) + ".npy") for m in names} if heatmaps else {}
         for p in npys.values():
             if p.exists() and not overwrite:
                 _fail(f"{str(p)!r} already exists; pass --overwrite to replace it or --out DIR")
@@ -222,29 +231,33 @@ def cam(
         _note(f"--noise-samples applies to gradient methods; {', '.join(skipped)} run without noise")
     with progress_bar("attribution") as tick:
         for n, ((pixels, source, istem), (paths, npys)) in enumerate(zip(inputs, plans)):
-            per = len(names) + (1 if faithfulness_steps else 0)
-            ex = explainer.explain(pixels, class_, progress=lambda d, t, n=n: tick(n * per + d, len(inputs) * per))
+            per = len(names) + (1 if faithfulness_steps and target is None and clf.head.is_classifier else 0)
+            ex = explainer.explain(pixels, which, progress=lambda d, t, n=n: tick(n * per + d, len(inputs) * per))
             rand = ex.random
             for r in ex.results:
                 if r.method in npys:
                     with atomic_target(npys[r.method]) as tmp, open(tmp, "wb") as fh:
                         np.save(fh, r.raw.astype("float32"))
             record = {"command": "cam", **loaded.describe(), **source, "method": names[0], "layer": ex.results[0].layer,
-                      "class": ex.class_index, "class_name": ex.class_name, "probability": ex.probability,
+                      "layer_reason": ex.results[0].info.get("layer_reason"), **ex.record(),
+                      "class": ex.class_index, "class_name": ex.class_name, ("probability" if ex.value_word == "p" else "value"): ex.probability,
                       "top5": [vars(p) for p in ex.top5],
                       "faithfulness": None if rand is None else {
                           "metric": "area under the class probability as pixels are deleted (to black) / inserted (onto a blurred copy) in the heatmap's order (RISE)",
                           "steps": faithfulness_steps, "random_order": rand},
                       "methods": [{"method": r.method, **_jsonable_info(r.info), **(r.faithfulness or {}),
                                    "heatmap": str(npys[r.method]) if r.method in npys else None} for r in ex.results]}
-            panel = attribution_panel(pixels, ex.class_name, ex.probability, ex.results, rand)
+            panel = attribution_panel(pixels, ex.class_name, ex.probability, ex.results, rand, ex.value_word)
             where = f" on {ex.results[0].layer}" if ex.results[0].layer else ""
-            title = f"{loaded.name} · {', '.join(names)}{where} · class {ex.class_name} (p {fmt_p(ex.probability)})"
-            save_result(paths, titled(panel, title, f"input: {source['input']}; where the image supports the class"), record)
+            what = f"class {ex.class_name} (p {fmt_p(ex.probability)})" if ex.value_word == "p" else f"{ex.class_name} (value {ex.probability:.4g})"
+            title = f"{loaded.name} · {', '.join(names)}{where} · {what}"
+            supports = "the class" if ex.value_word == "p" else ("the value's decrease" if ex.score.sign < 0 else "the value's increase")
+            save_result(paths, titled(panel, title, f"input: {source['input']}; where the image supports {supports}"), record)
             for r in ex.results:
                 score = "" if r.faithfulness is None else (f"; deletion {r.faithfulness['deletion_auc']:.3f}, insertion {r.faithfulness['insertion_auc']:.3f}"
                                                            f" (random order {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
-                typer.echo(f"{r.method}: class {ex.class_name!r} (#{ex.class_index}, p {fmt_p(ex.probability)})"
+                typer.echo(f"{r.method}: " + (f"class {ex.class_name!r} (#{ex.class_index}, p {fmt_p(ex.probability)})" if ex.value_word == "p"
+                                              else f"{ex.class_name} (value {ex.probability:.4g})")
                            + (f" on layer {r.layer}" if r.layer else "") + score)
             for r in ex.results:
                 err = r.info.get("completeness_error")
