@@ -128,6 +128,24 @@ def test_cam_gradients_run_compiled_and_equal_analytic_and_finite_differences():
     np.testing.assert_allclose(s, np.asarray(model(x))[:, 1], rtol=1e-5)
 
 
+def test_a_native_crash_is_one_line_and_exit_status_4(capfd):
+    import os
+    import subprocess
+    import sys
+
+    from cnnviz.cli.guard import run_guarded
+
+    crash = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
+    assert run_guarded(crash) == 4
+    err = [l for l in capfd.readouterr().err.splitlines() if l.strip()]
+    assert len(err) == 1 and err[0].startswith("error: the Keras backend crashed (SIGSEGV)") and "TF_ENABLE_ONEDNN_OPTS=0" in err[0]
+    assert run_guarded([sys.executable, "-c", "raise SystemExit(3)"]) == 3
+    env = {k: v for k, v in os.environ.items() if k != "CNNVIZ_GUARDED"}
+    done = subprocess.run([sys.executable, "-m", "cnnviz", "cam", "--model", "/nonexistent.keras"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1].startswith("error: model file")
+
+
 # ------------------------------------------------------------------ 3. default layer after the nonlinearity
 
 
