@@ -128,6 +128,52 @@ def test_cam_gradients_run_compiled_and_equal_analytic_and_finite_differences():
     np.testing.assert_allclose(s, np.asarray(model(x))[:, 1], rtol=1e-5)
 
 
+MINI_XCEPTION = """
+import sys
+import numpy as np
+import keras
+L = keras.layers
+keras.utils.set_random_seed(0)
+inp = keras.Input((64, 64, 1))
+x = L.Conv2D(8, 3, use_bias=False)(inp); x = L.Activation("relu")(L.BatchNormalization()(x))
+x = L.Conv2D(8, 3, use_bias=False)(x); x = L.Activation("relu")(L.BatchNormalization()(x))
+for f in (16, 32, 64, 128):
+    r = L.BatchNormalization()(L.Conv2D(f, 1, strides=2, padding="same", use_bias=False)(x))
+    x = L.Activation("relu")(L.BatchNormalization()(L.SeparableConv2D(f, 3, padding="same", use_bias=False)(x)))
+    x = L.BatchNormalization()(L.SeparableConv2D(f, 3, padding="same", use_bias=False)(x))
+    x = L.Add()([L.MaxPooling2D(3, strides=2, padding="same")(x), r])
+x = L.GlobalAveragePooling2D()(L.Conv2D(7, 3, padding="same")(x))
+model = keras.Model(inp, L.Activation("softmax")(x), name="mini_xception")
+from cnnviz.models import LoadedModel
+from cnnviz.methods.cam import class_heatmap
+image = np.random.default_rng(0).uniform(0, 255, (64, 64, 1)).astype("float32")
+for method in ("gradcam", "saliency", "integrated-gradients"):
+    h = class_heatmap(LoadedModel(model, "mini", "unit", 7, None, "test"), image, 3, method=method)
+    assert np.isfinite(h.raw).all() and h.raw.std() > 0, method
+print("done")
+"""
+
+
+@pytest.mark.slow
+def test_cam_on_a_mini_xception_does_not_crash(tmp_path):
+    """The emotion-model shape (1x1 stride-2 conv shortcuts, separable convs, BatchNorm): TensorFlow
+    2.21's oneDNN segfaults / double-frees in its *eager* gradients on CPUs with AVX-512 (it did here, AMD
+    EPYC with AVX512-BF16, on the eager code); cam's gradients are compiled. In a child process, so a
+    crash fails this test instead of killing the run (on CPUs without the bug it passes either way)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "mini.py"
+    script.write_text(MINI_XCEPTION)
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("TF_ENABLE_ONEDNN_OPTS", None)
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0 and "done" in done.stdout, (done.returncode, done.stderr[-2000:])
+
+
 def test_a_native_crash_is_one_line_and_exit_status_4(capfd):
     import os
     import subprocess
