@@ -420,6 +420,18 @@ def test_fool_on_sigmoid_heads_reaches_the_class(units):
     want = np.concatenate([1 - p, p], axis=1)[np.arange(len(classes)), classes] if units == 1 else p[:, 2]
     np.testing.assert_allclose(r.probabilities, want, rtol=1e-4, atol=1e-6)
     assert r.reached.all(), r.probabilities
+    # the objective is log p(class) of this head: log sigmoid(+-z) for one unit, log sigmoid(z_k) for several
+    from keras import ops
+
+    from cnnviz.methods.fooling import log_probability
+    from cnnviz.models import Classifier
+
+    clf = Classifier(wrap(model))
+    logits = ops.convert_to_numpy(clf.model(np.zeros((1, 16, 16, 3), "float32")))  # the class-logit form of a real output
+    got = ops.convert_to_numpy(log_probability(clf)({"logits": ops.convert_to_tensor(logits)}, np.array([classes[-1]])))
+    p = np.asarray(model(np.zeros((1, 16, 16, 3), "float32")), "float64")[0]
+    want = np.log(p[0]) if units == 1 else np.log(p[2])  # class 1 of one unit is p; unit 2 of three is p_2
+    np.testing.assert_allclose(got, [want], rtol=1e-4, atol=1e-5)
 
 
 def test_cli_cam_on_binary_and_regression_models(tmp_path):
