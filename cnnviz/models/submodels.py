@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..backends.runtime import keras
+from ..checks import RESPONSE_RULE  # noqa: F401 (re-exported: the one rule, beside its graph walk)
 from ..errors import CnnvizError
 from .heads import Head
 from .loading import LoadedModel, input_shape
@@ -266,11 +267,6 @@ def _through_channels_last(model, last, kind: str, inputs, extras: list):
 PASS_THROUGH = ("BatchNormalization", "Add", "Dropout", "SpatialDropout2D", "Identity", "GaussianNoise",
                 "LayerNormalization", "GroupNormalization", "Rescaling")
 NONLINEAR = ("Activation", "ReLU", "PReLU", "LeakyReLU", "ELU", "ThresholdedReLU")
-#: the one rule, stated in every manifest that reports a response
-RESPONSE_RULE = ("a unit's response is the positive part of its layer's output after the layer's nonlinearity "
-                 "(its own activation, else the first ReLU/PReLU/LeakyReLU/ELU/Activation after it through "
-                 "BatchNorm/Add/Dropout, in any graph: functional, Sequential, nested); alive = mean response > 1e-6 "
-                 "(some positive response), dead = none")
 
 
 def _activation_name(layer) -> str:
