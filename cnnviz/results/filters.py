@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checks import RESPONSE_RULE
 from ..output.layout import make_grid, titled
 
 
@@ -46,7 +47,7 @@ class FilterResult:
                 "alive": int(np.sum(self.alive)), "count": len(self.indices), "scanned": list(self.scanned),
                 "partial": self.partial, "revived": [int(i) for i, r in zip(self.indices, self._revived()) if r],
                 "activation": "mean activation of the filter on the saved image" + (f" ({self.measured})" if self.measured else ""),
-                "measured": self.measured,
+                "measured": self.measured, **({"response_rule": RESPONSE_RULE} if self.measured else {}),
                 "tiles": self.records()}
 
     def captions(self) -> list[str]:
