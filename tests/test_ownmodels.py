@@ -86,6 +86,7 @@ def test_filters_manifest_says_what_was_measured(tmp_path):
     assert result.exit_code == 0, result.output
     manifest = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     assert "relu" in manifest["measured"] and "nonlinearity" in manifest["measured"]
+    assert "alive = mean response > 1e-6" in manifest["response_rule"]
 
 
 # ------------------------------------------------------------------ models of every shape
