@@ -63,10 +63,11 @@ _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _compiled(model, key, build):
-    """One ``tf.function`` per (model, key), traced once per input shape and reused."""
+    """One ``tf.function`` per (model, key), traced once per input shape and reused. ``build(ref)``
+    gets a weak reference to the model (the cache's values must not keep its keys alive)."""
     per = _COMPILED.setdefault(model, {})
     if key not in per:
-        per[key] = tf.function(build(), reduce_retracing=True)
+        per[key] = tf.function(build(weakref.ref(model)), reduce_retracing=True)
     return per[key]
 
 
@@ -76,11 +77,11 @@ def map_gradients(model, x, score, *args):
     1x1 stride-2); ``score(value, *args) -> (batch,)``: the tape records the forward pass, so it
     differentiates with respect to the intermediate maps directly."""
 
-    def build():
+    def build(ref):
         def run(xt, *targs):
             with tf.GradientTape() as tape:
                 tape.watch(xt)
-                value, maps = model(xt, training=False)
+                value, maps = ref()(xt, training=False)
                 total = tf.reduce_sum(score(value, *targs))
             return maps, tape.gradient(total, maps), value
 
@@ -93,11 +94,11 @@ def map_gradients(model, x, score, *args):
 def score_gradients(model, x, score, *args):
     """(d score / d input, score) for ``model(x) -> value``, compiled (see :func:`map_gradients`)."""
 
-    def build():
+    def build(ref):
         def run(xt, *targs):
             with tf.GradientTape() as tape:
                 tape.watch(xt)
-                s = score(as_list(model(xt, training=False))[0], *targs)
+                s = score(as_list(ref()(xt, training=False))[0], *targs)
                 total = tf.reduce_sum(s)
             return tape.gradient(total, xt), s
 
