@@ -85,6 +85,7 @@ def fool(
     loaded = _load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
                    input_name=input_name, input_values=input_values, output=output)
     clf = Classifier(loaded)
+    clf.model  # noqa: B018 - a regression output (no classes) is refused here, before any progress bar
     targets = [clf.resolve(c) for c in classes]
     mstem = _model_stem(model)
     if image is not None:
