@@ -451,6 +451,9 @@ def test_cli_cam_on_binary_and_regression_models(tmp_path):
     assert m["head"] == "regression" and m["sign"] == -1.0 and "value" in m and m["faithfulness"] is None
     r = CliRunner().invoke(app, ["cam", str(tmp_path / "age.keras"), "--class", "0", "-o", str(out / "c")])
     assert r.exit_code == 1 and "--target value" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(app, ["fool", str(tmp_path / "age.keras"), "--class", "0", "-o", str(out / "d")])
+    lines = [l for l in r.output.splitlines() if l.strip()]
+    assert r.exit_code == 1 and len(lines) == 1 and "is a regression" in lines[0] and not (out / "d").exists()
 
 
 # ------------------------------------------------------------------ 8. smaller
