@@ -10,6 +10,12 @@ from typing import Sequence
 
 from .errors import CnnvizError
 
+#: what "a unit responds" means, stated in every manifest that reports a response (filters); the
+#: graph walk that finds the nonlinearity is cnnviz.models.submodels.response_path
+RESPONSE_RULE = ("a unit's response is the positive part of its layer's output after the layer's nonlinearity "
+                 "(its own activation, else the first ReLU/PReLU/LeakyReLU/ELU/Activation after it through "
+                 "BatchNorm/Add/Dropout, in any graph: functional, Sequential, nested); alive = mean response > 1e-6 "
+                 "(some positive response), dead = none")
 FILTER_METHODS = ("smooth", "classic")
 FOOL_METHODS = ("fool", "visualize")
 PRECISIONS = ("auto", "float32", "bfloat16")

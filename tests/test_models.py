@@ -167,14 +167,20 @@ def test_preactivation_is_linear_copy(tiny_conv_model):
     assert_unchanged(tiny_conv_model, snap)
 
 
-def test_logits_model_refuses_sigmoid_and_4d_outputs():
+def test_logits_model_refuses_4d_and_regression_outputs_and_reads_sigmoid_logits():
     inputs = keras.Input((8, 8, 1))
     x = keras.layers.Conv2D(2, 3)(inputs)
-    with pytest.raises(CnnvizError, match="class commands need a \\(batch, classes\\)"):
+    with pytest.raises(CnnvizError, match="need a \\(batch, units\\) output"):
         logits_model(wrap(keras.Model(inputs, x)))
     y = keras.layers.Dense(3, activation="sigmoid")(keras.layers.Flatten()(x))
-    with pytest.raises(CnnvizError, match="softmax or linear"):
-        logits_model(wrap(keras.Model(inputs, y)))
+    model = keras.Model(inputs, y)
+    sub, n = logits_model(wrap(model))  # multi-label: the units' logits
+    pixels = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 1)).astype("float32")
+    p = np.asarray(model(pixels / 255.0), "float64")
+    np.testing.assert_allclose(np.asarray(sub(pixels / 255.0)), np.log(p / (1 - p)), rtol=1e-3, atol=1e-4)
+    assert n == 3
+    with pytest.raises(CnnvizError, match="is a regression"):
+        logits_model(wrap(keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Flatten()(x)))))
 
 
 def test_iter_layers_descends(tmp_path):

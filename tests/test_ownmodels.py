@@ -86,6 +86,7 @@ def test_filters_manifest_says_what_was_measured(tmp_path):
     assert result.exit_code == 0, result.output
     manifest = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     assert "relu" in manifest["measured"] and "nonlinearity" in manifest["measured"]
+    assert "alive = mean response > 1e-6" in manifest["response_rule"]
 
 
 # ------------------------------------------------------------------ models of every shape
@@ -183,9 +184,12 @@ def test_two_outputs_default_choice_and_refusals():
     images = np.random.default_rng(1).uniform(0, 255, (2, 16, 16, 3)).astype("float32")
     probs = Classifier(loaded).probabilities(images)  # default: the only classifier-like output
     np.testing.assert_allclose(probs, np.asarray(model(images / 255.0)[0]), rtol=1e-5, atol=1e-6)
-    choose_output(model, "age")
-    with pytest.raises(CnnvizError, match=r"output 'age' has shape \(None, 1\)"):
-        Classifier(loaded)
+    choose_output(model, "age")  # a regression head: explained as a value, refused by class commands
+    age = Classifier(loaded)
+    assert age.head.kind == "regression"
+    np.testing.assert_allclose(age.values(images), np.asarray(model(images / 255.0)[1]), rtol=1e-5, atol=1e-6)
+    with pytest.raises(CnnvizError, match=r"output 'age' is a regression"):
+        age.model
     with pytest.raises(CnnvizError, match="unknown output 'x'; the model's outputs are: 0: gender"):
         choose_output(model, "x")
     ambiguous = _two_outputs(second_softmax=True)

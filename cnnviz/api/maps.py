@@ -137,8 +137,8 @@ def _explain(loaded, files, target, names, options, sizing, heatmaps, out, overw
     from ..results import CamResult
 
     clf = Classifier(loaded)
-    if target is not None:
-        clf.resolve(target)
+    if target is not None and not callable(target):
+        clf.score(target)  # an unknown class or target is one line before any work
     shown = [picture(f, loaded, sizing[0], i if len(files) > 1 else None, note, sizing[1]) for i, f in enumerate(files)]
     explainers: dict = {}  # one per fed size (the photo's own aspect for a model of any size)
     if any(METHODS[m].name in ("integrated-gradients", "occlusion") for m in names):

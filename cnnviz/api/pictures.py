@@ -136,6 +136,7 @@ def _from_noise(loaded, classes, confidence, steps, method, size, param, diversi
     if steps is None:
         steps = CLASS_STEPS if method == "visualize" and param != "pixel" else 300
     clf = Classifier(loaded)
+    clf.model  # noqa: B018 - a regression output (no classes) is refused here, before any work
     targets = [clf.resolve(c) for c in classes]
     ref = model_ref(loaded)
     if out is not None:
@@ -162,6 +163,7 @@ def _adversarial(loaded, image, target, confidence, steps, epsilon, sizing, seed
     from ..results import AdversarialResult
 
     clf = Classifier(loaded)
+    clf.model  # noqa: B018 - a regression output (no classes) is refused here, before any work
     k = clf.resolve(target)
     shown = picture(image, loaded, sizing[0], note=note, fit=sizing[1])
     ref = model_ref(loaded)

@@ -60,7 +60,7 @@ def has_gpu() -> bool:
 _HEADS: dict = {}
 
 
-def map_gradients(model, x, score):
+def map_gradients(model, x, score, *args):
     """(maps, d score / d maps, logits) for ``model(x) -> [logits, maps]``. JAX differentiates
     functions, not recorded tensors: the graph is split at the maps into a head ``maps -> logits``
     (built once per model) and the gradient of the head is taken at the maps."""
@@ -83,7 +83,17 @@ def map_gradients(model, x, score):
 
     def loss(call, m):
         logits = call(m)[0]
-        return jax.numpy.sum(score(logits)), logits
+        return jax.numpy.sum(score(logits, *args)), logits
 
     grads, logits = gradients(head, loss, maps)
     return maps, grads, logits
+
+
+def score_gradients(model, x, score, *args):
+    """(d score / d input, score) for ``model(x) -> value``."""
+
+    def loss(call, xt):
+        s = score(call(xt)[0], *args)
+        return jax.numpy.sum(s), s
+
+    return gradients(model, loss, x)

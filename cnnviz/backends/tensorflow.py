@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from contextlib import contextmanager, nullcontext
 
 import tensorflow as tf
@@ -58,12 +59,50 @@ def has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def map_gradients(model, x, score):
-    """(maps, d score / d maps, logits) for ``model(x) -> [logits, maps]``: the tape records the
-    forward pass, so it differentiates with respect to the intermediate maps directly."""
-    xt = tf.convert_to_tensor(x, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(xt)
-        logits, maps = model(xt, training=False)
-        total = tf.reduce_sum(score(logits))
-    return maps, tape.gradient(total, maps), logits
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(model, key, build):
+    """One ``tf.function`` per (model, key), traced once per input shape and reused. ``build(ref)``
+    gets a weak reference to the model (the cache's values must not keep its keys alive)."""
+    per = _COMPILED.setdefault(model, {})
+    if key not in per:
+        per[key] = tf.function(build(weakref.ref(model)), reduce_retracing=True)
+    return per[key]
+
+
+def map_gradients(model, x, score, *args):
+    """(maps, d score / d maps, head value) for ``model(x) -> [head value, maps]``, compiled like the
+    steps of filters and fool (TensorFlow 2.21's oneDNN crashes in some *eager* conv gradients, e.g.
+    1x1 stride-2); ``score(value, *args) -> (batch,)``: the tape records the forward pass, so it
+    differentiates with respect to the intermediate maps directly."""
+
+    def build(ref):
+        def run(xt, *targs):
+            with tf.GradientTape() as tape:
+                tape.watch(xt)
+                value, maps = ref()(xt, training=False)
+                total = tf.reduce_sum(score(value, *targs))
+            return maps, tape.gradient(total, maps), value
+
+        return run
+
+    fn = _compiled(model, ("maps", score), build)
+    return fn(tf.convert_to_tensor(x, tf.float32), *[tf.convert_to_tensor(a) for a in args])
+
+
+def score_gradients(model, x, score, *args):
+    """(d score / d input, score) for ``model(x) -> value``, compiled (see :func:`map_gradients`)."""
+
+    def build(ref):
+        def run(xt, *targs):
+            with tf.GradientTape() as tape:
+                tape.watch(xt)
+                s = score(as_list(ref()(xt, training=False))[0], *targs)
+                total = tf.reduce_sum(s)
+            return tape.gradient(total, xt), s
+
+        return run
+
+    fn = _compiled(model, ("input", score), build)
+    return fn(tf.convert_to_tensor(x, tf.float32), *[tf.convert_to_tensor(a) for a in args])

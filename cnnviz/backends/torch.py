@@ -68,7 +68,7 @@ def has_gpu() -> bool:
     return torch.cuda.is_available()
 
 
-def map_gradients(model, x, score):
+def map_gradients(model, x, score, *args):
     """(maps, d score / d maps, logits) for ``model(x) -> [logits, maps]``: autograd differentiates
     with respect to the intermediate maps of the recorded graph."""
     from keras import ops
@@ -76,5 +76,18 @@ def map_gradients(model, x, score):
     xt = ops.convert_to_tensor(x, "float32").detach().requires_grad_(True)  # a graph even when frozen
     with torch.enable_grad():
         logits, maps = model(xt, training=False)
-        (grads,) = torch.autograd.grad(score(logits).sum(), maps)
+        (grads,) = torch.autograd.grad(score(logits, *[ops.convert_to_tensor(a) for a in args]).sum(), maps)
     return maps.detach(), grads, logits.detach()
+
+
+def score_gradients(model, x, score, *args):
+    """(d score / d input, score) for ``model(x) -> value``."""
+    from keras import ops
+
+    targs = [ops.convert_to_tensor(a) for a in args]
+
+    def loss(call, xt):
+        s = score(call(xt)[0], *targs)
+        return s.sum(), s
+
+    return gradients(model, loss, x)

@@ -12,7 +12,16 @@ from .app import app
 
 
 def main() -> None:
-    app()
+    """The console entry: the command runs in a guarded child process (a native crash in a backend
+    becomes one line, :mod:`cnnviz.cli.guard`), or here when already guarded."""
+    import sys
+
+    from .guard import guarded, run_guarded
+
+    if guarded():
+        app()
+        return
+    sys.exit(run_guarded([sys.executable, "-m", "cnnviz", *sys.argv[1:]]))
 
 
 __all__ = ["app", "main"]

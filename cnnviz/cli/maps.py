@@ -50,8 +50,12 @@ def cam(
     inputs: Optional[List[str]] = typer.Argument(None, metavar="MODEL|IMAGE...", show_default=False,
                                                  help="Model (default lenet; or --model) and input images, folders or quoted globs "
                                                       "(default: a sample digit for lenet, else the bundled cat), in any order."),
-    class_: Optional[str] = typer.Option(None, "--class", "-c", metavar="TEXT", help="Class index or name (default: the predicted class)."),
-    layer: Optional[str] = typer.Option(None, "--layer", "-l", metavar="TEXT", help="Conv layer for the layer-based methods (default: the last conv; nested: base/conv)."),
+    class_: Optional[str] = typer.Option(None, "--class", "-c", metavar="TEXT", help="Class index or name (default: the predicted class); a sigmoid "
+                                         "head: the unit (one unit: 0 = evidence against, 1 = for)."),
+    target_: Optional[str] = typer.Option(None, "--target", metavar="TEXT", help="For a regression output: value (explain its increase) or -value "
+                                          "(its decrease); value:K for unit K (default: value)."),
+    layer: Optional[str] = typer.Option(None, "--layer", "-l", metavar="TEXT", help="Conv layer for the layer-based methods (default: where the last "
+                                        "conv's signal is read, after its BatchNorm/ReLU; nested: base/conv)."),
     methods: Optional[List[str]] = typer.Option(None, "--method", metavar="METHOD", help=f"Attribution method; repeat to compare several side by side. One of: {_METHOD_NAMES} (default gradcam)."),
     noise_samples: Optional[int] = typer.Option(None, "--noise-samples", metavar="INTEGER", help="Average every gradient method over N noisy copies (SmoothGrad-style; smoothgrad itself: 25)."),
     noise_level: float = typer.Option(0.15, "--noise-level", metavar="NUMBER", help="Noise sigma as a fraction of the input's value range."),
@@ -74,7 +78,7 @@ def cam(
     from .. import api, checks
 
     model, images = checks.model_and_images(inputs, opts.model_opt)
-    results = api.cam(model, images or None, target=class_, method=list(methods or ["gradcam"]), layer=layer,
+    results = api.cam(model, images or None, target=_target(class_, target_), method=list(methods or ["gradcam"]), layer=layer,
                       noise_samples=noise_samples, noise_level=noise_level, baseline=baseline, steps=steps,
                       faithfulness_steps=faithfulness_steps, heatmaps=heatmaps, clip=clip, score_cam_channels=score_cam_channels,
                       rise_masks=rise_masks, sanity=sanity, sanity_stages=sanity_stages, labels=labels, size=size, fit=fit, seed=seed,
@@ -83,3 +87,12 @@ def cam(
         for line in r.lines():
             typer.echo(line)
         written(*saved(opts.out, r), *[Path(opts.out) / n for n in r.extra_files()])
+
+
+def _target(class_: Optional[str], target: Optional[str]) -> Optional[str]:
+    """``--class`` (a class or sigmoid unit) or ``--target`` (a regression's value): the one ``target``."""
+    if class_ is not None and target is not None:
+        from ..errors import CnnvizError
+
+        raise CnnvizError("give --class (a class or sigmoid unit) or --target (a regression's value), not both")
+    return class_ if class_ is not None else target

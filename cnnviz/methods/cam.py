@@ -34,15 +34,20 @@ def class_heatmap(
     noise: float = 0.15,
     seed: int = 0,
     classifier: Classifier | None = None,
+    target=None,
 ) -> CamResult:
-    """Heatmap of where ``image`` (pixels, at the model's input size) supports the class (no faithfulness scores)."""
+    """Heatmap of where ``image`` (pixels, at the model's input size) supports the score (no faithfulness
+    scores). ``target`` (or ``class_index``): None = the predicted class (a regression: its value), a class
+    index or name (for one sigmoid unit 0/1 = evidence against/for; multi-label: the unit), ``"value"`` /
+    ``"-value"`` (a regression's increase / decrease), or a callable ``values -> (batch,)`` of the head's
+    value before its softmax/sigmoid (Captum / tf-keras-vis style)."""
     from .attribution.explain import Explainer, Options
 
     spec(method)  # an unknown name is one line listing the registry's
     opts = Options(layer=layer, noise_samples=samples if method == "smoothgrad" else None, noise_level=noise, seed=seed,
                    faithfulness_steps=0)
     explainer = Explainer(loaded, [method], np.asarray(image).shape[:2], opts, classifier)
-    ex = explainer.explain(image, class_index)
+    ex = explainer.explain(image, class_index if target is None else target)
     return CamResult(np.asarray(image), ex, [method], faithfulness_steps=0, seed=seed, untrained=loaded.untrained)
 
 

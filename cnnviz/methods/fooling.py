@@ -24,7 +24,7 @@ from ..errors import CnnvizError
 from .filters import pixel_transforms, stages
 from ..pixels import to_uint8
 from ..models import Classifier, LoadedModel
-from ..optvis.objectives import class_logit, class_logprob
+from ..optvis.objectives import Objective, class_logit, class_logprob, class_logsigmoid
 from ..results.fooling import FoolResult  # noqa: F401 (re-exported)
 from ..results.adversarial import AdversarialResult  # noqa: F401 (re-exported)
 
@@ -33,6 +33,13 @@ Progress = Callable[[int, int], None]
 
 def check_confidence(confidence: float) -> float:
     return checks.confidence(confidence)
+
+
+def log_probability(clf: Classifier) -> Objective:
+    """log p(class) for the head: log-softmax (a single sigmoid unit is two-class logits, so that is
+    exact there too), or log-sigmoid of the unit for a multi-label head."""
+    clf.model  # noqa: B018 - refuses a regression output in one clear line
+    return class_logsigmoid() if clf.head.kind == "multi-label" else class_logprob()
 
 
 def fool_from_noise(
@@ -64,6 +71,7 @@ def fool_from_noise(
     if max_steps < 1:
         raise CnnvizError("--steps must be at least 1")
     clf = classifier or Classifier(loaded)
+    log_probability(clf)  # a regression output is refused here, before any work
     targets = [clf.resolve(c) for c in classes]
     h, w = loaded.image_size(size)
     channels = loaded.channels
@@ -77,7 +85,7 @@ def fool_from_noise(
         return _verdict(clf, r.targets, r.pixels, [r.steps] * len(r.targets), confidence, method, seed, start,
                         param, diversity)
     if method == "fool":
-        ascent = Ascent(clf.model, ["logits"], class_logprob(), loaded.preprocess, rule=UpdateRule("rms", clip=True))
+        ascent = Ascent(clf.model, ["logits"], log_probability(clf), loaded.preprocess, rule=UpdateRule("rms", clip=True))
         schedule = [Stage((h, w), max_steps, 2.0, 0.0)]  # 2 pixel units (RMS) per step
     else:
         schedule = stages("smooth", (h, w), max_steps, all(loaded.input_shape[:2]))
@@ -159,7 +167,7 @@ def adversarial(
     lo = np.ceil(np.maximum(0.0, x0 - epsilon)).astype("float32")
     hi = np.floor(np.minimum(255.0, x0 + epsilon)).astype("float32")
     lr = step_size or max(0.25, epsilon / 10.0)
-    ascent = Ascent(clf.model, ["logits"], class_logprob(), loaded.preprocess, rule=UpdateRule("sign", clip=True))
+    ascent = Ascent(clf.model, ["logits"], log_probability(clf), loaded.preprocess, rule=UpdateRule("sign", clip=True))
     best = {"p": -1.0, "x": to_uint8(x0)[0], "steps": 0}
     state = {"steps": 0}
 

@@ -1,4 +1,4 @@
-"""A model's class scores as a function of pixels: logits, probabilities, names, top-k."""
+"""A model's class scores as a function of pixels: head value, probabilities, names, top-k."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 from ..backends.runtime import forward
 from ..inputs.labels import resolve_class
 from ..inputs.preprocessing import to_model_input
+from .heads import Head, Score, make_score
 from .loading import LoadedModel
-from .submodels import logits_model
+from .submodels import head_model
 
 
 @dataclass
@@ -21,13 +22,26 @@ class Prediction:
 
 
 class Classifier:
-    """A model's logits as a function of pixels, with class names and top-k predictions."""
+    """A model's head (softmax, logits, sigmoid or regression) as a function of pixels, with class
+    names and top-k predictions. ``head_model`` gives the value before the final softmax/sigmoid;
+    ``model`` the class logits for fool/visualize (built on first use; a regression has none)."""
 
     def __init__(self, loaded: LoadedModel):
         self.loaded = loaded
-        self.model, self.num_classes = logits_model(loaded)
+        self.head_model, self.head = head_model(loaded)
+        self.num_classes = self.head.classes
         names = loaded.class_names
         self.names = tuple(names) if names and len(names) == self.num_classes else None
+        self._model = None
+
+    @property
+    def model(self):
+        """image -> class logits (a single sigmoid unit as two-class logits); refuses a regression."""
+        if self._model is None:
+            from .submodels import logits_model
+
+            self._model, _ = logits_model(self.loaded)
+        return self._model
 
     def resolve(self, spec: str | int) -> int:
         return resolve_class(spec, self.names, self.num_classes)
@@ -35,17 +49,26 @@ class Classifier:
     def name(self, index: int) -> str:
         return self.names[index] if self.names else str(index)
 
-    def probabilities(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    def score(self, target, predicted: int = 0) -> Score:
+        """The :class:`Score` for ``target`` (see :func:`cnnviz.models.heads.make_score`)."""
+        return make_score(self.head, target, self.resolve, predicted, self.name)
+
+    def values(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
+        """Head values (float64, before softmax/sigmoid) for pixel images."""
         out = []
         for b in range(0, len(images), batch_size):
             x = to_model_input(np.asarray(images[b : b + batch_size], "float32"), self.loaded.preprocess)
-            logits = forward(self.model, x)[0].astype("float64")
-            logits -= logits.max(axis=1, keepdims=True)
-            p = np.exp(logits)
-            out.append(p / p.sum(axis=1, keepdims=True))
+            out.append(forward(self.head_model, x)[0].astype("float64"))
         return np.concatenate(out)
 
+    def probabilities(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
+        """(n, classes) probabilities (softmax; sigmoid per unit; [1 - p, p] for one sigmoid unit);
+        a regression's values as they are."""
+        return self.head.probabilities(self.values(images, batch_size))
+
     def top(self, probs: np.ndarray, k: int = 5) -> list[Prediction]:
+        if not self.head.is_classifier:
+            return []
         order = np.argsort(-probs)[:k]
         return [Prediction(int(i), self.name(int(i)), float(probs[i])) for i in order]
 
@@ -65,3 +88,6 @@ def cat_predictions(loaded: LoadedModel, k: int = 3) -> list[Prediction] | None:
         return None
     clf = Classifier(loaded)
     return clf.top(clf.probabilities(pixels[None])[0], k)
+
+
+__all__ = ["Classifier", "Head", "Prediction", "Score"]

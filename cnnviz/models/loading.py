@@ -106,8 +106,10 @@ class LoadedModel:
         return load_photo(path, h, w, self.channels, self.fit_mode(fit))
 
     def describe(self) -> dict:
+        from .model_io import describe_io
+
         return {"model": self.name, "preprocess": self.preprocess, "preprocess_assumed": self.preprocess_assumed,
-                "weights": self.weights, "untrained": self.untrained}
+                "weights": self.weights, "untrained": self.untrained, **describe_io(self.model)}
 
 
 def input_shape(model) -> tuple[int | None, int | None, int]:

@@ -24,6 +24,7 @@ class IOPlan:
     image: int | None = None  # index into model.inputs; None: the only 4-D input
     held: dict[int, np.ndarray] = field(default_factory=dict)  # other inputs' values (default zeros)
     output: int | None = None  # index into model.outputs for class work; None: the only classifier-like one
+    values_file: str | None = None  # where the held values came from (--input-values), for manifests
 
 
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -210,6 +211,7 @@ def choose_input(model, spec: str | int | None = None, values_file: str | Path |
             if len(values.shape) != len(want) or any(w is not None and w != v for w, v in zip(want, values.shape)):
                 raise CnnvizError(f"--input-values {name!r} has shape {values.shape}; input {name!r} takes {want} (one example, no batch axis)")
             plan.held[i] = values.astype(str(getattr(inputs[i], "dtype", "float32")))
+        plan.values_file = str(values_file)
     _PLANS[model] = plan
     if len(inputs) > 1:
         image = image_input_index(model)
@@ -253,8 +255,57 @@ def choose_output(model, spec: str | int) -> int:
     names = [t._keras_history.operation.name for t in outputs]
     index = _index(names, spec, "output", "; ".join(describe_outputs(model)))
     plan = plan_for(model)
-    _PLANS[model] = IOPlan(plan.image, plan.held, index)
+    _PLANS[model] = IOPlan(plan.image, plan.held, index, plan.values_file)
     return index
+
+
+def fed_by_image(model, path: tuple) -> bool:
+    """Whether the image input reaches the layer at ``path`` (not only the other, held inputs)."""
+    if isinstance(model, keras.Sequential) or len(_defined_inputs(model)) < 2:
+        return True
+    image = model.inputs[image_input_index(model)]._keras_history.operation
+    seen: set[int] = set()
+    stack = [path[0]]
+    while stack:
+        op = stack.pop()
+        if op is image:
+            return True
+        if id(op) in seen:
+            continue
+        seen.add(id(op))
+        for node in getattr(op, "_inbound_nodes", []):
+            stack.extend(t._keras_history.operation for t in node.input_tensors)
+    return False
+
+
+def check_fed_by_image(model, path: tuple) -> None:
+    """Refuse a layer that the image input does not reach: its maps do not change with the image, so
+    no map of it can explain the image."""
+    if fed_by_image(model, path):
+        return
+    name = "/".join(l.name for l in path)
+    raise CnnvizError(f"layer {name!r} is not fed by the image input {_input_name(model.inputs[image_input_index(model)])!r} "
+                      f"(it reads another input); pick a conv layer on the image's path with --layer, or that input with --input")
+
+
+def describe_io(model) -> dict:
+    """For a manifest: which input is the image, what the others were held at, which output was read
+    (``--input``, ``--input-values``, ``--output``); empty for a one-input, one-output model."""
+    inputs, outputs = _defined_inputs(model), list(getattr(model, "outputs", None) or [])
+    out: dict = {}
+    try:
+        if len(inputs) > 1:
+            names = [_input_name(t) for t in inputs]
+            image = image_input_index(model)
+            plan = plan_for(model)
+            out["image_input"] = names[image]
+            out["held_inputs"] = {n: (f"values from {plan.values_file}" if i in plan.held else "zeros")
+                                  for i, n in enumerate(names) if i != image}
+        if len(outputs) > 1:
+            out["output"] = outputs[output_index(model)]._keras_history.operation.name
+    except CnnvizError:
+        pass  # not chosen yet: the command that needs it says so
+    return out
 
 
 def leading_scaler(model):

@@ -150,6 +150,9 @@ def _model_field(model, fields: list[ReceptiveField], stop=None, found=None) -> 
         parents = _inbound(op, known)
         if parents is None:
             continue
+        if not parents:  # an input layer no field was given for: not the image
+            known[id(op)] = None
+            continue
         ins = [known[id(p)] for p in parents]
         if any(f is None for f in ins):
             known[id(op)] = None
@@ -167,9 +170,16 @@ def _model_field(model, fields: list[ReceptiveField], stop=None, found=None) -> 
 def receptive_field(model, path: tuple, image_hw: tuple[int, int]) -> ReceptiveField:
     """The receptive field of the layer at ``path`` (from :func:`cnnviz.models.resolve_layer`) for an
     input of ``image_hw`` pixels."""
+    from .model_io import image_input_index
+
     found: dict[int, ReceptiveField | None] = {}
     start = ReceptiveField((1.0, 1.0), (1.0, 1.0), (0.0, 0.0), (int(image_hw[0]), int(image_hw[1])))
-    _model_field(model, [start], stop=path[-1], found=found)
+    fields: list[ReceptiveField | None] = [start]
+    if not isinstance(model, keras.Sequential) and len(model.inputs) > 1:
+        # several inputs: the field starts at the image input; the others (held values) have none
+        image = image_input_index(model)
+        fields = [start if i == image else None for i in range(len(model.inputs))]
+    _model_field(model, fields, stop=path[-1], found=found)
     field = found.get(id(path[-1]))
     if field is None:
         raise CnnvizError(f"layer {'/'.join(l.name for l in path)!r} has no spatial receptive field (its output is not a feature map)")

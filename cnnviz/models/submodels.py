@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..backends.runtime import keras
+from ..checks import RESPONSE_RULE  # noqa: F401 (re-exported: the one rule, beside its graph walk)
 from ..errors import CnnvizError
+from .heads import Head
 from .loading import LoadedModel, input_shape
 from .model_io import ToChannelsLast, ToModelLayout, channels_first, output_index
 from .model_io import feed as _feed
@@ -147,44 +149,86 @@ def output_layer(model):
     return layer
 
 
-def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
-    """``(keras.Model(image) -> logits, number of classes)`` for class work.
+def head_of(model) -> tuple[Head, str]:
+    """``(head, where)`` of the chosen output: ``where`` is how its value before the final softmax /
+    sigmoid is read: ``"copy"`` (a linear copy of a Dense with that activation, fed its input),
+    ``"input"`` (the input of a Softmax/Activation layer) or ``"output"`` (the output as it is)."""
+    out = model.outputs[output_index(model)]
+    units = out.shape[-1] if len(out.shape) == 2 else None
+    if not units:
+        raise CnnvizError(_no_head(model, out))
+    units = int(units)
+    last = output_layer(model)
+    activation = _activation_name(last)
+    kind = type(last).__name__
+    if kind == "Softmax" or (kind == "Activation" and activation == "softmax"):
+        return Head("softmax", units, last.name, "softmax"), "input"
+    if kind == "Activation" and activation == "sigmoid":
+        return Head("binary" if units == 1 else "multi-label", units, last.name, "sigmoid"), "input"
+    if kind == "Dense" and activation in ("softmax", "sigmoid"):
+        sig = activation == "sigmoid"
+        return Head(("binary" if units == 1 else "multi-label") if sig else "softmax", units, last.name, activation), "copy"
+    if activation == "linear" and units >= 2:
+        return Head("logits", units, last.name), "output"
+    return Head("regression", units, last.name, activation if activation != "linear" else "none"), "output"
 
-    A final softmax (a Dense with softmax activation, or a Softmax/Activation layer) is dropped so
-    that the logits are optimised; a linear output is taken as logits. Anything else is refused.
-    With ``extra`` layer paths the model returns ``[logits, *their outputs]`` from one forward pass
-    (so the logits' gradient with respect to those outputs is defined: Grad-CAM).
-    """
+
+def _no_head(model, out) -> str:
+    """Why ``out`` cannot be explained or fooled, and which other output could (never itself)."""
+    which = f"output {out._keras_history.operation.name!r} " if len(model.outputs) > 1 else ""
+    text = (f"{model.name} {which}has shape {tuple(out.shape)}; class and score commands need a (batch, units) output "
+            f"(softmax, logits, sigmoid or regression)")
+    others = [t._keras_history.operation.name for t in model.outputs
+              if t is not out and len(t.shape) == 2 and t.shape[-1]]
+    if others:
+        return text + f"; pick one of {', '.join(others)} with --output"
+    if len(model.outputs) > 1:
+        return text + "; none of its outputs is one (a fully convolutional model: filters and activations work)"
+    return text
+
+
+def head_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
+    """``(keras.Model(image) -> head value, Head)``: the chosen output's value before its final
+    softmax/sigmoid (see :func:`head_of`). With ``extra`` layer paths the model returns
+    ``[value, *their outputs]`` from one forward pass (so d value / d maps is defined: Grad-CAM)."""
     model = loaded.model
     h, w, c = input_shape(model)  # refuses models without an image input first
-    out = model.outputs[output_index(model)]
-    if len(out.shape) != 2 or not out.shape[-1] or out.shape[-1] < 2:
-        which = f"output {out._keras_history.operation.name!r} " if len(model.outputs) > 1 else ""
-        raise CnnvizError(
-            f"{loaded.name} {which}has shape {tuple(out.shape)}; class commands need a (batch, classes) softmax or logits output"
-            + ("; pick one with --output" if len(model.outputs) > 1 else "")
-        )
-    num_classes = int(out.shape[-1])
+    head, where = head_of(model)
     last = output_layer(model)
-    activation = getattr(getattr(last, "activation", None), "__name__", None)
-    kind = type(last).__name__
     inputs = keras.Input(shape=(h, w, c), name="cnnviz_input")
     first = channels_first(model)
     fed = ToModelLayout()(inputs) if first else inputs
     extras = [(tuple(p), "output") for p in extra]
-    if kind == "Dense" and activation == "softmax":
-        penultimate, found_extra = _trace_top(model, last, "input", fed, extras, first)
-        logits = _linear_copy(last)(penultimate)
-    elif kind == "Softmax" or (kind == "Activation" and activation == "softmax"):
-        logits, found_extra = _trace_top(model, last, "input", fed, extras, first)
-    elif activation in (None, "linear") and kind != "Activation":
-        logits, found_extra = _trace_top(model, last, "output", fed, extras, first)
-    else:
-        raise CnnvizError(
-            f"{loaded.name}'s output layer {last.name!r} ends in {activation or kind}; class commands need a softmax or linear (logits) output"
-        )
-    outs = [logits] + found_extra if extras else logits
-    return keras.Model(inputs, outs, name=f"cnnviz_logits_{model.name}"), num_classes
+    value, found_extra = _trace_top(model, last, "output" if where == "output" else "input", fed, extras, first)
+    if where == "copy":
+        value = _linear_copy(last)(value)
+    outs = [value] + found_extra if extras else value
+    return keras.Model(inputs, outs, name=f"cnnviz_head_{model.name}"), head
+
+
+class BinaryLogits(keras.layers.Layer):
+    """One sigmoid logit z -> the two-class logits [-z/2, z/2], whose softmax is [1 - sigmoid(z), sigmoid(z)]
+    exactly: a binary head becomes a two-class softmax for fool / visualize / adversarial."""
+
+    def call(self, z):
+        return keras.ops.concatenate([-0.5 * z, 0.5 * z], axis=-1)
+
+
+def logits_model(loaded: LoadedModel, extra: Sequence[tuple] = ()):
+    """``(keras.Model(image) -> class logits, number of classes)`` for class work (fool, visualize).
+
+    The head value of :func:`head_model`; a single sigmoid unit becomes two-class logits
+    (:class:`BinaryLogits`); a multi-label head gives its units' logits. A regression is refused.
+    """
+    sub, head = head_model(loaded, extra)
+    if not head.is_classifier:
+        raise CnnvizError(f"{loaded.name}'s output {head.layer!r} is a regression ({head.units} value(s), no classes); "
+                          f"class commands need a softmax, logits or sigmoid output (cam explains a value with --target value)")
+    if head.kind != "binary":
+        return sub, head.units
+    outs = sub.outputs if extra else [sub.output]
+    logits = BinaryLogits(name="cnnviz_binary_logits")(outs[0])
+    return keras.Model(sub.input, [logits] + list(outs[1:]) if extra else logits, name=f"cnnviz_logits_{loaded.model.name}"), 2
 
 
 def _trace_top(model, last, kind: str, inputs, extras: list, channels_first_model: bool = False):
@@ -230,54 +274,94 @@ def _activation_name(layer) -> str:
 
 
 def _consumers(layer, container) -> list:
+    """The layers of ``container`` that read ``layer``'s output (the next one, in a Sequential)."""
+    if isinstance(container, keras.Sequential):
+        layers = container.layers
+        at = [i for i, l in enumerate(layers) if l is layer]
+        return [layers[at[0] + 1]] if at and at[0] + 1 < len(layers) else []
     inside = {id(l) for l in container.layers}
-    return [n.operation for n in getattr(layer, "_outbound_nodes", []) if id(n.operation) in inside]
+    found = {id(n.operation): n.operation for n in getattr(layer, "_outbound_nodes", []) if id(n.operation) in inside}
+    return list(found.values())  # once each: sub-models built on the graph call the same layers again
+
+
+def _is_output(layer, container) -> bool:
+    if isinstance(container, keras.Sequential):
+        return bool(container.layers) and container.layers[-1] is layer
+    return any(t._keras_history.operation is layer for t in container.outputs)
+
+
+def _next_step(nxt, channels) -> str:
+    """``"nonlinear"``, ``"through"`` (keeps the channels, no nonlinearity) or ``"stop"``."""
+    kind = type(nxt).__name__
+    try:
+        same = nxt.output.shape[-1] == channels
+    except (AttributeError, ValueError):
+        same = False
+    if not same:
+        return "stop"
+    linear_activation = kind == "Activation" and _activation_name(nxt) == "linear"
+    if kind in NONLINEAR and not linear_activation:
+        return "nonlinear"
+    if kind in PASS_THROUGH or linear_activation:
+        return "through"
+    if not isinstance(nxt, keras.Model) and _activation_name(nxt) != "linear" and not hasattr(nxt, "kernel"):
+        return "nonlinear"  # an elementwise layer with an activation of its own (a custom Swish, say)
+    return "stop"
 
 
 def response_path(model, path: tuple) -> tuple[tuple, str]:
     """Where a conv unit's response is measured: ``(layer path, kind)``, kind one of ``"own"`` (the
     conv has its own nonlinearity), ``"next"`` (the first nonlinearity after it in the graph, reached
-    through BatchNorm/Add/Dropout... with the same channels) or ``"positive"`` (none follows: the
-    positive part of the conv's output)."""
+    through BatchNorm/Add/Dropout... with the same channels; the next layer in a Sequential; out of a
+    nested model into the one around it) or ``"positive"`` (none follows: the conv's output)."""
     path = tuple(path)
     layer = path[-1]
     if _activation_name(layer) != "linear":
         return path, "own"
-    container = path[-2] if len(path) > 1 else model
     channels = layer.output.shape[-1]
-    current = layer
-    for _ in range(8):
+    prefix, current = path[:-1], layer
+    for _ in range(12):
+        container = prefix[-1] if prefix else model
         consumers = _consumers(current, container)
+        if not consumers and prefix and _is_output(current, container):
+            prefix, current = prefix[:-1], container  # the nested model's output: go on outside it
+            continue
         if len(consumers) != 1:
             break
-        nxt = consumers[0]
-        kind = type(nxt).__name__
-        try:
-            same = nxt.output.shape[-1] == channels
-        except (AttributeError, ValueError):
-            same = False
-        if not same:
+        step = _next_step(consumers[0], channels)
+        if step == "nonlinear":
+            return prefix + (consumers[0],), "next"
+        if step == "stop":
             break
-        linear_activation = kind == "Activation" and _activation_name(nxt) == "linear"
-        if kind in NONLINEAR and not linear_activation:
-            return path[:-1] + (nxt,), "next"
-        if kind not in PASS_THROUGH and not linear_activation:
-            break
-        current = nxt
+        current = consumers[0]
     return path, "positive"
 
 
 def response_model(model, path: tuple, size: tuple[int, int] | None = None):
-    """``(keras.Model(image) -> the conv unit's response map, description)``: the map after the
-    layer's nonlinearity wherever it sits (see :func:`response_path`), or the positive part of the
-    raw output. Filters use it for "alive" verdicts and the value in captions."""
+    """``(keras.Model(image) -> the conv unit's response map, description)``: the positive part of the
+    map after the layer's nonlinearity wherever it sits (see :func:`response_path` and
+    :data:`RESPONSE_RULE`), so a PReLU/LeakyReLU/ELU unit whose mean is negative but that does respond
+    somewhere is not called dead. Filters use it for "alive" verdicts and the value in captions."""
     where, kind = response_path(model, path)
     sub = feature_model(model, [where], size)
     name = "/".join(l.name for l in where)
-    if kind == "own":
-        return sub, f"output of {name} (after its own {_activation_name(where[-1])})"
-    if kind == "next":
-        return sub, f"output of {name} ({type(where[-1]).__name__}), the nonlinearity after {'/'.join(l.name for l in path)}"
     relu = keras.layers.ReLU(name="cnnviz_positive_part")
-    return (keras.Model(sub.input, [relu(sub.outputs[0])], name=f"cnnviz_response_{model.name}"),
-            f"positive part of the output of {name} (no nonlinearity follows it)")
+    positive = keras.Model(sub.input, [relu(sub.outputs[0])], name=f"cnnviz_response_{model.name}")
+    if kind == "own":
+        return positive, f"positive part of the output of {name} (after its own {_activation_name(where[-1])})"
+    if kind == "next":
+        return positive, (f"positive part of the output of {name} ({type(where[-1]).__name__}), "
+                          f"the nonlinearity after {'/'.join(l.name for l in path)}")
+    return positive, f"positive part of the output of {name} (no nonlinearity follows it)"
+
+
+def signal_layer(model, path: tuple) -> tuple[tuple, str]:
+    """Where a conv layer's signal is read for the layer methods: ``(path, why)`` by the same rule as
+    "responds" (:func:`response_path`): after its nonlinearity."""
+    where, kind = response_path(model, path)
+    conv = "/".join(l.name for l in path)
+    if kind == "own":
+        return where, f"the last conv {conv} (its own {_activation_name(path[-1])} included)"
+    if kind == "next":
+        return where, f"{'/'.join(l.name for l in where)}, the nonlinearity after the last conv {conv}"
+    return where, f"the last conv {conv} (no nonlinearity follows it)"

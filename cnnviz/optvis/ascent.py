@@ -306,22 +306,39 @@ def _gaussian_blur(x, sigma: float):
     return ops.depthwise_conv(y, ky, 1, "valid")
 
 
+def _score_fn(score) -> tuple[Callable, tuple]:
+    """``(fn, args)`` of a score: a :class:`cnnviz.models.heads.Score` (its compiled form, the same
+    function for every target) or a plain callable ``outputs -> (batch,)``."""
+    compiled = getattr(score, "compiled", None)
+    return compiled() if compiled is not None else (score, ())
+
+
 def input_gradients(model, x: np.ndarray, score: Callable) -> tuple[np.ndarray, np.ndarray]:
-    """d score / d input for a batch: ``score(outputs) -> (batch,)``. Returns (gradients, scores)."""
+    """d score / d input for a batch: ``score(outputs) -> (batch,)``. Returns (gradients, scores).
+    Compiled on TensorFlow (one trace per model, score function and shape)."""
     from keras import ops
 
-    def loss(call, xt):
-        outs = call(xt)
-        s = score(outs[0] if len(outs) == 1 else outs)
-        return ops.sum(s), s
+    fn, args = _score_fn(score)
+    grads, s = adapter().score_gradients(model, np.asarray(x, "float32"), fn, *args)
+    if grads is None:
+        from ..errors import CnnvizError
 
-    grads, s = adapter().gradients(model, loss, np.asarray(x, "float32"))
+        raise CnnvizError("the score does not depend on the image input (no gradient); check --input and --output")
     return ops.convert_to_numpy(grads), ops.convert_to_numpy(s)
 
 
 def layer_gradients(model, x: np.ndarray, score: Callable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For ``model(x) -> [logits, feature maps]``: (feature maps, d score / d feature maps, logits)."""
+    """For ``model(x) -> [head value, feature maps]``: (feature maps, d score / d feature maps, head value).
+    A layer the score does not depend on (not fed by the image input, say) is one clear error."""
     from keras import ops
 
-    maps, grads, logits = adapter().map_gradients(model, np.asarray(x, "float32"), score)
+    fn, args = _score_fn(score)
+    maps, grads, logits = adapter().map_gradients(model, np.asarray(x, "float32"), fn, *args)
+    if grads is None:
+        from ..errors import CnnvizError
+
+        name = getattr(model, "output_names", None)
+        where = f" {name[-1]!r}" if name else ""
+        raise CnnvizError(f"the score does not depend on the layer{where} (it is not between the image input and the "
+                          f"output: fed by another input?); pick a conv layer on the image's path with --layer")
     return ops.convert_to_numpy(maps), ops.convert_to_numpy(grads), ops.convert_to_numpy(logits)

@@ -115,6 +115,18 @@ def class_logprob(index: int | None = None) -> Objective:
     return Objective(score, ("logits",), f"class_logprob({'per-image' if index is None else index})")
 
 
+def class_logsigmoid(index: int | None = None) -> Objective:
+    """log sigmoid(logit) = -softplus(-logit): log p(unit) of an independent sigmoid unit (multi-label
+    heads, where the others' probabilities do not compete)."""
+
+    def score(acts, targets):
+        from keras import ops
+
+        return -ops.softplus(-_pick(acts["logits"], index, targets))
+
+    return Objective(score, ("logits",), f"class_logsigmoid({'per-image' if index is None else index})")
+
+
 def total_variation() -> Objective:
     """Mean absolute difference between neighbouring pixels of the image the model sees (a penalty:
     use it with a negative weight)."""

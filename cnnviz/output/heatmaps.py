@@ -89,8 +89,10 @@ def _scores_lines(f: dict | None, reference: dict | None) -> list[str]:
     return lines
 
 
-def attribution_panel(image: np.ndarray, class_name: str, probability: float, results: Sequence, random: dict | None) -> np.ndarray:
-    """One row: the image (class, probability, random-order scores), one tile per method, a colour bar."""
+def attribution_panel(image: np.ndarray, class_name: str, probability: float, results: Sequence, random: dict | None,
+                      value_word: str = "p") -> np.ndarray:
+    """One row: the image (class, probability, random-order scores), one tile per method, a colour bar.
+    ``value_word="value"``: ``class_name`` says what was explained (a regression) and ``probability`` is its value."""
     h = max(MIN_TILE, image.shape[0])
     factor = h / image.shape[0]
     def fit(a: np.ndarray) -> np.ndarray:  # enlarge to the row height now, so every tile keeps its aspect
@@ -103,7 +105,7 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
 
     from .text import fmt_p
 
-    first = [f"class {class_name!r}  p {fmt_p(probability)}"]
+    first = [f"class {class_name!r}  p {fmt_p(probability)}"] if value_word == "p" else [class_name, f"value {probability:.4g}"]
     if random:
         side = random.get("patch", 1)
         first += ["lower deletion, higher insertion", "= more faithful; reference:", f"random smooth maps, {side}-px patches:",

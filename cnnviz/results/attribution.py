@@ -61,6 +61,16 @@ class CamResult(Shown):
         return self.explanation.results[0].layer
 
     @property
+    def info(self) -> dict:
+        """The first method's own figures (layer, placement, completeness error, ...)."""
+        return self.explanation.results[0].info
+
+    @property
+    def score(self) -> dict:
+        """What was explained: the head kind, the unit, the sign (cnnviz.models.heads.Score.record)."""
+        return self.explanation.record()
+
+    @property
     def class_index(self) -> int:
         return self.explanation.class_index
 
@@ -78,20 +88,22 @@ class CamResult(Shown):
 
     @property
     def stem(self) -> str:
-        mpart = "-".join(m.replace("+", "pp") for m in self.methods)
+        mpart = "-".join(m.replace("++", "pp") for m in self.methods)
         return file_stem("cam", self.model.stem, self.input_stem, mpart, self.class_spec)
 
     def npy_names(self) -> dict[str, str]:
         """``method -> file name`` of the raw maps written with ``heatmaps``."""
-        return {m: file_stem("heatmap", self.model.stem, self.input_stem, m.replace("+", "pp"), self.class_spec) + ".npy"
+        return {m: file_stem("heatmap", self.model.stem, self.input_stem, m.replace("++", "pp"), self.class_spec) + ".npy"
                 for m in self.methods}
 
     def record(self) -> dict:
         ex = self.explanation
         names = self.npy_names() if self.heatmaps else {}
         rand = ex.random
-        return {"method": self.methods[0], "layer": ex.results[0].layer, "class": ex.class_index, "class_name": ex.class_name,
-                "probability": ex.probability, "top5": [vars(p) for p in ex.top5], "seed": self.seed, "options": self.options,
+        return {"method": self.methods[0], "layer": ex.results[0].layer, "layer_reason": ex.results[0].info.get("layer_reason"),
+                **ex.record(), "class": ex.class_index, "class_name": ex.class_name,
+                **({"probability": ex.probability} if ex.value_word == "p" else {"value": ex.probability}),
+                "top5": [vars(p) for p in ex.top5], "seed": self.seed, "options": self.options,
                 "untrained": self.untrained,
                 "faithfulness": None if rand is None else {"metric": FAITHFULNESS, "steps": self.faithfulness_steps,
                                                            "reference": rand},
@@ -121,7 +133,8 @@ class CamResult(Shown):
             score = "" if r.faithfulness is None else (
                 f"; deletion {r.faithfulness['deletion_auc']:.3f}, insertion {r.faithfulness['insertion_auc']:.3f}"
                 f" (reference {rand['deletion_auc']:.3f}, {rand['insertion_auc']:.3f})")
-            out.append(f"{r.method}: class {ex.class_name!r} (#{ex.class_index}, p {fmt_p(ex.probability)})"
+            what = f"p {fmt_p(ex.probability)}" if ex.value_word == "p" else f"value {ex.probability:.4g}"
+            out.append(f"{r.method}: class {ex.class_name!r} (#{ex.class_index}, {what})"
                        + (f" on layer {r.layer}" if r.layer else "") + score)
         for m, rho in (self.sanity.rho.items() if self.sanity is not None else ()):
             out.append(f"sanity {m}: rank correlation with the trained map " + ", ".join(f"{v:+.2f}" for v in rho)

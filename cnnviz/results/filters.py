@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..checks import RESPONSE_RULE
 from ..output.layout import make_grid, titled
 from .base import Shown, file_stem
 
@@ -76,7 +77,7 @@ class FilterResult(Shown):
                 "alive": int(np.sum(self.alive)), "count": len(self.indices), "scanned": list(self.scanned),
                 "partial": self.partial, "revived": [int(i) for i, r in zip(self.indices, self._revived()) if r],
                 "activation": "mean activation of the filter on the saved image" + (f" ({self.measured})" if self.measured else ""),
-                "measured": self.measured, "untrained": self.untrained,
+                "measured": self.measured, "untrained": self.untrained, **({"response_rule": RESPONSE_RULE} if self.measured else {}),
                 "tiles": self.records()}
 
     def captions(self) -> list[str]:

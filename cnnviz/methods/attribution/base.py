@@ -1,8 +1,9 @@
 """The attribution protocol: ``method.attribute(inputs, target) -> maps``.
 
-``inputs`` is a batch of model inputs (B, H, W, C, already preprocessed), ``target`` the class index;
+``inputs`` is a batch of model inputs (B, H, W, C, already preprocessed), ``target`` a
+:class:`cnnviz.models.heads.Score` (or a class index, taken as that class's score);
 the result is one float32 map per input at input resolution (B, H, W), larger = more evidence for
-the class (signed where the method is: integrated gradients, occlusion). ``info`` holds what a run
+the score (signed where the method is: integrated gradients, occlusion). ``info`` holds what a run
 measured beside the maps (integrated gradients' completeness error, the layer, the placement).
 """
 
@@ -12,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ...models.heads import Score
 from .subject import Subject, place_layer_maps
 
 
@@ -19,7 +21,7 @@ class Attribution(Protocol):
     name: str
     info: dict
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray: ...
+    def attribute(self, inputs: np.ndarray, target) -> np.ndarray: ...
 
 
 class Method:
@@ -31,7 +33,7 @@ class Method:
         self.subject = subject
         self.info: dict = {}
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -43,13 +45,14 @@ class LayerMethod(Method):
         super().__init__(subject)
         self.layer_maps: np.ndarray | None = None
 
-    def attribute_layer(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute_layer(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         raise NotImplementedError
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         self.layer_maps = self.attribute_layer(np.asarray(inputs, "float32"), target)
         placed = place_layer_maps(self.subject, self.layer_maps)
-        self.info.update(layer=self.subject.layer, placement=self.subject.placement, grid=list(self.layer_maps.shape[-2:]))
+        self.info.update(layer=self.subject.layer, layer_reason=self.subject.layer_reason, placement=self.subject.placement,
+                         grid=list(self.layer_maps.shape[-2:]))
         if self.subject.placement == "receptive-field":  # beyond the outer centres the map is only held, not measured
             cy, cx = self.subject.centres
             self.info["centres_span"] = [float(cy[0]), float(cy[-1]), float(cx[0]), float(cx[-1])]

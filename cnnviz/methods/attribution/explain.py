@@ -9,13 +9,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ...models import Classifier, LoadedModel, Prediction
+from ...models.heads import Score
 from ...inputs.preprocessing import to_model_input
 from . import faithfulness
 from .baselines import baseline_pixels
 from .options import Options, check_options, method_kwargs
 from .registry import get, spec
 from .scaling import default_clip, heat01
-from .subject import make_subject, probabilities
+from .subject import make_subject
 
 Progress = Callable[[int, int], None]
 
@@ -41,7 +42,17 @@ class Explanation:
     probability: float
     top5: list[Prediction]
     results: list[MethodResult]
-    random: dict | None  # faithfulness of the reference (random orders of the same patches)
+    random: dict | None  # faithfulness of the reference (random smooth maps at the same patch scale)
+    score: Score | None = None  # what was explained (head kind, unit, sign)
+
+    @property
+    def value_word(self) -> str:
+        """``p`` for a class probability, ``value`` for a regression or a user's score."""
+        return "p" if self.score is None or self.score.cls is not None else "value"
+
+    def record(self) -> dict:
+        """The head and score for a manifest."""
+        return {} if self.score is None else self.score.record()
 
 
 class Explainer:
@@ -72,25 +83,30 @@ class Explainer:
             self.methods.append(m)
 
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
-        """Class probabilities for a batch of pixel images (through ``keras.ops``, so on every backend)."""
+        """Class probabilities for a batch of pixel images (softmax; sigmoid per unit; [1 - p, p] for one
+        sigmoid unit; a regression's values), through ``keras.ops``, so on every backend."""
         x = to_model_input(np.asarray(pixels, "float32"), self.loaded.preprocess).astype("float32")
-        return probabilities(self.subject.forward(x))
+        return self.classifier.head.probabilities(self.subject.forward(x))
 
-    def explain(self, image: np.ndarray, class_index: str | int | None = None, progress: Progress | None = None) -> Explanation:
+    def explain(self, image: np.ndarray, class_index=None, progress: Progress | None = None) -> Explanation:
+        """Run every method on ``image`` for ``class_index``: None (the predicted class; a regression's
+        value), a class index or name, ``"value"`` / ``"-value"``, or a callable score of the head value."""
         clf, opts = self.classifier, self.options
         pixels = np.asarray(image, "float32")
         pixels = pixels[..., None] if pixels.ndim == 2 else pixels
         x = to_model_input(pixels[None], self.loaded.preprocess).astype("float32")
         probs = self.probabilities(pixels[None])[0]
-        k = int(np.argmax(probs)) if class_index is None else clf.resolve(class_index)
+        score = clf.score(class_index, int(np.argmax(probs)) if clf.head.is_classifier else 0)
+        k = score.cls if score.cls is not None else int(score.unit or 0)
+        faithful = opts.faithfulness_steps if score.cls is not None else 0  # the scores read a class probability
         base = to_model_input(baseline_pixels(opts.baseline, pixels, opts.seed)[None], self.loaded.preprocess)[0].astype("float32")
-        total = len(self.methods) + (1 if opts.faithfulness_steps else 0)
+        total = len(self.methods) + (1 if faithful else 0)
         results = []
         for i, m in enumerate(self.methods):
             target = getattr(m, "inner", m)
             if hasattr(target, "baseline"):
                 target.baseline = base
-            raw = np.asarray(m.attribute(x, k)[0], "float32")
+            raw = np.asarray(m.attribute(x, score)[0], "float32")
             clip = default_clip(m.name) if opts.clip_percent is None else opts.clip_percent
             heat = heat01(raw, clip)
             layer_raw = getattr(m, "layer_maps", None)
@@ -98,14 +114,18 @@ class Explainer:
             if hasattr(target, "baseline"):
                 info["baseline"] = opts.baseline
             res = MethodResult(m.name, heat, raw, None if layer_raw is None else np.asarray(layer_raw[0]), info)
-            if opts.faithfulness_steps:
-                res.faithfulness = faithfulness.scores(self.probabilities, pixels, raw, k, opts.faithfulness_steps, opts.seed)
+            if faithful:
+                res.faithfulness = faithfulness.scores(self.probabilities, pixels, raw, k, faithful, opts.seed)
             results.append(res)
             if progress:
                 progress(i + 1, total)
         rand = None
-        if opts.faithfulness_steps:
-            rand = faithfulness.scores(self.probabilities, pixels, None, k, opts.faithfulness_steps, opts.seed)
+        if faithful:
+            rand = faithfulness.scores(self.probabilities, pixels, None, k, faithful, opts.seed)
             if progress:
                 progress(total, total)
-        return Explanation(k, clf.name(k), float(probs[k]), clf.top(probs), results, rand)
+        if score.cls is not None:
+            return Explanation(k, clf.name(k), float(probs[k]), clf.top(probs), results, rand, score)
+        values = self.subject.forward(x)  # the output's own value (a user's function: its score)
+        value = float(values[0, score.unit]) if score.function is None else float(score.values(values)[0])
+        return Explanation(k, score.label, value, clf.top(probs), results, rand, score)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...models.heads import Score
+
 from ...optvis import input_gradients
 from ...errors import CnnvizError
 from .base import Method
-from .subject import EPS, class_score
+from .subject import EPS
 
 DEFAULT_IG_STEPS = 64
 
@@ -17,9 +19,9 @@ class Saliency(Method):
 
     name = "saliency"
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         inputs = np.asarray(inputs, "float32")
-        grads, _ = input_gradients(self.subject.logits, inputs, class_score(target, len(inputs), self.subject.num_classes))
+        grads, _ = input_gradients(self.subject.logits, inputs, self.subject.score(target))
         return np.abs(np.asarray(grads)).max(axis=-1).astype("float32")
 
 
@@ -38,7 +40,7 @@ class IntegratedGradients(Method):
         self.steps = steps
         self.batch_size = batch_size
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         inputs = np.asarray(inputs, "float32")
         x0 = np.zeros(inputs.shape[1:], "float32") if self.baseline is None else np.asarray(self.baseline, "float32")
         if x0.shape != inputs.shape[1:]:
@@ -47,13 +49,14 @@ class IntegratedGradients(Method):
         weights = np.full(self.steps + 1, 1.0 / self.steps)
         weights[[0, -1]] *= 0.5
         maps, errors = [], []
+        score = self.subject.score(target)
         for x in inputs:
             total = np.zeros(x.shape, "float64")
             scores = np.zeros(len(alphas))
             for b in range(0, len(alphas), self.batch_size):
                 a = alphas[b : b + self.batch_size]
                 path = x0[None] + a[:, None, None, None] * (x - x0)[None]
-                g, s = input_gradients(self.subject.logits, path.astype("float32"), class_score(target, len(a), self.subject.num_classes))
+                g, s = input_gradients(self.subject.logits, path.astype("float32"), score)
                 total += np.tensordot(weights[b : b + len(a)], np.asarray(g, "float64"), axes=1)
                 scores[b : b + len(a)] = np.asarray(s, "float64")
             attr = (x - x0) * total
@@ -78,7 +81,7 @@ class NoiseTunnel(Method):
         self.inner, self.samples, self.level, self.seed = inner, samples, level, seed
         self.name = inner.name
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         rng = np.random.default_rng(self.seed)
         out, infos = [], []
         for x in np.asarray(inputs, "float32"):

@@ -19,7 +19,8 @@ from ...models import Classifier
 from ...optvis import input_gradients
 from .base import Method
 from .layer_methods import GradCAM
-from .subject import class_score, make_subject
+from ...models.heads import Score
+from .subject import make_subject
 
 RELU_NAMES = ("relu", "relu6")
 
@@ -97,10 +98,9 @@ class GuidedBackprop(Method):
         loaded = dataclasses.replace(subject.loaded, model=guided_model(subject.loaded.model))
         self.guided = make_subject(loaded, subject.image_hw, classifier=Classifier(loaded))
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         inputs = np.asarray(inputs, "float32")
-        score = class_score(target, len(inputs), self.guided.num_classes)
-        grads, _ = input_gradients(self.guided.logits, inputs, score)
+        grads, _ = input_gradients(self.guided.logits, inputs, self.guided.score(target))
         return np.abs(np.asarray(grads)).max(axis=-1).astype("float32")
 
 
@@ -114,7 +114,7 @@ class GuidedGradCAM(Method):
         super().__init__(subject)
         self.cam, self.backprop = GradCAM(subject), GuidedBackprop(subject)
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         cam = self.cam.attribute(inputs, target)
         self.info.update(self.cam.info)
         return (self.backprop.attribute(inputs, target) * np.maximum(cam, 0.0)).astype("float32")

@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import CnnvizError
+from ...models.heads import Score
 from ...inputs.preprocessing import to_model_input
 from ...optvis import layer_gradients
 from .base import LayerMethod
-from .subject import EPS, class_score, place_layer_maps
+from .subject import EPS, place_layer_maps
 
 
 def grad_cam_from(maps: np.ndarray, grads: np.ndarray) -> np.ndarray:
@@ -36,9 +37,8 @@ def layer_cam_from(maps: np.ndarray, grads: np.ndarray) -> np.ndarray:
 class _GradientCAM(LayerMethod):
     formula = staticmethod(grad_cam_from)
 
-    def attribute_layer(self, inputs: np.ndarray, target: int) -> np.ndarray:
-        score = class_score(target, len(inputs), self.subject.num_classes)
-        maps, grads, _ = layer_gradients(self.subject.layer_model, inputs, score)
+    def attribute_layer(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
+        maps, grads, _ = layer_gradients(self.subject.layer_model, inputs, self.subject.score(target))
         maps, grads = np.asarray(maps, "float64"), np.asarray(grads, "float64")
         self.info["signed_maps"] = bool(maps.min() < 0)
         return np.stack([self.formula(m, g) for m, g in zip(maps, grads)]).astype("float32")
@@ -94,13 +94,14 @@ class ScoreCAM(LayerMethod):
             raise CnnvizError(f"Score-CAM needs at least 1 channel, got {channels}")
         self.channels, self.baseline, self.batch_size = channels, baseline, batch_size
 
-    def attribute_layer(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute_layer(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         _, maps = self.subject.layer_forward(inputs)
+        score = self.subject.score(target)
         if self.baseline is None:
             base = to_model_input(np.zeros((1,) + inputs.shape[1:], "float32"), self.subject.loaded.preprocess)
         else:
             base = np.asarray(self.baseline, "float32")[None]
-        base_score = self.subject.forward(base.astype("float32"))[0, target]
+        base_score = float(score.values(self.subject.forward(base.astype("float32")))[0])
         out = []
         for x, a in zip(inputs, np.asarray(maps, "float64")):
             idx = top_variance_channels(a, self.channels)
@@ -110,7 +111,7 @@ class ScoreCAM(LayerMethod):
             scores = np.zeros(len(idx))
             for b in range(0, len(idx), self.batch_size):
                 m = masks[b : b + self.batch_size, :, :, None]
-                scores[b : b + self.batch_size] = self.subject.forward((base + m * (x[None] - base)).astype("float32"))[:, target]
+                scores[b : b + self.batch_size] = score.values(self.subject.forward((base + m * (x[None] - base)).astype("float32")))
             weights = score_cam_weights(scores, base_score)
             out.append(np.maximum((a[..., idx] * weights).sum(axis=-1), 0.0))
         self.info.update(channels=len(idx), of_channels=int(maps.shape[-1]), signed_maps=bool(np.min(maps) < 0))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import CnnvizError
+from ...models.heads import Score
 from .base import Method
 
 
@@ -35,22 +36,23 @@ class Occlusion(Method):
         self.baseline = baseline  # model-input space (H, W, C); None: zeros
         self.batch_size = batch_size
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         inputs = np.asarray(inputs, "float32")
         h, w = inputs.shape[1:3]
         k, s = self.window, self.stride
         boxes = [(y, x) for y in _starts(h, k, s) for x in _starts(w, k, s)]
         out = []
+        score = self.subject.score(target)
         for x in inputs:
             x0 = np.zeros_like(x) if self.baseline is None else np.asarray(self.baseline, "float32")
-            full = self.subject.forward(x[None])[0, target]
+            full = score.values(self.subject.forward(x[None]))[0]
             total, count = np.zeros((h, w)), np.zeros((h, w))
             for b in range(0, len(boxes), self.batch_size):
                 chunk = boxes[b : b + self.batch_size]
                 batch = np.repeat(x[None], len(chunk), axis=0)
                 for i, (y0, x0_) in enumerate(chunk):
                     batch[i, y0 : y0 + k, x0_ : x0_ + k] = x0[y0 : y0 + k, x0_ : x0_ + k]
-                drops = full - self.subject.forward(batch)[:, target]
+                drops = full - score.values(self.subject.forward(batch))
                 for (y0, x0_), d in zip(chunk, drops):
                     total[y0 : y0 + k, x0_ : x0_ + k] += d
                     count[y0 : y0 + k, x0_ : x0_ + k] += 1

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...models.heads import Score
 from ...errors import CnnvizError
 from ...inputs.preprocessing import to_model_input
 from .base import Method
-from .subject import probabilities
 
 GRID = 7  # cells per side, the paper's and xplique's default
 KEEP = 0.5  # probability that a cell is kept
@@ -45,8 +45,9 @@ class RISE(Method):
             raise CnnvizError(f"RISE needs at least 1 mask, got {masks}")
         self.masks, self.seed, self.baseline, self.batch_size = masks, seed, baseline, batch_size
 
-    def attribute(self, inputs: np.ndarray, target: int) -> np.ndarray:
+    def attribute(self, inputs: np.ndarray, target: Score | int) -> np.ndarray:
         inputs = np.asarray(inputs, "float32")
+        score = self.subject.score(target)
         hw = inputs.shape[1:3]
         if self.baseline is None:
             base = to_model_input(np.zeros((1,) + inputs.shape[1:], "float32"), self.subject.loaded.preprocess)[0]
@@ -58,7 +59,7 @@ class RISE(Method):
             total, kept, psum = np.zeros(hw, "float64"), np.zeros(hw, "float64"), 0.0
             for b in range(0, self.masks, self.batch_size):
                 m = rise_masks(min(self.batch_size, self.masks - b), hw, rng)
-                p = probabilities(self.subject.forward((base + m[..., None] * (x - base)).astype("float32")))[:, target]
+                p = self.subject.probability((base + m[..., None] * (x - base)).astype("float32"), score)
                 total += np.tensordot(p, m, axes=1)
                 kept += m.sum(axis=0)
                 psum += float(p.sum())
