@@ -229,3 +229,22 @@ def test_quickstart_notebook_draws_every_job(tmp_path):
     gifs = [o["data"]["image/gif"] for c in nb.cells if c.cell_type == "code" and "cv.callbacks" in c.source
             for o in c.outputs if "image/gif" in o.get("data", {})]
     assert gifs and Image.open(io.BytesIO(base64.b64decode(gifs[0]))).n_frames == 4  # before training + 3 epochs
+
+
+def test_an_input_choice_ends_with_the_call(tmp_path):
+    """--input/--output choices made by one call do not change the next (no hidden state on the model)."""
+    import keras
+
+    from cnnviz.models.model_io import plan_for
+
+    image, other = keras.Input((8, 8, 1), name="image"), keras.Input((8, 8, 1), name="other")
+    x = keras.layers.Conv2D(2, 3, activation="relu", kernel_initializer="ones", name="c")(keras.layers.Add()([image, other]))
+    model = keras.Model([image, other], keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(x)))
+    np.savez(tmp_path / "v.npz", image=np.full((8, 8, 1), 0.5, "float32"))
+    a = cv.activations(model, np.zeros((8, 8, 1), "uint8"), "c", input="other", input_values=tmp_path / "v.npz", note=None)
+    assert plan_for(model).image is None and plan_for(model).held == {}  # nothing left on the model object
+    loaded = cv.load(model, input="other", input_values=tmp_path / "v.npz", note=None)
+    assert loaded.io.image == 1 and plan_for(model).image is None
+    b = cv.activations(loaded, np.zeros((8, 8, 1), "uint8"), "c", note=None)  # the LoadedModel brings its choice
+    np.testing.assert_array_equal(a.maps, b.maps)
+    assert a.maps.max() > 0  # the held 0.5 passes the ReLU: the choice was in force during the call

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import checks
-from .common import Note, check_images, check_model, load, model_ref, say
+from .common import Note, check_images, check_model, load_here, model_ref, say, scoped
 
 
 def _check_out(out: str | Path | None) -> None:
@@ -23,6 +23,7 @@ def _saved(result, out: str | Path | None, overwrite: bool):
     return result
 
 
+@scoped
 def layers(model: Any, *, top: bool = True, weights: Any = "none", preprocess: str | None = None, unsafe: bool = False,
            out: str | Path | None = None, overwrite: bool = False, note: Note | None = say):
     """The layer table (name, type, output shape, parameters; conv layers marked, nested models
@@ -37,7 +38,7 @@ def layers(model: Any, *, top: bool = True, weights: Any = "none", preprocess: s
     from ..models.summary import layer_rows
     from ..results.layers import LayersResult
 
-    loaded = load(model, include_top=top, weights=weights, preprocess=preprocess, unsafe=unsafe, note=note)
+    loaded = load_here(model, include_top=top, weights=weights, preprocess=preprocess, unsafe=unsafe, note=note)
     rows, total, trainable = layer_rows(loaded.model)
     try:
         outputs = describe_outputs(loaded.model)
@@ -51,6 +52,7 @@ def layers(model: Any, *, top: bool = True, weights: Any = "none", preprocess: s
     return _saved(result, out, overwrite)
 
 
+@scoped
 def kernels(model: Any, *, layer: str = "first-conv", weights: Any = "imagenet", unsafe: bool = False,
             out: str | Path | None = None, overwrite: bool = False, note: Note | None = say):
     """A conv layer's learned kernels (default: the first conv layer), each with the classic kernel it
@@ -59,7 +61,7 @@ def kernels(model: Any, *, layer: str = "first-conv", weights: Any = "imagenet",
     _check_out(out)
     from ..methods.kernels import learned_kernels
 
-    loaded = load(model, include_top=False, weights=weights, unsafe=unsafe, note=note)
+    loaded = load_here(model, include_top=False, weights=weights, unsafe=unsafe, note=note)
     result = learned_kernels(loaded, layer)
     result.model = model_ref(loaded)
     return _saved(result, out, overwrite)

@@ -7,6 +7,9 @@ every check that needs no model runs before Keras loads.
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
+import functools
 import sys
 import weakref
 from contextlib import contextmanager
@@ -23,6 +26,17 @@ Note = Callable[[str], None]
 #: Notes already said about a model object (only messages: nothing about how the model is fed).
 _SAID: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 Progress = Callable[[int, int], None]
+
+
+def scoped(fn: Callable) -> Callable:
+    """Run a public function in a context of its own: the --input/--output choices it makes for a model
+    object (cnnviz.models.model_io) end with the call instead of changing later ones."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return contextvars.copy_context().run(fn, *args, **kwargs)
+
+    return wrapper
 
 
 def say(text: str) -> None:
@@ -104,6 +118,7 @@ def _labels(labels: Any) -> tuple[str, ...] | None:
     return tuple(str(n) for n in labels)
 
 
+@scoped
 def load(model: Any, *, weights: Any = "imagenet", preprocess: str | None = None, labels: Any = None,
          input: str | int | None = None, input_values: str | Path | None = None, output: str | int | None = None,
          unsafe: bool = False, include_top: bool = True, note: Note | None = say):
@@ -120,19 +135,28 @@ def load(model: Any, *, weights: Any = "imagenet", preprocess: str | None = None
     if input_values is not None and not Path(input_values).is_file():
         raise CnnvizError(f"--input-values file {str(input_values)!r} does not exist; give an .npz with one array per other input")
     loaded = _load(model, weights=weights, preprocess=preprocess, labels=labels, unsafe=unsafe, include_top=include_top)
-    from ..models.model_io import choose_input, choose_output
+    from ..models.model_io import choose_input, choose_output, plan_for, use_plan
 
+    if loaded.io is not None:
+        use_plan(loaded.model, loaded.io)  # a LoadedModel brings the choice it was loaded with
     if input is not None or input_values is not None:
         loaded.notes = [n for n in loaded.notes if not n.startswith("image input")]
         loaded.notes.extend(choose_input(loaded.model, input, input_values))
     if output is not None:
         choose_output(loaded.model, output)
+    if input is not None or input_values is not None or output is not None:
+        loaded = dataclasses.replace(loaded, io=plan_for(loaded.model), notes=list(loaded.notes))
     said = _SAID.setdefault(loaded.model, set()) if not is_spec(model) else set()
     for text in loaded.notes if note else ():
         if text not in said:  # a model object in a notebook: each note once, not on every call
             note(text)
             said.add(text)
     return loaded
+
+
+#: :func:`load` in the caller's own context: the jobs (each scoped itself) load with it, so the choices
+#: stay in force for the rest of the job and end with it.
+load_here = load.__wrapped__
 
 
 def _load(model: Any, *, weights: Any, preprocess: str | None, labels: Any, unsafe: bool, include_top: bool):

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from .. import checks
 from ..errors import CnnvizError
-from .common import Note, check_images, check_model, load, model_ref, one_or_many, picture, progress_bar, say
+from .common import Note, check_images, check_model, load_here, model_ref, one_or_many, picture, progress_bar, say, scoped
 
 
 def _check_out(out: str | Path | None) -> None:
@@ -18,6 +18,7 @@ def _check_out(out: str | Path | None) -> None:
         check_folder(out)
 
 
+@scoped
 def activations(model: Any, image: Any = None, layers: str | Sequence[str] | None = None, *, all_conv: bool = False,
                 max: int | None = None, sort: str = "index", scale: str = "layer", size: int | None = None,
                 fit: str | None = None, out: str | Path | None = None, overwrite: bool = False, weights: Any = "imagenet",
@@ -46,7 +47,7 @@ def activations(model: Any, image: Any = None, layers: str | Sequence[str] | Non
     from ..models import layer_name
     from ..results import ActivationsResult
 
-    loaded = load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, input=input,
+    loaded = load_here(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, input=input,
                   input_values=input_values, note=note)
     shown = picture(image, loaded, size, note=note, fit=fit)
     paths = resolve_spatial(loaded, names, all_conv)
@@ -65,6 +66,7 @@ def activations(model: Any, image: Any = None, layers: str | Sequence[str] | Non
     return one_or_many(results, all_conv or not isinstance(layers, str))
 
 
+@scoped
 def cam(model: Any, images: Any = None, *, target: str | int | None = None, method: str | Sequence[str] = "gradcam",
         layer: str | None = None, noise_samples: int | None = None, noise_level: float = 0.15, baseline: str = "black",
         steps: int | None = None, faithfulness_steps: int = 32, heatmaps: bool = False, clip: float | None = None,
@@ -100,7 +102,7 @@ def cam(model: Any, images: Any = None, *, target: str | int | None = None, meth
                                                   (Path(images).is_dir() or any(ch in str(images) for ch in "*?[")))
     files = check_images(images)
     _check_out(out)
-    loaded = load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
+    loaded = load_here(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
                   input=input, input_values=input_values, output=output, note=note)
     results = _explain(loaded, files, target, names, options, (size, fit), heatmaps, out, overwrite, progress, note,
                        sanity_stages if sanity else 0)

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from .. import checks
 from ..errors import CnnvizError
-from .common import Note, check_images, check_model, load, model_ref, picture, progress_bar, say
+from .common import Note, check_images, check_model, load_here, model_ref, picture, progress_bar, say, scoped
 
 
 def _check_out(out: str | Path | None, tiles: str | Path | None) -> None:
@@ -32,6 +32,7 @@ def _chosen(filters: str | Sequence[int] | None, count: int, name: str, top: int
     return None
 
 
+@scoped
 def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, *, top: int | None = None,
             scan: int | None = None, size: int | None = None, steps: int | None = None, method: str = "smooth",
             param: str | None = None, diversity: int = 1, seed: int = 0, batch_size: int | None = None,
@@ -59,7 +60,7 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
     from ..output.files import plan_output, plan_tiles
     from ..results import FilterResult
 
-    loaded = load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, input=input,
+    loaded = load_here(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, input=input,
                   input_values=input_values, note=note)
     path = check_conv_layer(loaded, layer)
     count, name = filter_count(path[-1]), layer_name(path)  # output channels: right for Conv, depthwise, transposed
@@ -84,6 +85,7 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
     return result
 
 
+@scoped
 def fool(model: Any, classes: Any, *, confidence: float = 0.999, steps: int | None = None, method: str = "fool",
          image: Any = None, epsilon: float = 8.0, labels: Any = None, size: int | None = None, fit: str | None = None,
          param: str | None = None,
@@ -116,7 +118,7 @@ def fool(model: Any, classes: Any, *, confidence: float = 0.999, steps: int | No
     if method != "visualize" and (param is not None or diversity != 1):
         raise CnnvizError("--param and --diversity shape --method visualize; fool and --image work on pixels")
     _check_out(out, tiles)
-    loaded = load(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
+    loaded = load_here(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
                   input=input, input_values=input_values, output=output, note=note)
     if image is not None:
         return _adversarial(loaded, image, classes[0], confidence, steps or 300, epsilon, (size, fit), seed, tiles, out,

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 
 from .. import checks
 from ..errors import CnnvizError
-from .common import Note, check_model, is_spec, load, progress_bar, say
+from .common import Note, check_model, is_spec, load_here, progress_bar, say, scoped
 
 PhaseProgress = Callable[[str, int, int], None]
 
@@ -32,6 +32,7 @@ def phase_bars(progress: Any) -> Iterator[PhaseProgress | None]:
         yield update
 
 
+@scoped
 def atlas(model: Any, out: str | Path = "outputs", *, data: str | Path | None = None, layers: str = "all-conv",
           filters_per_layer: int = 32, top_k: int = 8, size: int | None = None, steps: int | None = None,
           batch_size: int = 32, diversity: int = 3, seed: int = 0, overwrite: bool = False, weights: Any = "imagenet",
@@ -59,7 +60,7 @@ def atlas(model: Any, out: str | Path = "outputs", *, data: str | Path | None = 
     name = str(model) if is_spec(model) else getattr(model, "name", "model")
     root = atlas_root(out, name)
     check_root(root, overwrite, create=False)
-    loaded = load(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, note=note)
+    loaded = load_here(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, note=note)
     settings = AtlasSettings(name, str(data) if data else None, filters_per_layer, top_k, seed, steps, size,
                              None if weights == "imagenet" else str(weights), preprocess, diversity)
     with phase_bars(progress) as update:

@@ -63,6 +63,8 @@ class LoadedModel:
     #: how ``preprocess`` was chosen: by name, recognised from the layers, assumed, or --preprocess
     preprocess_assumed: str = ""
     preprocess_note: str = ""  # the note that says it (dropped when --preprocess overrides it)
+    #: the --input/--input-values/--output choice made when it was loaded (cnnviz.models.model_io.IOPlan)
+    io: object = None
 
     @property
     def input_shape(self) -> tuple[int | None, int | None, int]:

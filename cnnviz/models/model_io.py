@@ -10,6 +10,7 @@ tensors; the user's model itself is never changed.
 from __future__ import annotations
 
 import weakref
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..backends.runtime import keras
 from ..errors import CnnvizError
+from .graph import producer, inbound_nodes, outbound_nodes
 
 
 @dataclass
@@ -27,14 +29,21 @@ class IOPlan:
     values_file: str | None = None  # where the held values came from (--input-values), for manifests
 
 
-_PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+#: The input/output choices in force, per model object, in the current context only: every public cnnviz
+#: function runs in a context of its own (cnnviz.api.common.scoped), so a choice made for one call never
+#: changes a later one; a LoadedModel carries its choice (``io``) into the calls it is given to.
+_ACTIVE: ContextVar[dict] = ContextVar("cnnviz_io_plans", default={})
 
 
 def plan_for(model) -> IOPlan:
-    try:
-        return _PLANS.get(model) or IOPlan()
-    except TypeError:
-        return IOPlan()
+    """The choice in force for ``model`` (the defaults when none was made in this context)."""
+    entry = _ACTIVE.get().get(id(model))
+    return entry[1] if entry is not None and entry[0]() is model else IOPlan()
+
+
+def use_plan(model, plan: IOPlan) -> None:
+    """Make ``plan`` the choice for ``model`` in the current context."""
+    _ACTIVE.set({**_ACTIVE.get(), id(model): (weakref.ref(model), plan)})
 
 
 def _defined_inputs(model) -> list:
@@ -70,7 +79,7 @@ def describe_inputs(model) -> str:
 def describe_outputs(model) -> list[str]:
     out = []
     for i, t in enumerate(model.outputs):
-        layer = t._keras_history.operation
+        layer = producer(t)
         act = getattr(getattr(layer, "activation", None), "__name__", None)
         out.append(f"{i}: {layer.name} {tuple(t.shape)}" + (f" {act}" if act and act != "linear" else ""))
     return out
@@ -212,7 +221,7 @@ def choose_input(model, spec: str | int | None = None, values_file: str | Path |
                 raise CnnvizError(f"--input-values {name!r} has shape {values.shape}; input {name!r} takes {want} (one example, no batch axis)")
             plan.held[i] = values.astype(str(getattr(inputs[i], "dtype", "float32")))
         plan.values_file = str(values_file)
-    _PLANS[model] = plan
+    use_plan(model, plan)
     if len(inputs) > 1:
         image = image_input_index(model)
         others = [names[i] for i in range(len(inputs)) if i != image]
@@ -241,7 +250,7 @@ def output_index(model) -> int:
         return 0
     candidates = [i for i, t in enumerate(outputs) if _classifier_like(t)]
     softmax = [i for i in candidates
-               if getattr(getattr(outputs[i]._keras_history.operation, "activation", None), "__name__", "") == "softmax"]
+               if getattr(getattr(producer(outputs[i]), "activation", None), "__name__", "") == "softmax"]
     for group in (softmax, candidates):
         if len(group) == 1:
             return group[0]
@@ -252,10 +261,10 @@ def choose_output(model, spec: str | int) -> int:
     """Record the output used for class work (name of its layer, or index). Library entry point
     for every command that uses a class (fool, cam, atlas, attribution)."""
     outputs = model.outputs
-    names = [t._keras_history.operation.name for t in outputs]
+    names = [producer(t).name for t in outputs]
     index = _index(names, spec, "output", "; ".join(describe_outputs(model)))
     plan = plan_for(model)
-    _PLANS[model] = IOPlan(plan.image, plan.held, index, plan.values_file)
+    use_plan(model, IOPlan(plan.image, plan.held, index, plan.values_file))
     return index
 
 
@@ -263,7 +272,7 @@ def fed_by_image(model, path: tuple) -> bool:
     """Whether the image input reaches the layer at ``path`` (not only the other, held inputs)."""
     if isinstance(model, keras.Sequential) or len(_defined_inputs(model)) < 2:
         return True
-    image = model.inputs[image_input_index(model)]._keras_history.operation
+    image = producer(model.inputs[image_input_index(model)])
     seen: set[int] = set()
     stack = [path[0]]
     while stack:
@@ -273,8 +282,8 @@ def fed_by_image(model, path: tuple) -> bool:
         if id(op) in seen:
             continue
         seen.add(id(op))
-        for node in getattr(op, "_inbound_nodes", []):
-            stack.extend(t._keras_history.operation for t in node.input_tensors)
+        for node in inbound_nodes(op):
+            stack.extend(producer(t) for t in node.input_tensors)
     return False
 
 
@@ -302,7 +311,7 @@ def describe_io(model) -> dict:
             out["held_inputs"] = {n: (f"values from {plan.values_file}" if i in plan.held else "zeros")
                                   for i, n in enumerate(names) if i != image}
         if len(outputs) > 1:
-            out["output"] = outputs[output_index(model)]._keras_history.operation.name
+            out["output"] = producer(outputs[output_index(model)]).name
     except CnnvizError:
         pass  # not chosen yet: the command that needs it says so
     return out
@@ -317,8 +326,8 @@ def leading_scaler(model):
     if isinstance(model, keras.Sequential):
         first = model.layers[0] if model.layers else None
     else:
-        layer = t._keras_history.operation
-        nodes = [n.operation for n in getattr(layer, "_outbound_nodes", [])]
+        layer = producer(t)
+        nodes = [n.operation for n in outbound_nodes(layer)]
         first = nodes[0] if len(nodes) == 1 else None
     if type(first).__name__ in ("Rescaling", "Normalization"):
         return first

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ..backends.runtime import keras
 from ..errors import CnnvizError
+from .graph import producer, inbound_nodes
 
 Pair = tuple[float, float]
 
@@ -123,8 +124,8 @@ def _layer_field(layer, fields: list[ReceptiveField]) -> ReceptiveField | None:
 
 def _inbound(layer, known: dict[int, object]):
     """The layers feeding ``layer`` in the graph whose layers are ``known``."""
-    for node in getattr(layer, "_inbound_nodes", []):
-        parents = [t._keras_history.operation for t in node.input_tensors]
+    for node in inbound_nodes(layer):
+        parents = [producer(t) for t in node.input_tensors]
         if all(id(p) in known for p in parents):
             return parents
     return None
@@ -142,7 +143,7 @@ def _model_field(model, fields: list[ReceptiveField], stop=None, found=None) -> 
                 return field
         return field
     known: dict[int, object] = {}
-    for op, f in zip([t._keras_history.operation for t in model.inputs], fields):
+    for op, f in zip([producer(t) for t in model.inputs], fields):
         known[id(op)] = f
     for op in model.operations:
         if id(op) in known:
@@ -163,7 +164,7 @@ def _model_field(model, fields: list[ReceptiveField], stop=None, found=None) -> 
         found[id(op)] = known[id(op)]
         if stop is not None and id(stop) in found:
             return known[id(op)]
-    out = model.outputs[0]._keras_history.operation
+    out = producer(model.outputs[0])
     return known.get(id(out))
 
 

@@ -12,6 +12,7 @@ from .heads import Head
 from .loading import LoadedModel, input_shape
 from .model_io import ToChannelsLast, ToModelLayout, channels_first, output_index
 from .model_io import feed as _feed
+from .graph import producer, inbound_nodes, outbound_nodes, run_through_graph
 
 
 def feature_model(model, paths: Sequence[tuple], size: tuple[int, int] | None = None, *, preactivation: bool = False):
@@ -98,7 +99,7 @@ def _trace(container, x, wanted: list[tuple[tuple, str]], need_output: bool = Fa
         heads.setdefault(id(p[0]), []).append((p, k))
     for group in heads.values():
         head = group[0][0][0]
-        feed = head._inbound_nodes[0].input_tensors
+        feed = inbound_nodes(head)[0].input_tensors
         feed = feed[0] if len(feed) == 1 else feed
         if any(feed is t for t in container.inputs):
             feed_x = x
@@ -134,7 +135,7 @@ def _replay(container, x, wanted: list[tuple[tuple, str]], need_output: bool):
         return y
 
     fed = _feed(container, x) if not isinstance(x, (list, tuple)) else x  # several inputs: the others held
-    out = container._run_through_graph(fed, operation_fn=lambda op: op, call_fn=call)
+    out = run_through_graph(container, fed, call)
     return (found, out) if need_output else found
 
 
@@ -143,9 +144,9 @@ def output_layer(model):
     :func:`cnnviz.models.model_io.choose_output`), descending into a nested last model."""
     layer = model.layers[-1]
     if not isinstance(model, keras.Sequential):
-        layer = model.outputs[output_index(model)]._keras_history.operation
+        layer = producer(model.outputs[output_index(model)])
     while isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential) and layer.layers:
-        layer = layer.outputs[0]._keras_history.operation
+        layer = producer(layer.outputs[0])
     return layer
 
 
@@ -175,10 +176,10 @@ def head_of(model) -> tuple[Head, str]:
 
 def _no_head(model, out) -> str:
     """Why ``out`` cannot be explained or fooled, and which other output could (never itself)."""
-    which = f"output {out._keras_history.operation.name!r} " if len(model.outputs) > 1 else ""
+    which = f"output {producer(out).name!r} " if len(model.outputs) > 1 else ""
     text = (f"{model.name} {which}has shape {tuple(out.shape)}; class and score commands need a (batch, units) output "
             f"(softmax, logits, sigmoid or regression)")
-    others = [t._keras_history.operation.name for t in model.outputs
+    others = [producer(t).name for t in model.outputs
               if t is not out and len(t.shape) == 2 and t.shape[-1]]
     if others:
         return text + f"; pick one of {', '.join(others)} with --output"
@@ -280,14 +281,14 @@ def _consumers(layer, container) -> list:
         at = [i for i, l in enumerate(layers) if l is layer]
         return [layers[at[0] + 1]] if at and at[0] + 1 < len(layers) else []
     inside = {id(l) for l in container.layers}
-    found = {id(n.operation): n.operation for n in getattr(layer, "_outbound_nodes", []) if id(n.operation) in inside}
+    found = {id(n.operation): n.operation for n in outbound_nodes(layer) if id(n.operation) in inside}
     return list(found.values())  # once each: sub-models built on the graph call the same layers again
 
 
 def _is_output(layer, container) -> bool:
     if isinstance(container, keras.Sequential):
         return bool(container.layers) and container.layers[-1] is layer
-    return any(t._keras_history.operation is layer for t in container.outputs)
+    return any(producer(t) is layer for t in container.outputs)
 
 
 def _next_step(nxt, channels) -> str:
