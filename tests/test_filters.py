@@ -300,3 +300,15 @@ def test_default_recipe_by_input_size(tiny_conv_model):
     assert param_choice("smooth", "fourier", (28, 28)) == ("fourier", "--param fourier (chosen by the user)")
     r = visualize_filters(wrap(tiny_conv_model), "c2", [0], size=16, steps=2)
     assert r.param == "pixel" and r.record()["recipe"].startswith("pixel recipe")
+
+
+def test_the_manifest_reports_the_precision_that_runs(monkeypatch):
+    """--precision bfloat16 where the backend cannot rewrite the steps (JAX, PyTorch, a GPU) runs, and says, float32."""
+    import cnnviz.backends as backends
+    from cnnviz.optvis.ascent import resolve_precision
+
+    real = backends.adapter()
+    monkeypatch.setattr(real, "runs_bfloat16", lambda: False)
+    assert resolve_precision("bfloat16") == "float32"
+    monkeypatch.setattr(real, "runs_bfloat16", lambda: True)
+    assert resolve_precision("bfloat16") == "bfloat16"

@@ -6,6 +6,7 @@ constants baked into the trace, so a step compiled once follows weight changes a
 
 from __future__ import annotations
 
+import weakref
 from contextlib import nullcontext
 
 import jax
@@ -53,11 +54,20 @@ def precision_scope(precision: str):
     return nullcontext()  # bf16 rewriting is TensorFlow's oneDNN pass; JAX steps run as asked
 
 
+def runs_bfloat16() -> bool:
+    """No bf16 rewrite of compiled steps on this backend: --precision bfloat16 runs in float32."""
+    return False
+
+
+def native_bfloat16() -> bool:
+    return False
+
+
 def has_gpu() -> bool:
     return any(d.platform == "gpu" for d in jax.devices())
 
 
-_HEADS: dict = {}
+_HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # sub-model -> its head (freed with it)
 
 
 def map_gradients(model, x, score, *args):
@@ -68,8 +78,8 @@ def map_gradients(model, x, score, *args):
 
     logits_t, maps_t = model.outputs
     _, maps = model(x, training=False)
-    cached = _HEADS.get(id(model))
-    if cached is None or cached[0] is not model:
+    head = _HEADS.get(model)
+    if head is None:
         try:
             head = keras.Model(maps_t, logits_t)
         except ValueError:
@@ -78,8 +88,7 @@ def map_gradients(model, x, score, *args):
             raise CnnvizError("on the JAX backend this layer's gradient needs the layer in the outer model "
                               "(it sits inside a nested model); pick a layer of the outer model, or use "
                               "KERAS_BACKEND=tensorflow") from None
-        cached = _HEADS[id(model)] = (model, head)
-    head = cached[1]
+        _HEADS[model] = head
 
     def loss(call, m):
         logits = call(m)[0]

@@ -59,6 +59,21 @@ def has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def runs_bfloat16() -> bool:
+    """The bf16 rewrite of compiled steps is oneDNN's: it runs on the CPU, not on a GPU."""
+    return not has_gpu()
+
+
+def native_bfloat16() -> bool:
+    """bf16 at about twice float32's speed: a CPU with AVX512-BF16 or AMX, and no GPU."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            flags = fh.read()
+    except OSError:
+        return False
+    return (" avx512_bf16" in flags or " amx_bf16" in flags) and runs_bfloat16()
+
+
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

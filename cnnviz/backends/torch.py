@@ -64,6 +64,15 @@ def precision_scope(precision: str):
     return nullcontext()
 
 
+def runs_bfloat16() -> bool:
+    """No bf16 rewrite of compiled steps on this backend: --precision bfloat16 runs in float32."""
+    return False
+
+
+def native_bfloat16() -> bool:
+    return False
+
+
 def has_gpu() -> bool:
     return torch.cuda.is_available()
 

@@ -31,34 +31,26 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 @lru_cache(maxsize=1)
 def native_bfloat16() -> bool:
-    """True when the compiled steps can run in bf16 at about twice the speed: TensorFlow (its oneDNN
-    rewrite) on a CPU with native bf16 (AVX512-BF16 or AMX) and no GPU."""
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        return False
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
-            flags = fh.read()
-    except OSError:
-        return False
-    return (" avx512_bf16" in flags or " amx_bf16" in flags) and not adapter("tensorflow").has_gpu()
+    """True when the compiled steps can run in bf16 at about twice the speed (the backend says: on
+    TensorFlow, its oneDNN rewrite on a CPU with AVX512-BF16 or AMX and no GPU)."""
+    return adapter().native_bfloat16()
 
 
 def resolve_precision(precision: str) -> str:
-    """``auto`` -> ``bfloat16`` where :func:`native_bfloat16`, else ``float32``."""
+    """The precision the steps really run in: ``auto`` -> ``bfloat16`` where :func:`native_bfloat16`;
+    ``bfloat16`` only where the backend can rewrite the steps (else ``float32``, and the manifest says so)."""
     if precision not in PRECISIONS:
         from ..errors import CnnvizError
 
         raise CnnvizError(f"unknown precision {precision!r}; use one of: {', '.join(PRECISIONS)}")
     if precision == "auto":
         return "bfloat16" if native_bfloat16() else "float32"
-    return precision
+    return "bfloat16" if precision == "bfloat16" and adapter().runs_bfloat16() else "float32"
 
 
 def _bfloat16_rewrite():
-    """TensorFlow's bf16 rewrite context (kept under its old name)."""
-    return adapter("tensorflow").precision_scope("bfloat16")
+    """The backend's bf16 rewrite context."""
+    return adapter().precision_scope("bfloat16")
 
 
 @dataclass(frozen=True)
