@@ -62,13 +62,6 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
     return a
 
 
-def overlay(image_rgb: np.ndarray, heat01: np.ndarray, alpha: float = 0.45, cmap: str = "jet") -> np.ndarray:
-    """Blend a [0, 1] heatmap (same H, W) over an RGB uint8 image."""
-    heat = colormap(heat01, cmap).astype("float64")
-    base = to_rgb(image_rgb).astype("float64")
-    return to_uint8((1 - alpha) * base + alpha * heat)
-
-
 def upscale_nearest(image: np.ndarray, factor: int) -> np.ndarray:
     """Integer nearest-neighbour enlargement, so small tiles stay crisp in a grid."""
     if factor <= 1:
