@@ -158,6 +158,9 @@ def test_train_small(tmp_path):
     r = run("train", "lenet", "--data", tmp_path / "d.npz", "--epochs", "1", "--out", tmp_path / "m.keras")
     assert r.exit_code == 0, r.output
     assert "held-out accuracy" in r.output and "160 train, 40 held out" in r.output
+    manifest = json.loads((tmp_path / "m.json").read_text())
+    assert manifest["n_train"] == 160 and manifest["n_test"] == 40 and manifest["epochs"] == 1
+    assert f"held-out accuracy: {manifest['test_accuracy']:.4f}" in r.output  # the manifest holds the figure printed
     assert run("layers", tmp_path / "m.keras").exit_code == 0
     np.savez(tmp_path / "bad.npz", images=np.zeros((3, 28, 28)))
     assert_clean_error(run("train", "lenet", "--data", tmp_path / "bad.npz", "--out", tmp_path / "n.keras"), "needs 'x'")

@@ -86,7 +86,13 @@ def train(
     with progress_bar(True, "training LeNet (epochs)") as update:
         result = train_lenet(split, epochs=epochs, seed=seed, progress=lambda e, n, logs: update(e, n), callbacks=watch)
     path = save_model_atomic(result.model, out, overwrite=opts.overwrite)
+    from ..output.files import write_manifest
+
+    manifest = write_manifest(Path(out).with_suffix(".json"), {
+        "command": "train", "model": "lenet", "data": split.source, "epochs": epochs, "seed": seed,
+        "n_train": result.n_train, "n_test": result.n_test, "test_accuracy": result.test_accuracy,
+        "train_accuracy": result.train_accuracy, "file": Path(out).name, "snapshots": str(snapshots) if snapshots else None})
     typer.echo(f"held-out accuracy: {result.test_accuracy:.4f} ({result.n_test} images); train accuracy: {result.train_accuracy:.4f}")
-    written(path)
+    written(path, manifest)
     for series in watch:
         written(series.manifest_path)

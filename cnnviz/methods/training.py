@@ -82,8 +82,9 @@ def check_model_path(path: str | Path, overwrite: bool = False) -> Path:
     p = Path(path)
     if p.suffix != ".keras":
         raise CnnvizError(f"--out {str(p)!r}: the model is saved in Keras format; use a name ending in .keras")
-    if p.exists() and not overwrite:
-        raise CnnvizError(f"{str(p)!r} already exists; pass --overwrite to replace it")
+    for q in (p, p.with_suffix(".json")):  # the model and its manifest
+        if q.exists() and not overwrite:
+            raise CnnvizError(f"{str(q)!r} already exists; pass --overwrite to replace it")
     from ..output.files import check_folder
 
     check_folder(p.parent)  # not created until the model is saved: a failed run leaves no empty folder
