@@ -206,8 +206,11 @@ def test_demo_end_to_end(tmp_path):
     assert all((tmp_path / ref).is_file() for ref in parser.refs)
     assert "atlas-lenet/index.html" in parser.refs and (tmp_path / "atlas-lenet" / "conv2" / "f15.html").is_file()
     page = (tmp_path / "index.html").read_text()
-    for stem, title, _, command in DEMO_ITEMS:  # real titles and the command behind each figure
+    for stem, title, _, command in DEMO_ITEMS:  # real titles and the command behind each figure, on the demo's samples
+        command = command.replace("samples/", f"{tmp_path}/samples/")
         assert f"<h2>{html.escape(title)}</h2>" in page and html.escape(command) in page
+    for name in ("three", "digit0", "digit2", "digit4", "digit7"):  # the inputs those commands name exist
+        assert (tmp_path / "samples" / f"{name}.png").is_file()
     assert "<b>cosine</b>" in page and "<b>act</b>" in page
     fool = json.loads((tmp_path / "demo_fool_digits.json").read_text())
     assert all(t["reached"] for t in fool["tiles"])

@@ -102,4 +102,5 @@ def test_efficientnet_lite_file_scores_the_cat_as_by_name(tmp_path):
     from_file = load_model(str(tmp_path / "classifier.keras"))
     assert from_file.preprocess == "tf"
     a, b = cat_predictions(named, 1)[0], cat_predictions(from_file, 1)[0]
-    assert a.index == b.index and abs(a.probability - b.probability) < 1e-5 and a.probability > 0.5
+    # the same top class and probability; a cat class (281-285: centre-cropped, the cat's ears are cut off)
+    assert a.index == b.index and abs(a.probability - b.probability) < 1e-5 and 281 <= a.index <= 285 and a.probability > 0.3
