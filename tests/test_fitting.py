@@ -114,3 +114,26 @@ def test_cli_keeps_the_aspect_for_a_model_of_any_size(tmp_path):
     assert "fitted the 80x40 image to 64x32: resized, aspect kept" in r.output and "the model's input" not in r.output
     data = json.loads(next((tmp_path / "a").glob("*.json")).read_text())
     assert data["fit"] == "keep" and data["fed_size"] == [64, 32] and data["shape"][:2] == [30, 62]
+
+
+def test_heat_is_blanked_beyond_unit_centres_at_the_fed_size_then_drawn_on_the_photo():
+    """A photo centre-cropped for the model: the wide-band rule (cnnviz.output.heatmaps.within_centres)
+    is judged on the fed image, whose edge is the crop's, not the photo's."""
+    from dataclasses import dataclass, field
+
+    from cnnviz.inputs.fitting import onto_photo
+    from cnnviz.results.attribution import _blanked
+
+    @dataclass
+    class R:
+        heat: np.ndarray
+        info: dict = field(default_factory=dict)
+
+    img = photo()  # 300 x 451
+    _, fit = fit_image(img, 224, 224, "crop")  # the window is x 75..375
+    wide = R(np.ones((224, 224), "float32"), {"centres_span": [31.0, 223.0, 31.0, 223.0], "grid": [7, 7]})
+    _, (r,) = onto_photo([_blanked(wide)], fit, img)
+    assert r.heat[150, 76] > 0.99 and not r.info["blanked_beyond_centres"]  # a band within one spacing is drawn
+    lenet = R(np.ones((224, 224), "float32"), {"centres_span": [36.0, 180.0, 36.0, 180.0], "grid": [10, 10]})
+    _, (r,) = onto_photo([_blanked(lenet)], fit, img)
+    assert r.heat[150, 80] == 0.0 and r.heat[150, 225] > 0.99 and r.info["blanked_beyond_centres"]

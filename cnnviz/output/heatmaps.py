@@ -122,7 +122,7 @@ def attribution_panel(image: np.ndarray, class_name: str, probability: float, re
             err = r.info["completeness_error"]
             lines.append(f"completeness error {100 * err:.1f}%" + (" (raise --steps)" if err > 0.05 else ""))
         heat, held = within_centres(r.heat, r.info.get("centres_span"), r.info.get("grid"))
-        if held:
+        if held or r.info.get("blanked_beyond_centres"):
             g = r.info.get("grid") or ("?", "?")
             lines.append(f"{g[0]}x{g[1]} units: no heat drawn beyond the outer unit centres")
         panels.append(fit(heat_over_grey(image, heat)))

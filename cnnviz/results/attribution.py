@@ -3,7 +3,7 @@ methods side by side, each scored for faithfulness (deletion / insertion against
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,13 +12,21 @@ import numpy as np
 from ..atomic import atomic_target
 from ..inputs.fitting import onto_photo
 from ..output.files import OutputPaths, save_png
-from ..output.heatmaps import attribution_panel, sanity_panel
+from ..output.heatmaps import attribution_panel, sanity_panel, within_centres
 from ..output.layout import titled
 from ..output.text import fmt_p
 from .base import Shown, file_stem
 
 FAITHFULNESS = ("area under the class probability as patches are deleted (to black) / inserted (onto a blurred copy) "
                 "in the heatmap's order (RISE); reference: random smooth maps at the same patch scale")
+
+
+def _blanked(r):
+    """A layer method's heat with the band beyond its unit centres blanked where that band is wide, at the
+    fed image's size (before the map goes back onto the photo, where the image edge is not the window's)."""
+    heat, held = within_centres(r.heat, r.info.get("centres_span"), r.info.get("grid"))
+    info = {k: v for k, v in r.info.items() if k != "centres_span"}
+    return replace(r, heat=heat, info={**info, "blanked_beyond_centres": held})
 
 
 def _plain(info: dict) -> dict:
@@ -115,7 +123,7 @@ class CamResult(Shown):
         ex = self.explanation
         shown, results, how = self.image, ex.results, ""
         if self.fit is not None and self.original is not None:  # the maps drawn back onto the whole photo
-            shown, results = onto_photo(ex.results, self.fit, self.original)
+            shown, results = onto_photo([_blanked(r) for r in ex.results], self.fit, self.original)
             how = f" ({self.fit.caption()})"
         panel = attribution_panel(shown, ex.class_name, ex.probability, results, ex.random)
         where = f" on {ex.results[0].layer}" if ex.results[0].layer else ""
