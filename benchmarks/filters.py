@@ -181,12 +181,7 @@ def main() -> None:
     for label, options, n in runs:
         visualize_filters(vgg, args.layer, [0], size=args.size, steps=3, **options)  # warm-up: trace outside the timing
         r = visualize_filters(vgg, args.layer, list(range(n)), size=args.size, **options)
-        if r.param == "fourier":
-            from cnnviz.methods.filters import fourier_filter_stages
-
-            schedule = fourier_filter_stages(size, r.steps, fixed=False)
-        else:
-            schedule = stages(r.method, size, r.steps, fixed=False)
+        schedule = stages(r.method, size, r.steps, False, r.param)  # the recipe's schedule
         flops = sum(2.0 * conv_flops(vgg.model, args.layer, s.size) * s.steps for s in schedule) * n  # forward + input gradient
         gflops = flops / r.ascent_seconds / 1e9
         rows.append((label, r.seconds / n, r.alive.mean(), float(r.activations.mean()), gflops, gflops / peaks[r.precision]))

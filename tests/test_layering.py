@@ -16,9 +16,6 @@ FUNCTION_LINES = 60
 #: Functions allowed over FUNCTION_LINES, each with the reason (see the closing notes).
 LONG_FUNCTIONS = {
     "build_atlas": "one resumable pass per layer with its own Ctrl-C handling; split, the resume state would be passed around",
-    "visualize_filters": "the pixel/classic recipe's batch loop sits in it (one closure over the schedule and the devices)",
-    "render": "the one Fourier/pixel driver; its stages, revive checks and Ctrl-C handling share one closure",
-    "fool_from_noise": "the fool and visualize recipes share one batch closure",
     "adversarial": "the projected-gradient loop keeps the best 8-bit image in one closure",
     "run": "Ascent.run: the compiled step loop over stages with progress, stop checks and bounds",
 }

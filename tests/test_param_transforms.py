@@ -135,6 +135,7 @@ def test_fixed_size_model_goes_through_the_multi_scale_path():
 def test_diversity_makes_the_pictures_of_a_filter_differ():
     from conftest import wrap
 
+    from cnnviz.optvis.recipes import Fourier
     from cnnviz.optvis.render import feature_model_for, render
     from cnnviz.optvis.objectives import channel, diversity
 
@@ -143,15 +144,16 @@ def test_diversity_makes_the_pictures_of_a_filter_differ():
     x = keras.layers.Conv2D(8, 3, activation="relu", name="c1")(inp)
     x = keras.layers.Conv2D(4, 3, name="c2")(x)
     loaded = wrap(keras.Model(inp, x))
-    common = dict(param="fourier", size=(32, 32), steps=12, lr=0.05, seed=0)
+    common = dict(size=(32, 32), seed=0)
+    fourier = Fourier(steps=12, lr=0.05)
     model, names = feature_model_for(loaded, ["c1"])
 
     def similarity(r):
         acts = {"c1": model(r.pixels)}
         return ops.convert_to_numpy(diversity("c1")(acts, np.asarray(r.targets)))
 
-    plain = render(loaded, channel("c2"), [1, 1], **common)  # two pictures of filter 1, no diversity term
-    diverse = render(loaded, channel("c2"), [1], diversity=2, diversity_layer="c1", **common)
+    plain = render(loaded, channel("c2"), fourier, [1, 1], **common)  # two pictures of filter 1, no diversity term
+    diverse = render(loaded, channel("c2"), fourier, [1], diversity=2, diversity_layer="c1", **common)
     assert diverse.targets == [1, 1] and diverse.group == [0, 1]
     assert np.abs(diverse.pixels[0] - diverse.pixels[1]).mean() > 1.0
     assert similarity(diverse).mean() < similarity(plain).mean() - 0.01
@@ -269,8 +271,9 @@ def test_a_stage_without_robustness_sees_the_untransformed_picture():
 def test_render_goes_on_from_given_pictures_and_stops_when_asked():
     from conftest import wrap
 
-    from cnnviz.optvis.render import render
     from cnnviz.optvis.objectives import channel
+    from cnnviz.optvis.recipes import Fourier
+    from cnnviz.optvis.render import render
 
     keras.utils.set_random_seed(8)
     inp = keras.Input((None, None, 3))
@@ -278,13 +281,13 @@ def test_render_goes_on_from_given_pictures_and_stops_when_asked():
     yy, xx = np.mgrid[0:16, 0:16]
     start = np.stack([np.stack([40 + 8 * yy, 200 - 6 * xx, 90 + 0 * xx], -1),
                       np.stack([100 + 0 * yy, 30 + 9 * xx, 220 - 7 * yy], -1)]).astype("float32")
-    same = render(loaded, channel("c"), [0, 2], size=(16, 16), stages=[Stage((16, 16), 0, 0.05)], start=start)
+    same = render(loaded, channel("c"), Fourier(stages=(Stage((16, 16), 0, 0.05),)), [0, 2], size=(16, 16), start=start)
     np.testing.assert_allclose(same.pixels, start, atol=0.05)  # zero steps: exactly the pictures given
     seen, ticks = [], []
-    r = render(loaded, channel("c"), [0, 2], size=(16, 16), stages=[Stage((16, 16), 12, 0.05)], start=start,
+    r = render(loaded, channel("c"), Fourier(stages=(Stage((16, 16), 12, 0.05),)), [0, 2], size=(16, 16), start=start,
                stop=lambda x, s, ts: seen.append((x.shape, len(s), list(ts))) or True, check_every=4,
                progress=lambda d, t: ticks.append(d))
     assert seen == [((2, 16, 16, 3), 2, [0, 1])] and len(ticks) == 4  # asked once (rows 0, 1), after 4 steps, obeyed
     assert 0.05 < np.abs(r.pixels - start).max() < 60
     with pytest.raises(ValueError, match="start has 1 pictures for 2"):
-        render(loaded, channel("c"), [0, 2], size=(16, 16), start=start[:1])
+        render(loaded, channel("c"), Fourier(), [0, 2], size=(16, 16), start=start[:1])

@@ -131,12 +131,12 @@ def _from_noise(loaded, classes, confidence, steps, method, size, param, diversi
                 out, overwrite, progress, note):
     from ..methods.fooling import fool_from_noise
     from ..models import Classifier
-    from ..optvis.render import CLASS_STEPS
+    from ..optvis.recipes import recipe
     from ..output.files import plan_output, plan_tiles
     from ..results import FoolResult
 
-    if steps is None:
-        steps = CLASS_STEPS if method == "visualize" and param != "pixel" else 300
+    if steps is None:  # the recipe's own: 128 Fourier steps for a class picture, 300 pixel steps otherwise
+        steps = recipe(method, param or ("fourier" if method == "visualize" else "pixel")).steps
     clf = Classifier(loaded)
     clf.model  # noqa: B018 - a regression output (no classes) is refused here, before any work
     targets = [clf.resolve(c) for c in classes]

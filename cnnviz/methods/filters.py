@@ -34,20 +34,20 @@ from typing import Callable
 
 import numpy as np
 
-from ..backends.devices import check_batch_size, choose_batch_size, in_batches
-from ..backends.distribution import data_parallel, padded
-from ..optvis import Ascent, Stage, UpdateRule
+from ..backends.devices import check_batch_size, choose_batch_size
+from ..optvis import Stage
 from .. import checks
 from ..errors import CnnvizError
 from ..pixels import deprocess_classic, to_uint8
-from ..models import LoadedModel, conv_layers, feature_model, is_conv, iter_layers, layer_name, resolve_layer
+from ..models import LoadedModel, conv_layers, is_conv, iter_layers, layer_name, resolve_layer
 from ..models.submodels import response_model
 from ..optvis.objectives import channel
 from ..optvis.param import check_param
-from ..optvis.transforms import Transforms
+from ..optvis.recipes import Classic, Fourier, recipe
+from ..optvis.render import render
 from ..results.filters import FilterResult  # noqa: F401 (re-exported): the result owns its record and figure
 from .filter_measures import ALIVE_EPS, contrast_search, mean_activation
-from .revive import REVIVE_STEPS, revive
+from .revive import revive
 
 METHODS = checks.FILTER_METHODS
 #: Image size for models that take any size (the Keras blog's 128 px); fixed-size models use theirs.
@@ -109,33 +109,13 @@ def param_choice(method: str, param: str | None, size: tuple[int, int] | None = 
 
 
 def default_steps(method: str, param: str = "pixel") -> int:
-    if param == "fourier":
-        return FILTER_STEPS
-    return 20 if method == "classic" else 30
+    """The steps of the recipe ``method``/``param`` names (see :func:`cnnviz.optvis.recipes.recipe`)."""
+    return recipe(method, param).steps
 
 
-def stages(method: str, size: tuple[int, int], steps: int, fixed: bool) -> list[Stage]:
-    """The octave schedule: classic is ``steps`` plain steps of 1 pixel at full size."""
-    if method == "classic":
-        return [Stage(size, steps, 1.0, 0.0)]
-    if fixed or min(size) < 48 or steps < 3:
-        # fixed-size input (LeNet): one size; large steps first, then fine ones
-        first = max(1, steps // 2)
-        out = [Stage(size, first, 10.0, 0.5)]
-        return out + ([Stage(size, steps - first, 4.0, 0.0)] if steps > first else [])
-    h, w = size
-    n1 = max(1, round(steps * 22 / 30))
-    n2 = max(1, round(steps * 6 / 30))
-    n3 = max(1, steps - n1 - n2)
-    return [Stage((h // 2, w // 2), n1, 4.0, 0.5),
-            Stage((round(h * 0.7), round(w * 0.7)), n2, 3.0, 0.5),
-            Stage((h, w), n3, 2.0, 0.0)]
-
-
-def pixel_transforms(method: str, size: tuple[int, int]) -> Transforms:
-    if method == "classic":
-        return Transforms()
-    return Transforms(jitter=max(1.0, min(size) / 32), scale=(0.95, 1.05), rotate=5.0)
+def stages(method: str, size: tuple[int, int], steps: int, fixed: bool, param: str = "pixel") -> list[Stage]:
+    """The schedule of the recipe ``method``/``param`` names, for ``steps`` steps at ``size``."""
+    return recipe(method, param, steps).schedule(size, fixed)
 
 
 def visualize_filters(
@@ -163,94 +143,76 @@ def visualize_filters(
     measured in float32. ``batch_size``: filters optimised at once (default: from free device memory,
     16 on a CPU); a batch that runs out of device memory is retried smaller, said through ``note``.
     ``param``: ``fourier`` (default) or ``pixel``; ``diversity`` K: K pictures per filter (fourier),
-    consecutive in the result."""
+    consecutive in the result. Picture k of filter i starts from ``default_rng([seed, i, k])``."""
     checks.choice(method, METHODS, "--method")  # the same checks the CLI runs before Keras loads
     checks.image_options(param, diversity, method)
     path = check_conv_layer(loaded, layer)
-    count = filter_count(path[-1])
     check_batch_size(batch_size)
     if size is None and not all(loaded.input_shape[:2]):
         size = DEFAULT_SIZE
     hw = loaded.image_size(size)
     param, why = param_choice(method, param, hw, diversity)
-    steps = default_steps(method, param) if steps is None else steps
-    if steps < 1:
+    chosen = recipe(method, param, steps)
+    if chosen.steps < 1:
         raise CnnvizError("--steps must be at least 1")
+    indices = _indices(path, filters, top, scan)
+    name = layer_name(path)
+    measure_model, measured = response_model(loaded.model, path)  # "responds": after the nonlinearity
+    start = time.perf_counter()
+    batch_size = choose_batch_size(measure_model, hw, len(indices) * diversity, batch_size)
+    r = render(loaded, channel(name) if method == "classic" else channel(name, top=FOURIER_TOP), chosen, indices,
+               size=hw, seed=seed, precision=precision, diversity=diversity, preactivation=method != "classic",
+               batch_size=batch_size, progress=progress, note=note)
+    images, acts, revived, spent = _measured(loaded, name, measure_model, r, chosen, batch_size, progress, note)
+    result = FilterResult(name, list(r.targets), images, acts, acts > ALIVE_EPS, method, hw, chosen.steps, seed,
+                          time.perf_counter() - start, r.ascent_seconds + spent, r.precision, param=param,
+                          diversity=diversity, partial=r.partial, measured=measured, revived=revived, recipe=why,
+                          untrained=loaded.untrained)
+    return _strongest(result, top, indices)
+
+
+def _indices(path: tuple, filters: list[int] | None, top: int | None, scan: int | None) -> list[int]:
+    """The filters to render: ``filters`` (default all, or the first ``scan`` with ``top``), checked."""
+    count, name = filter_count(path[-1]), layer_name(path)
     if top is not None:
         if top < 1:
             raise CnnvizError("--top must be at least 1")
         if scan is None and top > count:
-            raise CnnvizError(f"--top {top} is more than the {count} filters of {layer_name(path)}; use --top {count} or fewer")
+            raise CnnvizError(f"--top {top} is more than the {count} filters of {name}; use --top {count} or fewer")
         scan = scan or min(count, max(top * 2, top))
         if scan > count:
-            raise CnnvizError(f"--scan {scan} is more than the {count} filters of {layer_name(path)}")
+            raise CnnvizError(f"--scan {scan} is more than the {count} filters of {name}")
         if top > scan:
             raise CnnvizError(f"--top {top} is more than --scan {scan}")
-        indices = list(filters) if filters else list(range(scan))
-    else:
-        indices = list(filters) if filters else list(range(count))
+    indices = list(filters) if filters else list(range(count if top is None else scan))
     bad = [i for i in indices if not 0 <= i < count]
     if bad:
-        raise CnnvizError(f"filter {bad[0]} is out of range: {layer_name(path)} has {count} filters (0-{count - 1})")
+        raise CnnvizError(f"filter {bad[0]} is out of range: {name} has {count} filters (0-{count - 1})")
+    return indices
 
-    h0, w0, channels = loaded.input_shape
-    fixed = bool(h0 and w0)
-    name = layer_name(path)
-    pre = method != "classic"
-    optimise_model = feature_model(loaded.model, [path], preactivation=pre)
-    measure_model, measured = response_model(loaded.model, path)  # "responds": after the nonlinearity
-    if param == "fourier":
-        return replace(_fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision,
-                                        diversity, top, progress, note, measured), recipe=why)
-    objective = channel(name) if method == "classic" else channel(name, top=0.25)
-    ascent = Ascent(optimise_model, [name], objective, loaded.preprocess,
-                    pixel_transforms(method, hw), UpdateRule(clip=method != "classic"),
-                    precision="float32" if method == "classic" else precision)
-    schedule = stages(method, hw, steps, fixed)
-    per_filter = sum(s.steps for s in schedule)
-    total = per_filter * len(indices)
-    start = time.perf_counter()
-    batch_size = choose_batch_size(optimise_model, hw, len(indices), batch_size)
-    done, ascent_seconds = [0], [0.0]
-    images: list[np.ndarray] = []  # grows batch by batch: Ctrl-C keeps the filters that finished
 
-    def run(batch: list[int]) -> list[np.ndarray]:
-        n = len(batch)
-        batch = padded(batch, devices_)  # a multiple of the devices (repeats, dropped below)
-        rngs = [np.random.default_rng([seed, i]) for i in batch]
-        h, w = schedule[0].size
-        x0 = np.stack([128.0 + r.uniform(-10, 10, size=(h, w, channels)) for r in rngs]).astype("float32")
-        report = (lambda d, t, base=done[0] * per_filter, n=n: progress(base + d * n, total)) if progress else None
-        bounds = (-np.inf, np.inf) if method == "classic" else (0.0, 255.0)
-        t0 = time.perf_counter()
-        x, _, _ = ascent.run(x0, np.asarray(batch), schedule, rngs, bounds=bounds, progress=report)
-        ascent_seconds[0] += time.perf_counter() - t0
-        done[0] += n
-        made = [deprocess_classic(img) if method == "classic" else to_uint8(img) for img in x[:n]]
-        images.extend(made)
-        return made
-
-    partial = False
-    try:
-        with data_parallel() as devices_:
-            in_batches(indices, -(-batch_size // devices_) * devices_, run, note)
-    except KeyboardInterrupt:
-        if not images:
-            raise
-        partial, indices = True, indices[: len(images)]
-    ascent_seconds = ascent_seconds[0]
-    images = np.stack(images)
-    if method == "classic":
-        seconds = time.perf_counter() - start
-        acts = mean_activation(measure_model, images, indices, loaded.preprocess)
-    else:
-        images, acts = contrast_search(measure_model, images, indices, loaded.preprocess)
-        seconds = time.perf_counter() - start
-    alive = acts > ALIVE_EPS
-    result = FilterResult(name, indices, images, acts, alive, method, hw, steps, seed, seconds, ascent_seconds,
-                          ascent.precision, partial=partial, measured=measured, param=param, recipe=why,
-                          untrained=loaded.untrained)
-    return _strongest(result, top, indices)
+def _measured(loaded, name, measure_model, r, chosen, batch_size, progress, note):
+    """(8-bit pictures, activations, revived or None, extra ascent seconds) as each recipe measures:
+    classic the blog's display transform; pixel the contrast search; Fourier the revive pass."""
+    if isinstance(chosen, Classic):
+        images = np.stack([deprocess_classic(x) for x in r.pixels])
+        return images, mean_activation(measure_model, images, r.targets, loaded.preprocess), None, 0.0
+    images = to_uint8(r.pixels)
+    if not isinstance(chosen, Fourier):
+        return (*contrast_search(measure_model, images, r.targets, loaded.preprocess), None, 0.0)
+    acts = mean_activation(measure_model, images, r.targets, loaded.preprocess)
+    dead = np.flatnonzero(acts <= ALIVE_EPS)
+    if not len(dead) or r.partial or chosen.revive is None:
+        return images, acts, None, 0.0
+    main = r.steps * len(r.targets)  # the bar goes on through the revive steps
+    more = (lambda d, t: progress(main + d, main + t)) if progress else None
+    hw = tuple(r.pixels.shape[1:3])
+    images, acts, revived, spent = revive(loaded, name, measure_model, r.pixels, images, acts, r.targets, dead,
+                                          hw, batch_size, r.precision, note, more, chosen)
+    if progress:
+        end = main + chosen.revive.steps * len(dead)
+        progress(end, end)  # a revive that settled early: the bar ends full
+    return images, acts, revived, spent
 
 
 def _strongest(result: FilterResult, top: int | None, scanned: list[int]) -> FilterResult:
@@ -263,48 +225,11 @@ def _strongest(result: FilterResult, top: int | None, scanned: list[int]) -> Fil
                    revived=None if result.revived is None else result.revived[order])
 
 
-#: The Fourier filters' objective: the pre-activation mean over this share of the strongest positions.
+#: The filters' objective (pixel and Fourier recipes): the pre-activation mean over this share of the
+#: strongest positions.
 FOURIER_TOP = 0.25
-#: The Fourier filter recipe: steps, Adam step, and the share of steps that see a half-size view
-#: (tuned on VGG16 block5_conv1 in benchmarks/filters.py: as many alive as 28 steps at 0.06, about half the cost).
-FILTER_STEPS = 15
-FILTER_LR = 0.08
-FILTER_LOW = 0.8
 
 
 def fourier_filter_stages(hw: tuple[int, int], steps: int, fixed: bool) -> list:
-    from ..optvis.render import fourier_stages
-
-    return fourier_stages(hw, steps, FILTER_LR, fixed, FILTER_LOW)
-
-
-def _fourier_filters(loaded, name, indices, measure_model, hw, steps, seed, batch_size, precision, diversity, top,
-                     progress, note=None, measured: str = "") -> FilterResult:
-    from ..optvis.render import render
-
-    start = time.perf_counter()
-    batch_size = choose_batch_size(measure_model, hw, len(indices) * diversity, batch_size)
-    stages = fourier_filter_stages(hw, steps, fixed=all(loaded.input_shape[:2]))
-    r = render(loaded, channel(name, top=FOURIER_TOP), indices, param="fourier", size=hw, stages=stages, seed=seed,
-               batch_size=batch_size, precision=precision, diversity=diversity, preactivation=True, progress=progress, note=note)
-    images = to_uint8(r.pixels)
-    acts = mean_activation(measure_model, images, r.targets, loaded.preprocess)
-    ascent_seconds = r.ascent_seconds
-    revived = None
-    dead = np.flatnonzero(acts <= ALIVE_EPS)
-    if len(dead) and not r.partial:
-        main = r.steps * len(r.targets)  # the bar goes on through the revive steps
-        more = (lambda d, t: progress(main + d, main + t)) if progress else None
-        images, acts, revived, spent = revive(loaded, name, measure_model, r.pixels, images, acts, r.targets, dead,
-                                              hw, batch_size, precision, note, more)
-        if progress:
-            end = main + REVIVE_STEPS * len(dead)
-            progress(end, end)  # a revive that settled early: the bar ends full
-        ascent_seconds += spent
-    seconds = time.perf_counter() - start
-    alive = acts > ALIVE_EPS
-    shown = list(r.targets)
-    result = FilterResult(name, shown, images, acts, alive, "smooth", hw, steps, seed, seconds, ascent_seconds, r.precision,
-                          param="fourier", diversity=diversity, partial=r.partial, measured=measured, revived=revived,
-                          untrained=loaded.untrained)
-    return _strongest(result, top, indices)
+    """The Fourier filter recipe's schedule (kept for benchmarks/filters.py)."""
+    return stages("smooth", hw, steps, fixed, "fourier")

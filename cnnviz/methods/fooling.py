@@ -16,12 +16,12 @@ from typing import Callable
 
 import numpy as np
 
-from ..backends.devices import check_batch_size, choose_batch_size, in_batches
-from ..backends.distribution import data_parallel, padded
+from ..backends.devices import check_batch_size, choose_batch_size
 from ..optvis import Ascent, Stage, UpdateRule
 from .. import checks
 from ..errors import CnnvizError
-from .filters import pixel_transforms, stages
+from ..optvis.recipes import recipe
+from ..optvis.render import render
 from ..pixels import to_uint8
 from ..models import Classifier, LoadedModel
 from ..optvis.objectives import Objective, class_logit, class_logprob, class_logsigmoid
@@ -61,7 +61,8 @@ def fool_from_noise(
     """Optimise one image per class (together, on the batch axis) until p(class) >= confidence
     on the saved 8-bit pixels, or ``max_steps``. ``method``: ``fool`` or ``visualize``; ``param``
     and ``diversity`` shape ``visualize`` (default fourier, 1 picture per class).
-    ``batch_size``: classes optimised at once (default: from free device memory, 16 on a CPU)."""
+    ``batch_size``: classes optimised at once (default: from free device memory, 16 on a CPU).
+    Picture k of class t starts from ``default_rng([seed, t, k])``."""
     check_confidence(confidence)
     check_batch_size(batch_size)
     if method not in ("fool", "visualize"):
@@ -74,59 +75,39 @@ def fool_from_noise(
     log_probability(clf)  # a regression output is refused here, before any work
     targets = [clf.resolve(c) for c in classes]
     h, w = loaded.image_size(size)
-    channels = loaded.channels
     start = time.perf_counter()
-    if param == "fourier":
-        from ..optvis.render import render
+    stop, reached = first_reach(clf, targets, confidence, CHECK_EVERY) if method == "fool" else (None, {})
+    r = render(loaded, log_probability(clf) if method == "fool" else class_logit(), recipe(method, param, max_steps),
+               targets, size=(h, w), seed=seed, diversity=diversity, stop=stop, check_every=CHECK_EVERY,
+               batch_size=choose_batch_size(clf.model, (h, w), len(targets) * diversity, batch_size),
+               progress=progress, note=note)
+    steps_each = [reached.get(p, taken) for p, taken in enumerate(r.taken)]
+    return _verdict(clf, r.targets, r.pixels, steps_each, confidence, method, seed, start, param, diversity)
 
-        r = render(loaded, class_logit(), targets, param="fourier", size=(h, w), steps=max_steps, seed=seed,
-                   diversity=diversity, progress=progress, note=note,
-                   batch_size=choose_batch_size(clf.model, (h, w), len(targets) * diversity, batch_size))
-        return _verdict(clf, r.targets, r.pixels, [r.steps] * len(r.targets), confidence, method, seed, start,
-                        param, diversity)
-    if method == "fool":
-        ascent = Ascent(clf.model, ["logits"], log_probability(clf), loaded.preprocess, rule=UpdateRule("rms", clip=True))
-        schedule = [Stage((h, w), max_steps, 2.0, 0.0)]  # 2 pixel units (RMS) per step
-    else:
-        schedule = stages("smooth", (h, w), max_steps, all(loaded.input_shape[:2]))
-        ascent = Ascent(clf.model, ["logits"], class_logit(), loaded.preprocess, pixel_transforms("smooth", (h, w)), UpdateRule())
-    total = max_steps * len(targets)
-    done = [0]
 
-    def run(batch: list[int]) -> list[tuple[np.ndarray, int]]:
-        """Optimise one batch of classes together; (pixels, steps to reach) per class."""
-        n = len(batch)
-        batch = padded(batch, devices_)  # a multiple of the devices (repeats, dropped below)
-        rngs = [np.random.default_rng([seed, t]) for t in batch]
-        h0, w0 = schedule[0].size
-        x0 = np.stack([128.0 + r.uniform(-10, 10, size=(h0, w0, channels)) for r in rngs]).astype("float32")
-        report = (lambda d, t, base=done[0] * max_steps, n=n: progress(base + d * n, total)) if progress else None
-        if method == "fool":
-            first_reach: dict[int, int] = {}
-            state = {"steps": 0}
+#: Fooling images are checked (on their 8-bit pixels) every this many steps.
+CHECK_EVERY = 10
 
-            def stop(pixels: np.ndarray, _scores: np.ndarray) -> bool:
-                state["steps"] += 10
-                p = clf.probabilities(to_uint8(pixels))[np.arange(len(batch)), batch]
-                for k, ok in enumerate(p >= confidence):
-                    if ok:
-                        first_reach.setdefault(k, state["steps"])
-                return bool(np.all(p >= confidence))
 
-            x, _, taken = ascent.run(x0, np.asarray(batch), schedule, rngs, progress=report, stop=stop, check_every=10)
-            steps_each = [first_reach.get(k, taken) for k in range(len(batch))]
-        else:
-            x, _, taken = ascent.run(x0, np.asarray(batch), schedule, rngs, progress=report)
-            steps_each = [taken] * len(batch)
-        done[0] += n
-        return list(zip(x[:n], steps_each[:n]))
+def first_reach(clf: Classifier, targets: list[int], confidence: float, every: int):
+    """(stop, reached): ``stop`` for :func:`render` ends a batch when every picture's 8-bit pixels
+    reach ``confidence``; ``reached[position]``: the steps after which that picture first did."""
+    reached: dict[int, int] = {}
+    batch: dict = {"rows": None, "steps": 0}
 
-    size_ = choose_batch_size(clf.model, (h, w), len(targets), batch_size)
-    with data_parallel() as devices_:
-        made = in_batches(targets, -(-size_ // devices_) * devices_, run, note)
-    x = np.stack([m[0] for m in made])
-    steps_each = [m[1] for m in made]
-    return _verdict(clf, targets, x, steps_each, confidence, method, seed, start, param, diversity)
+    def stop(pixels: np.ndarray, _scores: np.ndarray, rows: list[int]) -> bool:
+        if rows is not batch["rows"]:  # a new batch (or one retried smaller): its own step count
+            batch.update(rows=rows, steps=0)
+            for p in rows:
+                reached.pop(p, None)
+        batch["steps"] += every
+        p = clf.probabilities(to_uint8(pixels))[np.arange(len(rows)), [targets[q] for q in rows]]
+        for q, ok in zip(rows, p >= confidence):
+            if ok:
+                reached.setdefault(q, batch["steps"])
+        return bool(np.all(p >= confidence))
+
+    return stop, reached
 
 
 def _verdict(clf: Classifier, targets: list[int], x: np.ndarray, steps_each: list[int], confidence: float,

@@ -6,25 +6,28 @@ from __future__ import annotations
 import numpy as np
 
 from ..optvis.objectives import channel
+from ..optvis.recipes import Fourier, Revive
+from ..optvis.render import render
 from ..pixels import to_uint8
 from .filter_measures import ALIVE_EPS, mean_activation
 
-#: Dead filters (no response on their saved picture) go on from it for up to this many steps.
-REVIVE_STEPS = 20
-REVIVE_LR = 0.02
-REVIVE_EVERY = 5
+#: Dead filters (no response on their saved picture) go on from it for up to this many steps (the
+#: defaults of :class:`cnnviz.optvis.recipes.Revive`).
+REVIVE_STEPS = Revive().steps
+REVIVE_LR = Revive().lr
+REVIVE_EVERY = Revive().every
 
 
 def revive(loaded, name, measure_model, pixels, images, acts, targets, dead, hw, batch_size, precision, note=None,
-           progress=None):
+           progress=None, recipe: Fourier | None = None):
     """Give filters whose saved picture leaves them silent a last push: go on from that picture
     (still Fourier, so no pixel noise) without transforms, raising the filter's single strongest
     position with small Adam steps until the saved pixels make it respond (or ``REVIVE_STEPS``).
     A filter of a deep layer can be negative everywhere on a picture that is good on average under
-    jitter; this finds the one place where it fires. Returns (images, acts, revived per image, seconds)."""
-    from ..optvis import Stage
-    from ..optvis.render import render
-
+    jitter; this finds the one place where it fires. ``recipe``: the Fourier recipe the pictures were
+    made with (its ``revive`` settings). Returns (images, acts, revived per image, seconds)."""
+    recipe = recipe or Fourier(revive=Revive())
+    push = recipe.revive or Revive()
     dead_targets = [int(targets[k]) for k in dead]
 
     # Each picture is decided on its own, at the first check where it responds (those saved pixels
@@ -43,16 +46,15 @@ def revive(loaded, name, measure_model, pixels, images, acts, targets, dead, hw,
             history.append(float(scores[j]))
             if now[j] > ALIVE_EPS:
                 decided[p] = (shown[j], now[j])
-            elif revive_hopeless(history, REVIVE_EVERY, REVIVE_STEPS):
+            elif revive_hopeless(history, push.every, push.steps):
                 decided[p] = None
         return all(p in decided for p in rows)
 
     revived = np.zeros(len(images), bool)
     try:
-        r = render(loaded, channel(name, top=PEAK), dead_targets, param="fourier", size=hw, transforms=(),
-                   stages=[Stage(hw, REVIVE_STEPS, REVIVE_LR, robust=False)], start=pixels[dead],
+        r = render(loaded, channel(name, top=PEAK), recipe.revived(hw), dead_targets, size=hw, start=pixels[dead],
                    batch_size=batch_size, precision=precision, preactivation=True, stop=settled,
-                   check_every=REVIVE_EVERY, progress=progress, note=note)
+                   check_every=push.every, progress=progress, note=note)
     except KeyboardInterrupt:
         return images, acts, revived, 0.0  # keep the pictures as they were
     images, acts = images.copy(), acts.copy()
