@@ -61,6 +61,7 @@ class Snapshots(keras.callbacks.Callback):
             check_mode(preprocess)
         self.name, self.every, self.gif, self.ms_per_frame = name, every, gif, ms_per_frame
         self.preprocess, self.class_names, self.about = preprocess, class_names, dict(about or {})
+        self.fed_as = preprocess  # what the snapshots feed the model: known once it is (on_train_begin)
         self.at_start = at_start
         self.folder = check_folder(folder)
         if not overwrite:
@@ -104,7 +105,9 @@ class Snapshots(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None) -> None:
         self._offset = None
-        self.check(_loaded(self.model, self.preprocess, self.class_names))
+        loaded = _loaded(self.model, self.preprocess, self.class_names)
+        self.fed_as = loaded.preprocess  # what the snapshots feed the model (recorded in the manifest)
+        self.check(loaded)
         if self.at_start and self._seen == 0 and not self.snapshots:
             self._take(0, {})
 
@@ -139,7 +142,7 @@ class Snapshots(keras.callbacks.Callback):
     def record(self) -> dict:
         gif = self.gif_path.name if self.gif and self.gif_path.exists() else None
         return {"callback": type(self).__name__, "series": self.name, **self.describe(), "every": self.every,
-                "preprocess": self.preprocess or "none", **({"training": self.about} if self.about else {}),
+                "preprocess": self.fed_as, **({"training": self.about} if self.about else {}),
                 "gif": gif, "snapshots": self.snapshots}
 
 

@@ -156,6 +156,11 @@ def test_every_n_at_start_and_a_second_fit_continues_the_count(tmp_path, digits)
     record = json.loads((tmp_path / "activations_conv1.json").read_text())
     assert [s["epoch"] for s in record["snapshots"]] == [0, 2, 4, 6]  # epoch 0: before the first fit only
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [f"activations_conv1_epoch00{e}.png" for e in (0, 2, 4, 6)]
+    assert record["preprocess"] == "unit"
+    # without preprocess= the model is fed as cv.load feeds it (pixels / 255 here), and the manifest says so
+    default = ActivationSnapshots("conv1", digits[0][:1], folder=tmp_path / "d")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[default])
+    assert json.loads((tmp_path / "d" / "activations_conv1.json").read_text())["preprocess"] == "unit"
 
 
 @pytest.mark.backends

@@ -152,7 +152,7 @@ def _from_noise(loaded, classes, confidence, steps, method, size, param, diversi
     result.model, result.cols, result.extra = ref, cols, {"max_steps": steps}
     result.names = [clf.name(c) for c in result.classes]
     if out is not None:
-        result.save(out, overwrite)
+        result.save(out, overwrite=overwrite or result.partial)  # a partial grid replaces an earlier partial one
     if tiles is not None:
         result.save_tiles(tiles, overwrite=True)  # checked above
     return result

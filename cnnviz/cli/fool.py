@@ -7,8 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, FitOpt, LabelsOpt, ModelArg, ParamOpt, SeedOpt, Shared, app,
-                  command, saved, shared, written)
+from .app import (EXIT_INTERRUPTED, EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, FitOpt, LabelsOpt, ModelArg, ParamOpt, SeedOpt, Shared, app,
+                  command, fail, saved, shared, written)
 
 
 @app.command()
@@ -48,6 +48,9 @@ def fool(
     written(*saved(opts.out, res))
     for c, name, p, ok, s in zip(res.classes, res.names, res.probabilities, res.reached, res.steps):
         typer.echo(f"{name} (#{c}): p {fmt_p(p)} after {s} steps" + ("" if ok or method == "visualize" else "  NOT reached"))
+    if res.partial:
+        fail(f"interrupted: wrote the {len(res.classes)} pictures that finished as {res.stem}.png (marked partial)",
+             EXIT_INTERRUPTED)
     if method == "fool" and not res.reached.all():
         typer.echo(f"not every class reached p>={confidence} in {res.extra['max_steps']} steps; try more --steps", err=True)
         raise typer.Exit(EXIT_NOT_REACHED)

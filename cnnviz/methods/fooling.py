@@ -82,7 +82,9 @@ def fool_from_noise(
                batch_size=choose_batch_size(clf.model, (h, w), len(targets) * diversity, batch_size),
                progress=progress, note=note)
     steps_each = [reached.get(p, taken) for p, taken in enumerate(r.taken)]
-    return _verdict(clf, r.targets, r.pixels, steps_each, confidence, method, seed, start, param, diversity)
+    result = _verdict(clf, r.targets, r.pixels, steps_each, confidence, method, seed, start, param, diversity)
+    result.partial = r.partial
+    return result
 
 
 #: Fooling images are checked (on their 8-bit pixels) every this many steps.

@@ -125,9 +125,10 @@ class CamResult(Shown):
         if self.fit is not None and self.original is not None:  # the maps drawn back onto the whole photo
             shown, results = onto_photo([_blanked(r) for r in ex.results], self.fit, self.original)
             how = f" ({self.fit.caption()})"
-        panel = attribution_panel(shown, ex.class_name, ex.probability, results, ex.random)
+        panel = attribution_panel(shown, ex.class_name, ex.probability, results, ex.random, ex.value_word)
         where = f" on {ex.results[0].layer}" if ex.results[0].layer else ""
-        title = f"{self.model.name} · {', '.join(self.methods)}{where} · class {ex.class_name} (p {fmt_p(ex.probability)})"
+        what = f"class {ex.class_name} (p {fmt_p(ex.probability)})" if ex.value_word == "p" else f"{ex.class_name} (value {ex.probability:.4g})"
+        title = f"{self.model.name} · {', '.join(self.methods)}{where} · {what}"
         extras = [f"{k} {v}" for k, v in self.options.items() if v not in (None, False)]
         sub = (f"input: {self.source or 'image'}{how}; where the image supports the class"
                + ("; " + ", ".join(extras) if extras else ""))

@@ -34,14 +34,15 @@ class FoolResult(Shown):
     names: list[str] = field(default_factory=list)  # class names, one per image (default: the indices)
     cols: int | None = None
     top: int = 5  # lines of the model's top 5 under each image (0: none)
+    partial: bool = False  # interrupted (Ctrl-C): only the classes whose batch finished
 
     @staticmethod
-    def name_for(model_stem: str, method: str, classes: list[int]) -> str:
-        return file_stem("fool", model_stem, method, "-".join(str(c) for c in dict.fromkeys(classes)))
+    def name_for(model_stem: str, method: str, classes: list[int], partial: bool = False) -> str:
+        return file_stem("fool", model_stem, method, "-".join(str(c) for c in dict.fromkeys(classes))) + ("_partial" if partial else "")
 
     @property
     def stem(self) -> str:
-        return self.name_for(self.model.stem, self.method, self.classes)
+        return self.name_for(self.model.stem, self.method, self.classes, self.partial)
 
     def tiles(self) -> list[tuple[str, np.ndarray]]:
         """Each image alone at the model's input size: ``class_<index>`` (``_<k>`` with diversity)."""
@@ -62,7 +63,7 @@ class FoolResult(Shown):
     def record(self) -> dict:
         return {"mode": self.method, "param": self.param, "diversity": self.diversity, "confidence": self.confidence, "seed": self.seed,
                 "seconds": round(self.seconds, 2), "reached": int(np.sum(self.reached)),
-                "verified_on": "the saved 8-bit pixels", "untrained": self.untrained, "tiles": self.records()}
+                "verified_on": "the saved 8-bit pixels", "partial": self.partial, "untrained": self.untrained, "tiles": self.records()}
 
     def captions(self, names: Sequence[str] | None = None, top: int = 5) -> list[str]:
         out = []
@@ -81,4 +82,5 @@ class FoolResult(Shown):
                f"{int(np.sum(self.reached))} of {len(self.classes)} reached; seed {self.seed}")
         if top:
             sub += "; below: the model's top 5 (class: p)"
-        return titled(grid, f"{model} · {what}", sub, untrained=self.untrained)
+        title = ("PARTIAL (interrupted) · " if self.partial else "") + f"{model} · {what}"
+        return titled(grid, title, sub, untrained=self.untrained)
