@@ -33,6 +33,43 @@ def test_imports_flow_one_way():
     assert result.returncode == 0 and "BROKEN" not in result.stdout, result.stdout[-3000:]
 
 
+def test_no_import_cycle():
+    """No two modules import each other, directly or round about (within a layer too, where the layers
+    contract does not look): strongly connected components of the import graph, by Tarjan's algorithm."""
+    import grimp
+
+    graph = grimp.build_graph("cnnviz")
+    edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in edges.get(v, []):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    assert not cycles, cycles
+
+
 def test_no_private_name_crosses_a_module():
     found = []
     for path in _modules():

@@ -24,6 +24,19 @@ WORDS = {
 }
 
 
+def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize (H, W, C) to (height, width, C): area averaging when shrinking, bilinear when growing."""
+    import cv2
+
+    h, w = image.shape[:2]
+    if (h, w) == (height, width):
+        return image
+    interp = cv2.INTER_AREA if height * width < h * w else cv2.INTER_LINEAR
+    out = cv2.resize(image, (width, height), interpolation=interp)
+    return out.reshape(height, width, image.shape[-1])
+
+
+
 @dataclass(frozen=True)
 class Fit:
     """How a photo of ``original`` (h, w) became the fed image of ``fed`` (h, w): the photo's ``window``
@@ -55,8 +68,6 @@ class Fit:
     def to_original(self, fed_map: np.ndarray, outside: float = 0.0) -> np.ndarray:
         """A map over the fed image (H, W[, C]) -> over the whole original photo; ``outside`` where
         the model saw nothing of the photo (cropped away)."""
-        from .images import resize
-
         m = np.asarray(fed_map, "float32")
         flat = m.ndim == 2
         m = m[..., None] if flat else m
@@ -85,8 +96,6 @@ def fed_size(original: tuple[int, int], height: int, width: int, mode: str) -> t
 
 def fit_image(image: np.ndarray, height: int, width: int, mode: str = "crop") -> tuple[np.ndarray, Fit]:
     """Fit ``image`` (H, W, C) to ``height`` x ``width`` by ``mode`` (see :data:`cnnviz.checks.FIT_MODES`)."""
-    from .images import resize
-
     checks.choice(mode, checks.FIT_MODES, "--fit")
     h0, w0 = image.shape[:2]
     h, w = fed_size((h0, w0), height, width, mode)

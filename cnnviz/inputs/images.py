@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import CnnvizError
 from ..pixels import luma
-from .fitting import Fit, fit_image
+from .fitting import Fit, fit_image, resize  # noqa: F401 (resize: re-exported, the one resampling)
 
 
 def bundled_cat() -> Path:
@@ -48,18 +48,6 @@ def fit_channels(image: np.ndarray, channels: int) -> tuple[np.ndarray, str | No
     if have == 1 and channels == 3:
         return np.repeat(image, 3, axis=-1), "converted the grey image to RGB (3 equal channels) for this RGB model"
     raise CnnvizError(f"the image has {have} channels but the model takes {channels}")
-
-
-def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize (H, W, C) to (height, width, C): area averaging when shrinking, bilinear when growing."""
-    import cv2
-
-    h, w = image.shape[:2]
-    if (h, w) == (height, width):
-        return image
-    interp = cv2.INTER_AREA if height * width < h * w else cv2.INTER_LINEAR
-    out = cv2.resize(image, (width, height), interpolation=interp)
-    return out.reshape(height, width, image.shape[-1])
 
 
 @dataclass
