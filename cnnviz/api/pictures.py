@@ -59,6 +59,7 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
     from ..models import layer_name
     from ..output.files import plan_output, plan_tiles
     from ..results import FilterResult
+    from ..results.base import tile_name
 
     loaded = load_here(model, include_top=False, weights=weights, preprocess=preprocess, unsafe=unsafe, input=input,
                   input_values=input_values, note=note)
@@ -72,7 +73,7 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
         plan_output(out, FilterResult.name_for(ref.stem, name, method, param), overwrite)
     if tiles is not None:  # every picture that could be written (all scanned ones with --top)
         wanted = chosen or range(count if top is None else (scan or min(count, 2 * top)))
-        plan_tiles(tiles, [FilterResult.tile_name(i, k, diversity) for i in wanted for k in range(diversity)], overwrite)
+        plan_tiles(tiles, [tile_name("filter", i, k, diversity) for i in wanted for k in range(diversity)], overwrite)
     with progress_bar(progress, f"filters of {name}") as update:
         result = visualize_filters(loaded, layer, chosen, top=top, scan=scan, size=size, steps=steps, seed=seed,
                                    method=method, batch_size=batch_size, precision=precision, progress=update,
@@ -134,6 +135,7 @@ def _from_noise(loaded, classes, confidence, steps, method, size, param, diversi
     from ..optvis.recipes import recipe
     from ..output.files import plan_output, plan_tiles
     from ..results import FoolResult
+    from ..results.base import tile_name
 
     if steps is None:  # the recipe's own: 128 Fourier steps for a class picture, 300 pixel steps otherwise
         steps = recipe(method, param or ("fourier" if method == "visualize" else "pixel")).steps
@@ -144,7 +146,7 @@ def _from_noise(loaded, classes, confidence, steps, method, size, param, diversi
     if out is not None:
         plan_output(out, FoolResult.name_for(ref.stem, method, targets), overwrite)
     if tiles is not None:
-        plan_tiles(tiles, [FoolResult.tile_name(c, k, diversity) for c in targets for k in range(diversity)], overwrite)
+        plan_tiles(tiles, [tile_name("class", c, k, diversity) for c in targets for k in range(diversity)], overwrite)
     with progress_bar(progress, f"{method}: {len(targets)} class(es)") as update:
         result = fool_from_noise(loaded, targets, confidence=confidence, max_steps=steps, seed=seed, size=size,
                                  method=method, progress=update, classifier=clf, batch_size=batch_size, note=note,

@@ -76,6 +76,16 @@ class Figure:
         plt.show()
 
 
+def tile_name(prefix: str, index: int, k: int = 0, diversity: int = 1) -> str:
+    """A picture's own file name: ``<prefix>_<index>``, ``_<k>`` for the k-th of ``diversity`` pictures."""
+    return f"{prefix}_{index}" + (f"_{k}" if diversity > 1 else "")
+
+
+def picture_tiles(prefix: str, ids, images, diversity: int = 1) -> list[tuple[str, np.ndarray]]:
+    """``(name, image)`` for pictures laid out ``diversity`` per id, consecutively."""
+    return [(tile_name(prefix, i, n % diversity, diversity), im) for n, (i, im) in enumerate(zip(ids, images))]
+
+
 @dataclass(kw_only=True)
 class Shown(Figure):
     """Mixin for results: display (see :class:`Figure`) and ``save(folder)``. ``model`` and ``extra``

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..checks import RESPONSE_RULE
 from ..output.layout import make_grid, titled
-from .base import Shown, file_stem
+from .base import Shown, file_stem, picture_tiles
 
 
 @dataclass
@@ -54,11 +54,7 @@ class FilterResult(Shown):
 
     def tiles(self) -> list[tuple[str, np.ndarray]]:
         """Each picture alone: ``filter_<index>`` (``_<k>`` for the k-th of ``diversity`` pictures)."""
-        return [(self.tile_name(i, n % self.diversity, self.diversity), im) for n, (i, im) in enumerate(zip(self.indices, self.images))]
-
-    @staticmethod
-    def tile_name(index: int, k: int = 0, diversity: int = 1) -> str:
-        return f"filter_{index}" + (f"_{k}" if diversity > 1 else "")
+        return picture_tiles("filter", self.indices, self.images, self.diversity)
 
     def figure(self) -> np.ndarray:
         return self.render(self.model.name, self.cols)

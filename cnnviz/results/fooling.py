@@ -10,7 +10,7 @@ import numpy as np
 
 from ..output.layout import make_grid, titled
 from ..output.text import fmt_p, top5_lines
-from .base import Shown, file_stem
+from .base import Shown, file_stem, picture_tiles
 
 
 @dataclass
@@ -46,11 +46,7 @@ class FoolResult(Shown):
 
     def tiles(self) -> list[tuple[str, np.ndarray]]:
         """Each image alone at the model's input size: ``class_<index>`` (``_<k>`` with diversity)."""
-        return [(self.tile_name(c, n % self.diversity, self.diversity), im) for n, (c, im) in enumerate(zip(self.classes, self.images))]
-
-    @staticmethod
-    def tile_name(index: int, k: int = 0, diversity: int = 1) -> str:
-        return f"class_{index}" + (f"_{k}" if diversity > 1 else "")
+        return picture_tiles("class", self.classes, self.images, self.diversity)
 
     def figure(self) -> np.ndarray:
         return self.render(self.model.name, self.names or None, self.cols, self.top)
