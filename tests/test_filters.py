@@ -156,20 +156,25 @@ def test_filters_on_vgg16_nested_in_sequential(tmp_path):
 
 
 def test_precision_options(lenet):
+    import keras
+
+    from cnnviz.backends import adapter
     from cnnviz.optvis.ascent import _bfloat16_rewrite, native_bfloat16, resolve_precision
-    import tensorflow as tf
 
     assert resolve_precision("float32") == "float32"
     assert resolve_precision("auto") == ("bfloat16" if native_bfloat16() else "float32")
     with pytest.raises(CnnvizError, match="unknown precision 'fp8'"):
         resolve_precision("fp8")
-    key = "auto_mixed_precision_onednn_bfloat16"
-    with _bfloat16_rewrite():
-        assert tf.config.optimizer.get_experimental_options().get(key) is True
-    assert not tf.config.optimizer.get_experimental_options().get(key, False)  # restored: scoped to the steps
+    if keras.backend.backend() == "tensorflow":  # the rewrite is TensorFlow's (oneDNN); other backends have none
+        import tensorflow as tf
+
+        key = "auto_mixed_precision_onednn_bfloat16"
+        with _bfloat16_rewrite():
+            assert tf.config.optimizer.get_experimental_options().get(key) is True
+        assert not tf.config.optimizer.get_experimental_options().get(key, False)  # restored: scoped to the steps
     f32 = visualize_filters(lenet, "conv2", [1, 2], precision="float32")
     b16 = visualize_filters(lenet, "conv2", [1, 2], precision="bfloat16")
-    assert f32.precision == "float32" and b16.precision == "bfloat16"
+    assert f32.precision == "float32" and b16.precision == ("bfloat16" if adapter().runs_bfloat16() else "float32")
     assert f32.alive.all() and b16.alive.all() and np.isfinite(b16.activations).all()
     assert visualize_filters(lenet, "conv2", [1], method="classic", precision="bfloat16").precision == "float32"
 
