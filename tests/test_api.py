@@ -248,3 +248,11 @@ def test_an_input_choice_ends_with_the_call(tmp_path):
     b = cv.activations(loaded, np.zeros((8, 8, 1), "uint8"), "c", note=None)  # the LoadedModel brings its choice
     np.testing.assert_array_equal(a.maps, b.maps)
     assert a.maps.max() > 0  # the held 0.5 passes the ReLU: the choice was in force during the call
+
+
+def test_atlas_from_python_links_its_site(tmp_path):
+    site = cv.atlas("lenet", tmp_path, layers="conv1", filters_per_layer=2, steps=2, diversity=0, progress=False, note=None)
+    assert site.index == tmp_path / "atlas-lenet" / "index.html" and site.index.is_file() and site.built == ["conv1"]
+    assert f'href="{site.index}"' in site._repr_html_() and "built conv1" in site._repr_html_()
+    again = cv.atlas("lenet", tmp_path, layers="conv1", filters_per_layer=2, steps=2, diversity=0, progress=False, note=None)
+    assert again.skipped == ["conv1"] and "kept conv1" in again._repr_html_()

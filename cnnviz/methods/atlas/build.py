@@ -60,6 +60,15 @@ class AtlasResult:
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: a link to the site and what was built (the site itself is a folder of pages)."""
+        from html import escape
+
+        done = f"built {', '.join(self.built)}" if self.built else "nothing new to build"
+        skipped = f"; kept {', '.join(self.skipped)} (already built)" if self.skipped else ""
+        return (f'<p>atlas: <a href="{escape(str(self.index))}" target="_blank">{escape(str(self.index))}</a> '
+                f"({escape(done + skipped)})</p>")
+
 
 def atlas_root(out: str | Path, model: str) -> Path:
     stem = Path(model).stem if str(model).endswith((".keras", ".h5", ".hdf5")) else str(model).lower()
