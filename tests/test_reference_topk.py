@@ -1,0 +1,1 @@
+"""Reference values for cnnviz (issue 23): filled below."""
