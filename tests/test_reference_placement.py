@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.methods.attribution.placement import interpolation_matrix, place, stretched_centres
+from cnnviz.methods.attribution.placement import (
+    interpolation_matrix,
+    place,
+    stretched_centres,
+)
 
 
 def test_interpolation_matrix_by_hand():

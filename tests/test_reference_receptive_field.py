@@ -1,1 +1,85 @@
-"""Reference values for cnnviz (issue 23): filled below."""
+"""Reference values for cnnviz.models.receptive_field (Araujo et al., Distill 2019): padding, cropping,
+default pool strides, non-square kernels, unit boxes, layers without a field, computed by hand; the
+output grid is checked against Keras' own shapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnnviz.backends.runtime import keras
+from cnnviz.errors import CnnvizError
+from cnnviz.models import resolve_layer
+from cnnviz.models.receptive_field import ReceptiveField, receptive_field
+
+
+def field(model, name, hw):
+    rf = receptive_field(model, resolve_layer(model, name), hw)
+    assert rf.shape == tuple(model.get_layer(name).output.shape[1:3])  # Keras agrees on the grid
+    return rf
+
+
+class Double(keras.layers.Layer):
+    """An elementwise layer of a name the module does not know."""
+
+    def call(self, x):
+        return x * 2.0
+
+
+def test_padding_cropping_and_default_pool_strides_by_hand():
+    m = keras.Sequential([
+        keras.Input((10, 10, 1)),
+        keras.layers.ZeroPadding2D(((1, 2), (3, 0)), name="pad"),  # start (-1, -3), grid 13 x 13
+        keras.layers.Conv2D(2, 3, name="conv"),  # valid 3: start (0, -2), size 3, grid 11 x 11
+        keras.layers.BatchNormalization(name="bn"),
+        Double(name="double"),
+        keras.layers.Cropping2D(((1, 0), (0, 2)), name="crop"),  # start (1, -2), grid 10 x 9
+        keras.layers.AveragePooling2D(2, name="pool"),  # strides default to the pool: start (1.5, -1.5), jump 2, size 4
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(2, name="dense"),
+    ])
+    assert field(m, "pad", (10, 10)) == ReceptiveField((1.0, 1.0), (1.0, 1.0), (-1.0, -3.0), (13, 13))
+    assert field(m, "conv", (10, 10)) == ReceptiveField((3.0, 3.0), (1.0, 1.0), (0.0, -2.0), (11, 11))
+    assert field(m, "double", (10, 10)) == field(m, "conv", (10, 10))
+    assert field(m, "crop", (10, 10)) == ReceptiveField((3.0, 3.0), (1.0, 1.0), (1.0, -2.0), (10, 9))
+    pool = field(m, "pool", (10, 10))
+    assert pool == ReceptiveField((4.0, 4.0), (2.0, 2.0), (1.5, -1.5), (5, 4))
+    assert pool.centres() == ([1.5, 3.5, 5.5, 7.5, 9.5], [-1.5, 0.5, 2.5, 4.5])
+    # unit (1, 2): centre (3.5, 2.5), 4 wide -> pixels 2..5 and 1..4; unit (0, 0) clipped to the image
+    assert pool.box(1, 2) == (2, 1, 6, 5) and pool.box(0, 0) == (0, -3, 4, 1) and pool.box(0, 0, (10, 10)) == (0, 0, 4, 1)
+    assert pool.box(4, 3, (10, 8)) == (8, 3, 10, 7)
+    with pytest.raises(CnnvizError, match="layer 'flat' has no spatial receptive field"):
+        receptive_field(m, resolve_layer(m, "flat"), (10, 10))
+
+
+def test_non_square_kernel_strides_and_dilation_by_hand():
+    x = keras.Input((9, 12, 1))
+    a = keras.layers.Conv2D(2, (3, 1), strides=(1, 2), padding="same", name="a")(x)
+    b = keras.layers.Conv2D(2, (1, 2), dilation_rate=(1, 3), name="b")(a)
+    m = keras.Model(x, b)
+    # y: k 3, s 1, same: pad 2 -> 1 before, start 0; x: k 1, s 2, n 12 -> out 6, pad max(5*2+1-12, 0) = 0
+    assert field(m, "a", (9, 12)) == ReceptiveField((3.0, 1.0), (1.0, 2.0), (0.0, 0.0), (9, 6))
+    # y: k 1: unchanged; x: k' = 3*(2-1)+1 = 4 on jump 2: size 1+3*2 = 7, start 0+1.5*2 = 3, grid 6-3 = 3
+    assert field(m, "b", (9, 12)) == ReceptiveField((3.0, 7.0), (1.0, 2.0), (0.0, 3.0), (9, 3))
+
+
+def test_layers_whose_field_is_not_defined_say_so():
+    x = keras.Input((8, 8, 1))
+    up = keras.layers.Conv2DTranspose(2, 3, name="up")(x)
+    m = keras.Model(x, up)
+    with pytest.raises(CnnvizError, match=r"layer 'up' \(Conv2DTranspose\) upsamples"):
+        receptive_field(m, resolve_layer(m, "up"), (8, 8))
+    x = keras.Input((1, 8, 8))
+    cf = keras.layers.MaxPooling2D(2, data_format="channels_first", name="cf")(x)
+    m = keras.Model(x, cf)
+    with pytest.raises(CnnvizError, match="layer 'cf' is channels_first"):
+        receptive_field(m, resolve_layer(m, "cf"), (8, 8))
+
+
+def test_multi_input_model_starts_at_the_image():
+    extra = keras.Input((4,), name="extra")
+    image = keras.Input((12, 12, 3), name="image")
+    c = keras.layers.Conv2D(2, 5, strides=2, name="c")(image)
+    gap = keras.layers.GlobalAveragePooling2D()(c)
+    out = keras.layers.Dense(1)(keras.layers.Concatenate()([gap, extra]))
+    m = keras.Model([extra, image], out)
+    assert field(m, "c", (12, 12)) == ReceptiveField((5.0, 5.0), (2.0, 2.0), (2.0, 2.0), (4, 4))

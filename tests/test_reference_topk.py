@@ -1,1 +1,61 @@
-"""Reference values for cnnviz (issue 23): filled below."""
+"""Reference values for cnnviz.methods.atlas.topk: the streaming top-k, statistics and histogram against a
+brute-force NumPy computation over all the images at once, and hand-computed histogram widths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz.methods.atlas.topk import COMPILE_FROM, HIST_BINS, LayerScan, StreamHistogram
+
+
+def brute_top(maps: np.ndarray, f: int, k: int, grid_w: int) -> list:
+    """Per image the strongest unit of filter f; the k best images, ties to the earlier image."""
+    flat = maps[..., f].reshape(len(maps), -1)
+    best, arg = flat.max(1), flat.argmax(1)
+    order = sorted(range(len(maps)), key=lambda i: (-best[i], i))[:k]
+    return [(i, float(best[i]), (int(arg[i] // grid_w), int(arg[i] % grid_w))) for i in order]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5, 7])
+def test_layer_scan_equals_brute_force_whatever_the_batching(batch):
+    rng = np.random.default_rng(4)
+    maps = rng.normal(size=(7, 2, 3, 3)).round(1)  # rounded: ties between images occur
+    maps[3, 1, 2, 0] = maps[5, 0, 0, 0] = 9.0  # an exact tie for filter 0: image 3 first
+    scan = LayerScan(3, 4, (2, 3))
+    for first in range(0, 7, batch):
+        scan.update(maps[first:first + batch], first)
+    best = maps.reshape(7, -1, 3).max(1)
+    assert scan.seen == 7
+    np.testing.assert_allclose(scan.total, maps.mean(axis=(1, 2)).sum(0))
+    np.testing.assert_allclose(scan.peak, maps.max(axis=(0, 1, 2)))
+    np.testing.assert_array_equal(scan.active, (best > 0).sum(0))
+    for f in range(3):
+        assert scan.top(f) == brute_top(maps, f, 4, 3)
+        counts, _ = np.histogram(best[:, f], bins=scan.hists[f].edges)
+        assert scan.hists[f].counts.tolist() == counts.tolist()
+    assert scan.top(0)[:2] == [(3, 9.0, (1, 2)), (5, 9.0, (0, 0))]
+
+
+def test_fewer_images_than_k_leave_no_placeholders():
+    scan = LayerScan(1, 5, (1, 2))
+    scan.update(np.array([[[[1.0], [3.0]]], [[[-2.0], [-1.0]]]]), 10)
+    assert scan.top(0) == [(10, 3.0, (0, 1)), (11, -1.0, (0, 1))]
+    assert scan.images[0].tolist() == [10, 11, -1, -1, -1] and scan.active.tolist() == [1]
+
+
+def test_histogram_width_by_hand():
+    assert HIST_BINS == 32 and COMPILE_FROM == 4
+    h = StreamHistogram(bins=4)
+    h.add(np.array([0.0, 1.0, 2.0, 3.5, np.nan, np.inf]))  # non-finite values are skipped
+    # span 3.5 over 4 bins: width 2 ** ceil(log2(0.875)) = 1; bins [0, 1), [1, 2), [2, 3), [3, 4)
+    assert h.exp == 0 and h.first == 0 and h.counts.tolist() == [1, 1, 1, 1]
+    np.testing.assert_array_equal(h.edges, [0.0, 1.0, 2.0, 3.0, 4.0])
+    h.add(np.array([-0.5, 6.0]))  # bins -1 .. 6 at width 1 (8), -1 .. 3 at 2 (5): width 4, aligned at 0
+    assert h.exp == 2 and h.first == -1 and h.counts.tolist() == [1, 4, 1]
+    np.testing.assert_array_equal(h.edges, [-4.0, 0.0, 4.0, 8.0])
+    h.add(np.array([]))
+    assert h.counts.sum() == 6
+    dead = StreamHistogram(bins=4)
+    dead.add(np.full(3, 8.0))  # constant: width from a millionth of its scale, 8e-6 / 4 -> 2 ** -18
+    assert dead.exp == -18 and dead.counts.tolist() == [3]
