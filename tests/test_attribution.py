@@ -8,6 +8,7 @@ from scipy.stats import spearmanr
 from cnnviz.methods.attribution import METHODS
 from cnnviz.methods.attribution.explain import Explainer, Options
 from cnnviz.methods.attribution.layer_methods import grad_cam_pp_from, layer_cam_from
+from cnnviz.methods.cam import grad_cam_from as grad_cam_from_cam
 from cnnviz.errors import CnnvizError
 
 from conftest import assert_unchanged, snapshot, wrap
@@ -87,6 +88,13 @@ def test_grad_cam_pp_and_layer_cam_follow_the_papers_on_random_gradients():
     np.testing.assert_allclose(grad_cam_pp_from(A, g), _loops_grad_cam_pp(A, g), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(layer_cam_from(A, g), _loops_layer_cam(A, g), rtol=1e-9, atol=1e-12)
     assert layer_cam_from(A, g).std() > 0 and grad_cam_pp_from(A, g).std() > 0
+    np.testing.assert_array_equal(grad_cam_from_cam(A, g, plus=True), grad_cam_pp_from(A, g))  # cnnviz.methods.cam's
+    # a constant positive gradient: alpha = 1 / (2 + sum A), so w_k = h * w / (2 + sum A_k) (eq. 19 by hand)
+    ones = np.ones_like(A)
+    np.testing.assert_allclose(grad_cam_pp_from(A, ones), (A * (20.0 / (2.0 + A.sum(axis=(0, 1))))).sum(-1), rtol=1e-9)
+    for plus in (False, True):  # zero maps and gradients: zero, not NaN (the EPS in the denominator)
+        out = grad_cam_from_cam(np.zeros((3, 3, 2)), np.zeros((3, 3, 2)), plus)
+        assert np.isfinite(out).all() and (out == 0).all()
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the independent reference is a tf.GradientTape")
