@@ -15,6 +15,7 @@ def test_patch_size_is_a_sixteenth_of_the_short_side(hw, side):
     assert F.patch_size(*hw) == side
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # no empty patch: no 0 / 0 mean
 def test_pixel_order_by_hand_with_narrow_last_patches():
     # 3 x 5 in 2-px patches: patch ids [[0 0 1 1 2], [0 0 1 1 2], [3 3 4 4 5]]
     scores = np.array([[0.0, 0.0, 1.0, 1.0, 9.0], [0.0, 0.0, 1.0, 1.0, 0.0], [2.0, 2.0, 0.0, 0.0, 0.0]])
@@ -25,6 +26,8 @@ def test_pixel_order_by_hand_with_narrow_last_patches():
     assert set(order[8:]) == {0, 1, 5, 6, 12, 13, 14}
     ties = [tuple(F.pixel_order(np.zeros((4, 4)), np.random.default_rng(s), patch=1)) for s in range(5)]
     assert len(set(ties)) == 5  # ties in random order, not top-left first
+    single = F.pixel_order(scores, np.random.default_rng(0))  # default: single pixels
+    assert single[0] == 4 and set(single[1:3]) == {10, 11} and set(single[3:7]) == {2, 3, 7, 8}
 
 
 def test_curves_delete_to_black_and_insert_onto_the_blur():
@@ -87,6 +90,7 @@ def test_random_smooth_map_is_blurred_noise_with_sigma_an_eighth_of_the_side():
     import cv2
 
     m = F.random_smooth_map((16, 24), np.random.default_rng(7))
+    assert m.dtype == np.float32
     noise = np.random.default_rng(7).standard_normal((16, 24)).astype("float32")
     ref = cv2.GaussianBlur(noise, (0, 0), sigmaX=2.0, sigmaY=2.0, borderType=cv2.BORDER_REFLECT)
     assert m.shape == (16, 24)
@@ -94,3 +98,22 @@ def test_random_smooth_map_is_blurred_noise_with_sigma_an_eighth_of_the_side():
     tiny = F.random_smooth_map((4, 4), np.random.default_rng(7))  # sigma at least 1 px
     noise = np.random.default_rng(7).standard_normal((4, 4)).astype("float32")
     np.testing.assert_allclose(tiny, cv2.GaussianBlur(noise, (0, 0), sigmaX=1.0, sigmaY=1.0, borderType=cv2.BORDER_REFLECT), atol=1e-6)
+
+
+def test_scores_rank_patches_not_pixels_and_seed_0_by_default():
+    """One hot pixel in a cold patch against a warm patch: in 2-px patches the warm patch goes first."""
+    image = np.zeros((32, 32, 1), "float32")
+    image[0, 0] = 100.0
+
+    def probs(batch):
+        p = (batch[:, 0, 0, 0] >= 99).astype(float)
+        return np.stack([p, 1 - p], 1)
+
+    heat = np.zeros((32, 32))
+    heat[0, 0] = 10.0  # patch mean 2.5
+    heat[2:4, 2:4] = 6.0  # patch mean 6
+    out = F.scores(probs, image, heat, 0, steps=256, patch=2)  # 4 pixels a step
+    assert out["deletion_curve"][:3] == [1.0, 1.0, 0.0]
+    pixels = F.scores(probs, image, heat, 0, steps=256, patch=1)
+    assert pixels["deletion_curve"][:2] == [1.0, 0.0]
+    assert F.scores(probs, image, None, 0, steps=64)["deletion_auc"] == pytest.approx(0.12239583)  # seed 0 (seed 1: 0.435)

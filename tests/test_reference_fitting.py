@@ -103,3 +103,38 @@ def test_shade_unseen_by_hand():
 
 def test_default_fit_passes_a_valid_choice_through():
     assert default_fit(False, "keep") == "keep" and default_fit(True, "pad") == "pad" and default_fit(False, None) == "keep"
+
+
+def test_one_pixel_sides_and_the_default_mode():
+    assert fed_size((1000, 2), 1, 1, "keep") == (500, 1)
+    _, tall = fit_image(ramp(10, 1), 1, 10)  # crop by default: a 1-px-high window in the middle
+    assert tall.mode == "crop" and tall.window == (4, 0, 5, 1)
+    _, wide = fit_image(ramp(1, 10), 10, 1, "crop")
+    assert wide.window == (0, 4, 1, 5)
+    _, pad_wide = fit_image(ramp(1, 10), 10, 10, "pad")  # a 1-px-high strip in the middle
+    assert pad_wide.placed == (4, 0, 5, 10)
+    _, pad_tall = fit_image(ramp(10, 1), 10, 10, "pad")
+    assert pad_tall.placed == (0, 4, 10, 5)
+
+
+def test_to_original_averages_in_float_and_offsets_by_the_window():
+    shrink = Fit("crop", (3, 1), (2, 2), (1, 0, 2, 1), (0, 0, 2, 2))  # 2 x 2 fed -> 1 original pixel at row 1
+    back = shrink.to_original(np.array([[1, 2], [3, 4]], "uint8"), outside=-1.0)
+    assert back.dtype == np.float32
+    np.testing.assert_array_equal(back, [[-1.0], [2.5], [-1.0]])  # a uint8 map is averaged as float, not rounded
+    lower = Fit("crop", (4, 2), (2, 2), (2, 0, 4, 2), (0, 0, 2, 2))
+    np.testing.assert_array_equal(lower.to_original(np.ones((2, 2))), [[0, 0], [0, 0], [1, 1], [1, 1]])
+
+
+def test_default_fit_errors_name_the_option():
+    with pytest.raises(Exception, match=r"unknown --fit 'crp' \(did you mean crop\?\)"):
+        default_fit(True, "crp")
+    with pytest.raises(Exception, match=r"^--fit keep needs a model that takes any size; this one has a fixed input: "
+                                        r"use crop, pad or squash$"):
+        default_fit(True, "keep")
+
+
+def test_shade_unseen_clips_float_photos_instead_of_wrapping():
+    fit = Fit("crop", (1, 2), (1, 1), (0, 0, 1, 1), (0, 0, 1, 1))
+    photo = np.array([[[-3.0, 260.0, 100.0], [0.0, 0.0, 0.0]]])
+    np.testing.assert_array_equal(shade_unseen(photo, fit), [[[0, 255, 100], [166, 166, 166]]])

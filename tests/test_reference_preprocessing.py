@@ -67,3 +67,12 @@ def test_unknown_mode_everywhere():
         to_model_input(RGB, "rgb")
     with pytest.raises(CnnvizError, match=r"^unknown preprocessing 'rgb'"):
         to_pixels(RGB, "rgb")
+
+
+@pytest.mark.parametrize("mode", ["caffe", "torch"])
+def test_float32_stays_float32_on_grey_and_colour(mode):
+    """The per-channel constants are float32: a float32 image is not promoted to float64 (the ascent
+    engine's compiled step would change dtype)."""
+    for channels in (1, 3):
+        px = np.full((1, 2, 2, channels), 100.0, "float32")
+        assert to_model_input(px, mode).dtype == np.float32 and to_pixels(px, mode).dtype == np.float32
