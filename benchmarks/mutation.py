@@ -8,10 +8,11 @@ pyproject.toml under ``[tool.cnnviz.mutation.tests]``; ``[tool.mutmut]`` holds t
 Each module runs in its own scratch copy of the worktree (so ``mutants/`` never lands in the repository),
 with mutmut limited to that module and to its test subset (``pytest -x``), so each mutant runs in seconds.
 
-    pip install "mutmut>=3.8"            # or: pip install -e .[mutation]
+    pip install -e .[mutation]            # mutmut 3.8 or later
     python benchmarks/mutation.py                               # every listed module
     python benchmarks/mutation.py --modules cnnviz/output/text.py cnnviz/inputs/fitting.py
     python benchmarks/mutation.py --list                        # the modules and their tests
+    python benchmarks/mutation.py --modules cnnviz/models/receptive_field.py --resume   # go on after --timeout
 
 Prints killed / total per module and lists the survivors (``mutmut show NAME`` in the scratch folder shows
 the diff). A survivor that cannot change any result (``np.asarray(x, "float64")`` -> ``np.asarray(x)`` on
@@ -24,6 +25,7 @@ when the module changes: re-check that table then. Exit status 1 when a module i
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -59,9 +61,12 @@ def scratch_pyproject(config: dict, module: str, tests: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepare(config: dict, module: str, tests: list[str], workdir: Path) -> Path:
-    """A fresh scratch copy (cnnviz/, tests/, pyproject.toml) for one module's mutmut run."""
+def prepare(config: dict, module: str, tests: list[str], workdir: Path, resume: bool = False) -> Path:
+    """A fresh scratch copy (cnnviz/, tests/, pyproject.toml) for one module's mutmut run; ``resume`` keeps
+    an earlier run's folder (mutmut then skips the mutants it has judged already)."""
     folder = workdir / module.replace("/", "_").removesuffix(".py")
+    if resume and (folder / "mutants").is_dir():
+        return folder
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -80,7 +85,7 @@ def survivors(folder: Path, env: dict) -> list[str]:
 
 def run_module(config: dict, module: str, tests: list[str], args: argparse.Namespace) -> dict:
     """Run mutmut on one module; return its counts and survivors."""
-    folder = prepare(config, module, tests, args.workdir)
+    folder = prepare(config, module, tests, args.workdir, args.resume)
     env = dict(os.environ, PYTHONPATH=str(folder), TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
     start = time.monotonic()
     log = (folder / "mutmut.log").open("w")
@@ -126,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per module before stopping")
     parser.add_argument("--threshold", type=float, default=90.0, help="lowest acceptable %% killed")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cnnviz-mutation"), help="scratch folder")
+    parser.add_argument("--resume", action="store_true", help="go on with an earlier (timed-out) run of a module")
     parser.add_argument("--list", action="store_true", help="print the modules and their tests, then stop")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in table]
@@ -135,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         for module in args.modules:
             print(f"{module}: {' '.join(table[module])}")
         return 0
+    if importlib.util.find_spec("mutmut") is None:
+        print("error: mutmut is not installed in this Python; pip install -e .[mutation] (mutmut 3.8 or later)")
+        return 2
     rows = []
     for module in args.modules:
         print(f"mutating {module} against {' '.join(table[module])} ...", flush=True)
