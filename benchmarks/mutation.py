@@ -29,6 +29,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -90,10 +91,14 @@ def run_module(config: dict, module: str, tests: list[str], args: argparse.Names
     start = time.monotonic()
     log = (folder / "mutmut.log").open("w")
     cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)]
+    # its own session, so that a timeout ends mutmut's fork server and workers too
+    proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        subprocess.run(cmd, check=False, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=args.timeout)
+        proc.wait(timeout=args.timeout)
     except subprocess.TimeoutExpired:
-        print(f"  {module}: stopped after {args.timeout} s; counts below are partial", flush=True)
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+        print(f"  {module}: stopped after {args.timeout} s; counts below are partial (--resume goes on)", flush=True)
     subprocess.run([sys.executable, "-m", "mutmut", "export-cicd-stats"], check=False, cwd=folder, env=env,
                    capture_output=True)
     stats_path = folder / "mutants" / "mutmut-cicd-stats.json"
