@@ -98,12 +98,22 @@ def test_grad_cam_pp_and_layer_cam_follow_the_papers_on_random_gradients():
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the independent reference is a tf.GradientTape")
-def test_layer_cam_end_to_end_equals_a_direct_tape(tiny_conv_model):
+def _loops_grad_cam(A, g):
+    """Selvaraju et al. 2017, eq. 1-2: w_k = mean_ij dS/dA^k_ij, M = ReLU(sum_k w_k A^k)."""
+    w = [g[:, :, k].mean() for k in range(A.shape[-1])]
+    return np.maximum(sum(w[k] * A[:, :, k] for k in range(A.shape[-1])), 0.0)
+
+
+REFERENCES = {"gradcam": _loops_grad_cam, "gradcam++": _loops_grad_cam_pp, "layercam": _loops_layer_cam}
+
+
+@pytest.mark.parametrize("method", list(REFERENCES))
+def test_layer_cam_end_to_end_equals_a_direct_tape(tiny_conv_model, method):
     import tensorflow as tf
 
     loaded = wrap(tiny_conv_model, preprocess="none")
     x = np.random.default_rng(1).uniform(0, 1, (1, 16, 16, 3)).astype("float32")
-    ex = Explainer(loaded, ["layercam"], (16, 16), Options(layer="c2", faithfulness_steps=0))
+    ex = Explainer(loaded, [method], (16, 16), Options(layer="c2", faithfulness_steps=0))
     m = ex.methods[0]
     m.attribute(x, 2)
     # independent: the model's own layers, pre-softmax logit by the Dense's kernel
@@ -115,7 +125,8 @@ def test_layer_cam_end_to_end_equals_a_direct_tape(tiny_conv_model):
         logit = tf.reduce_mean(A, axis=(1, 2)) @ out.kernel + out.bias
         s = logit[:, 2]
     g = tape.gradient(s, A).numpy()[0]
-    np.testing.assert_allclose(m.layer_maps[0], _loops_layer_cam(A.numpy()[0], g), rtol=1e-4, atol=1e-7)
+    assert m.layer_maps.dtype == np.float32 and m.info["signed_maps"] is False and m.layer_maps.std() > 0  # c2 is ReLU-ed
+    np.testing.assert_allclose(m.layer_maps[0], REFERENCES[method](A.numpy()[0], g), rtol=1e-4, atol=1e-7)
 
 
 @pytest.mark.parametrize("baseline", ["black", "blur", "noise"])
