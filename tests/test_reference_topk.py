@@ -59,3 +59,23 @@ def test_histogram_width_by_hand():
     dead = StreamHistogram(bins=4)
     dead.add(np.full(3, 8.0))  # constant: width from a millionth of its scale, 8e-6 / 4 -> 2 ** -18
     assert dead.exp == -18 and dead.counts.tolist() == [3]
+
+
+def test_counts_and_indices_stay_integers_and_every_image_is_counted():
+    rng = np.random.default_rng(5)
+    scan = LayerScan(2, 3, (2, 2))
+    scan.update(rng.normal(size=(4, 2, 2, 2)), 0)
+    scan.update(rng.normal(size=(3, 2, 2, 2)) * 50, 4)  # the range grows: the histograms re-bin
+    for a in (scan.images, scan.positions, scan.active) + tuple(h.counts for h in scan.hists):
+        assert a.dtype == np.int64
+    assert [int(h.counts.sum()) for h in scan.hists] == [7, 7]
+
+
+def test_histogram_doubles_once_when_once_is_enough():
+    h = StreamHistogram(bins=4)
+    h.add(np.array([0.0, 1.0, 2.0, 3.5]))
+    h.add(np.array([5.0]))  # bins 0 .. 5 at width 1 (6): width 2 holds 0 .. 2
+    assert h.exp == 1 and h.first == 0 and h.counts.tolist() == [2, 2, 1]
+    zeros = StreamHistogram(bins=4)
+    zeros.add(np.zeros(5))  # a dead filter: width from a millionth of 1, 1e-6 / 4 -> 2 ** -21
+    assert zeros.exp == -21 and zeros.counts.tolist() == [5]
