@@ -56,6 +56,8 @@ def toml_value(value: object) -> str:
 def scratch_pyproject(config: dict, module: str, tests: list[str]) -> str:
     """pyproject.toml for one module's run: the shared [tool.mutmut] limited to this module and its tests."""
     mutmut = dict(config["tool"]["mutmut"], only_mutate=[module], pytest_add_cli_args_test_selection=tests)
+    if module in config["tool"]["cnnviz"]["mutation"].get("forkserver", []):
+        mutmut["process_isolation"] = "forkserver"  # TensorFlow hangs in a process forked after it ran ops
     pytest_opts = config["tool"]["pytest"]["ini_options"]
     lines = ["[tool.mutmut]"] + [f"{k} = {toml_value(v)}" for k, v in mutmut.items()]
     lines += ["", "[tool.pytest.ini_options]"] + [f"{k} = {toml_value(v)}" for k, v in pytest_opts.items()]
