@@ -69,6 +69,8 @@ def prepare(config: dict, module: str, tests: list[str], workdir: Path, resume: 
     an earlier run's folder (mutmut then skips the mutants it has judged already)."""
     folder = workdir / module.replace("/", "_").removesuffix(".py")
     if resume and (folder / "mutants").is_dir():
+        for dest in (folder / "tests", folder / "mutants" / "tests"):  # tests added since: re-check survivors with them
+            shutil.copytree(ROOT / "tests", dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -92,7 +94,7 @@ def run_module(config: dict, module: str, tests: list[str], args: argparse.Names
     env = dict(os.environ, PYTHONPATH=str(folder), TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
     start = time.monotonic()
     log = (folder / "mutmut.log").open("w")
-    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)]
+    cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs), *args.mutants]
     # its own session, so that a timeout ends mutmut's fork server and workers too
     proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -139,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=90.0, help="lowest acceptable %% killed")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cnnviz-mutation"), help="scratch folder")
     parser.add_argument("--resume", action="store_true", help="go on with an earlier (timed-out) run of a module")
+    parser.add_argument("--mutants", nargs="+", default=[], help="only these mutants (names or globs; with --resume:"
+                        " re-check survivors against the tests as they are now)")
     parser.add_argument("--list", action="store_true", help="print the modules and their tests, then stop")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in table]

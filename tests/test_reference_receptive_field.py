@@ -83,3 +83,47 @@ def test_multi_input_model_starts_at_the_image():
     out = keras.layers.Dense(1)(keras.layers.Concatenate()([gap, extra]))
     m = keras.Model([extra, image], out)
     assert field(m, "c", (12, 12)) == ReceptiveField((5.0, 5.0), (2.0, 2.0), (2.0, 2.0), (4, 4))
+
+
+def test_centres_and_boxes_keep_the_axes_apart():
+    rf = ReceptiveField((3.0, 7.0), (1.0, 2.0), (0.0, 3.0), (9, 3))
+    assert rf.centres() == ([float(i) for i in range(9)], [3.0, 5.0, 7.0])
+    # unit (1, 2): centre (1, 7); 3 rows 0..2, 7 columns 4..10
+    assert rf.box(1, 2) == (0, 4, 3, 11) and rf.box(1, 2, (9, 9)) == (0, 4, 3, 9)
+
+
+def test_branches_keep_the_field_of_largest_area():
+    x = keras.Input((12, 12, 1))
+    tall = keras.layers.Conv2D(1, (5, 1), padding="same", name="tall")(x)  # 5 x 1: area 5
+    wide = keras.layers.Conv2D(1, (1, 3), padding="same", name="wide")(x)  # 1 x 3: area 3
+    m = keras.Model(x, keras.layers.Add(name="add")([wide, tall]))
+    assert field(m, "add", (12, 12)).size == (5.0, 1.0)
+
+
+class OddPool(keras.layers.Layer):
+    """A custom layer with Keras-like attributes but a one-element pool size, no strides and no
+    dilation_rate: the field code fills them in (pool for strides, 1 for dilation)."""
+
+    def __init__(self, kind: str, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = "valid"
+        if kind == "pool":
+            self.pool_size, self.strides = (3,), None
+        else:
+            self.kernel_size, self.strides = (3, 3), (1, 1)
+
+    def call(self, x):
+        if hasattr(self, "pool_size"):
+            return keras.ops.average_pool(x, 3, strides=3, padding="valid")
+        return keras.ops.average_pool(x, 3, strides=1, padding="valid")
+
+
+def test_custom_layers_with_partial_attributes():
+    x = keras.Input((9, 9, 1))
+    p = OddPool("pool", name="pool")(x)
+    k = OddPool("kernel", name="kernel")(x)
+    m = keras.Model(x, [p, k])
+    # pool (3,) -> 3 x 3, strides None -> the pool: start 1, jump 3, size 3, grid 3
+    assert field(m, "pool", (9, 9)) == ReceptiveField((3.0, 3.0), (3.0, 3.0), (1.0, 1.0), (3, 3))
+    # kernel 3, no dilation_rate attribute: dilation 1, size 3, start 1, grid 7
+    assert field(m, "kernel", (9, 9)) == ReceptiveField((3.0, 3.0), (1.0, 1.0), (1.0, 1.0), (7, 7))
