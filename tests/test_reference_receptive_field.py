@@ -127,3 +127,13 @@ def test_custom_layers_with_partial_attributes():
     assert field(m, "pool", (9, 9)) == ReceptiveField((3.0, 3.0), (3.0, 3.0), (1.0, 1.0), (3, 3))
     # kernel 3, no dilation_rate attribute: dilation 1, size 3, start 1, grid 7
     assert field(m, "kernel", (9, 9)) == ReceptiveField((3.0, 3.0), (1.0, 1.0), (1.0, 1.0), (7, 7))
+
+
+def test_a_layer_inside_a_model_nested_in_a_sequential():
+    inner_in = keras.Input((None, None, 1))
+    base = keras.Model(inner_in, keras.layers.Conv2D(2, 3, strides=2, name="c")(inner_in), name="base")
+    m = keras.Sequential([keras.Input((11, 11, 1)), keras.layers.ZeroPadding2D(1, name="pad"), base,
+                          keras.layers.Conv2D(2, 3, name="after")])
+    # pad start -1, grid 13; c: valid 3 stride 2 -> start 0, jump 2, size 3, grid 6; after: start 2, size 7, grid 4
+    assert receptive_field(m, resolve_layer(m, "base/c"), (11, 11)) == ReceptiveField((3.0, 3.0), (2.0, 2.0), (0.0, 0.0), (6, 6))
+    assert field(m, "after", (11, 11)) == ReceptiveField((7.0, 7.0), (2.0, 2.0), (2.0, 2.0), (4, 4))
