@@ -137,3 +137,44 @@ def test_a_layer_inside_a_model_nested_in_a_sequential():
     # pad start -1, grid 13; c: valid 3 stride 2 -> start 0, jump 2, size 3, grid 6; after: start 2, size 7, grid 4
     assert receptive_field(m, resolve_layer(m, "base/c"), (11, 11)) == ReceptiveField((3.0, 3.0), (2.0, 2.0), (0.0, 0.0), (6, 6))
     assert field(m, "after", (11, 11)) == ReceptiveField((7.0, 7.0), (2.0, 2.0), (2.0, 2.0), (4, 4))
+
+
+def test_padding_and_cropping_on_unequal_axes_by_hand():
+    m = keras.Sequential([
+        keras.Input((10, 14, 1)),
+        keras.layers.Conv2D(1, (3, 1), strides=(2, 3), name="conv"),  # start (1, 0), jump (2, 3), size (3, 1), grid 4 x 5
+        keras.layers.ZeroPadding2D(((1, 2), (3, 1)), name="pad"),  # start (1 - 2, 0 - 9), grid 7 x 9
+        keras.layers.Cropping2D(((1, 1), (2, 1)), name="crop"),  # start (-1 + 2, -9 + 6), grid 5 x 6
+    ])
+    assert field(m, "conv", (10, 14)) == ReceptiveField((3.0, 1.0), (2.0, 3.0), (1.0, 0.0), (4, 5))
+    assert field(m, "pad", (10, 14)) == ReceptiveField((3.0, 1.0), (2.0, 3.0), (-1.0, -9.0), (7, 9))
+    assert field(m, "crop", (10, 14)) == ReceptiveField((3.0, 1.0), (2.0, 3.0), (1.0, -3.0), (5, 6))
+
+
+@pytest.mark.parametrize("layer", [
+    keras.layers.GlobalAveragePooling2D(name="out"),
+    keras.layers.GlobalMaxPooling2D(keepdims=True, name="out"),  # 4-D, but one value per channel
+    keras.layers.Reshape((1, 8 * 8 * 2, 1), name="out"),
+    keras.layers.Permute((2, 1, 3), name="out"),
+])
+def test_layers_that_leave_the_grid_have_no_field(layer):
+    x = keras.Input((10, 10, 1))
+    m = keras.Model(x, layer(keras.layers.Conv2D(2, 3, name="c")(x)))
+    with pytest.raises(CnnvizError, match="layer 'out' has no spatial receptive field"):
+        receptive_field(m, resolve_layer(m, "out"), (10, 10))
+
+
+def test_the_walk_stops_at_the_layer_asked_for():
+    """Layers after the one asked for are not visited (an upsampling layer there is no error)."""
+    seq = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="a"),
+                            keras.layers.Conv2DTranspose(2, 3, name="up")])
+    assert field(seq, "a", (8, 8)).size == (3.0, 3.0)
+    x = keras.Input((8, 8, 1))
+    func = keras.Model(x, keras.layers.Conv2DTranspose(2, 3, name="up")(keras.layers.Conv2D(2, 3, name="a")(x)))
+    assert field(func, "a", (8, 8)).size == (3.0, 3.0)
+    inner_in = keras.Input((None, None, 1))
+    base = keras.Model(inner_in, keras.layers.Conv2DTranspose(2, 3, name="up")(keras.layers.Conv2D(2, 3, name="c")(inner_in)),
+                       name="base")
+    outer_in = keras.Input((8, 8, 1))
+    nested = keras.Model(outer_in, base(outer_in))
+    assert receptive_field(nested, resolve_layer(nested, "base/c"), (8, 8)).size == (3.0, 3.0)
