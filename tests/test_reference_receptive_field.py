@@ -178,3 +178,12 @@ def test_the_walk_stops_at_the_layer_asked_for():
     outer_in = keras.Input((8, 8, 1))
     nested = keras.Model(outer_in, base(outer_in))
     assert receptive_field(nested, resolve_layer(nested, "base/c"), (8, 8)).size == (3.0, 3.0)
+
+
+def test_no_field_error_names_the_nested_path():
+    inner_in = keras.Input((8, 8, 1))
+    base = keras.Model(inner_in, keras.layers.GlobalAveragePooling2D(name="gap")(inner_in), name="base")
+    outer_in = keras.Input((8, 8, 1))
+    m = keras.Model(outer_in, base(outer_in))
+    with pytest.raises(CnnvizError, match="^layer 'base/gap' has no spatial receptive field"):
+        receptive_field(m, resolve_layer(m, "base/gap"), (8, 8))

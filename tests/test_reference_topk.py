@@ -79,3 +79,32 @@ def test_histogram_doubles_once_when_once_is_enough():
     zeros = StreamHistogram(bins=4)
     zeros.add(np.zeros(5))  # a dead filter: width from a millionth of 1, 1e-6 / 4 -> 2 ** -21
     assert zeros.exp == -21 and zeros.counts.tolist() == [5]
+
+
+def test_scan_layers_on_one_layer_a_wide_grid_and_progress():
+    """A model with one output (a tensor, not a list), a grid wider than high, batches of 2 of 5 images."""
+    import keras
+
+    from cnnviz.inputs.preprocessing import to_model_input
+    from cnnviz.methods.atlas.topk import scan_layers
+
+    keras.utils.set_random_seed(0)
+    x = keras.Input((6, 10, 1))
+    model = keras.Model(x, keras.layers.Conv2D(2, 3, name="c")(x))
+    images = np.random.default_rng(1).uniform(0, 255, (5, 6, 10, 1)).round().astype("float32")
+
+    class Source:
+        count = 5
+
+        def batches(self, n):
+            for i in range(0, self.count, n):
+                yield i, images[i:i + n]
+
+    seen = []
+    scans = scan_layers(model, "unit", ["c"], Source(), k=2, batch_size=2, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(2, 5), (4, 5), (5, 5)] and scans["c"].grid == (4, 8) and scans["c"].seen == 5
+    maps = keras.ops.convert_to_numpy(model(to_model_input(images, "unit"))).astype("float64")
+    for f in range(2):  # the same images and units; values up to float32 rounding (batched convolutions)
+        got, ref = scans["c"].top(f), brute_top(maps, f, 2, 8)
+        assert [(i, u) for i, _, u in got] == [(i, u) for i, _, u in ref]
+        np.testing.assert_allclose([v for _, v, _ in got], [v for _, v, _ in ref], rtol=1e-5)
