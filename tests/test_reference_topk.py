@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.methods.atlas.topk import COMPILE_FROM, HIST_BINS, LayerScan, StreamHistogram
+from cnnviz.methods.atlas.topk import (
+    COMPILE_FROM,
+    HIST_BINS,
+    LayerScan,
+    StreamHistogram,
+)
 
 
 def brute_top(maps: np.ndarray, f: int, k: int, grid_w: int) -> list:
