@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per module before stopping")
     parser.add_argument("--threshold", type=float, default=90.0, help="lowest acceptable %% killed")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cnnviz-mutation"), help="scratch folder")
-    parser.add_argument("--resume", action="store_true", help="go on with an earlier (timed-out) run of a module")
+    parser.add_argument("--resume", action="store_true", help="go on with an earlier (timed-out) run of a module"
+                        " (its test subset as it was then: a changed subset needs a fresh run)")
     parser.add_argument("--mutants", nargs="+", default=[], help="only these mutants (names or globs; with --resume:"
                         " re-check survivors against the tests as they are now)")
     parser.add_argument("--list", action="store_true", help="print the modules and their tests, then stop")
