@@ -1,10 +1,9 @@
 import keras
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
 
 from cnnviz.methods.activations import activation_maps, channel_order
-from cnnviz.methods.cam import class_heatmap, grad_cam, grad_cam_from
+from cnnviz.methods.cam import class_heatmap, grad_cam_from
 from cnnviz.errors import CnnvizError
 from cnnviz.inputs.preprocessing import to_model_input
 
@@ -65,38 +64,11 @@ def test_grad_cam_by_hand():
     assert predicted == 1 and class_heatmap(loaded, image, None).class_index == predicted
 
 
-def test_grad_cam_pp_and_zero_maps():
-    maps = np.zeros((3, 3, 2))
-    grads = np.zeros((3, 3, 2))
-    for plus in (False, True):
-        out = grad_cam_from(maps, grads, plus)
-        assert np.isfinite(out).all() and (out == 0).all()
-    maps = np.random.default_rng(0).uniform(0, 1, (3, 3, 2))
-    grads = np.ones((3, 3, 2))
-    # with a constant positive gradient, Grad-CAM++ weights are 1/(2 + sum A) * 9 per channel
-    expected_w = 9.0 / (2.0 + maps.sum(axis=(0, 1)))
-    np.testing.assert_allclose(grad_cam_from(maps, grads, True), (maps * expected_w).sum(-1), rtol=1e-9)
-
-
 def test_all_negative_map_gives_zero_heat_not_nan():
     model = _one_conv_model()
     image = -np.ones((4, 4, 1))
     res = class_heatmap(wrap(model, preprocess="none"), image, 0)
     assert np.isfinite(res.heat).all()
-
-
-def test_sanity_check_reinitialised_weights_change_map(lenet, digits):
-    """Adebayo et al. 2018: a heatmap that survives weight randomisation explains nothing."""
-    x, y = digits
-    i = int(np.where(y == 4)[0][0])
-    trained = grad_cam(lenet, x[i])
-    keras.utils.set_random_seed(123)
-    random_model = keras.models.clone_model(lenet.model)  # fresh random initialisation
-    randomised = wrap(random_model, preprocess="unit", classes=lenet.class_names)
-    shuffled = grad_cam(randomised, x[i], class_index=4)
-    rho = spearmanr(trained.ravel(), shuffled.ravel()).statistic
-    assert rho < 0.5
-    assert trained.shape == (28, 28) and 0 <= trained.min() and trained.max() <= 1
 
 
 def test_methods_share_the_path(lenet, digits):

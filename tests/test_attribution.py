@@ -8,6 +8,7 @@ from scipy.stats import spearmanr
 from cnnviz.methods.attribution import METHODS
 from cnnviz.methods.attribution.explain import Explainer, Options
 from cnnviz.methods.attribution.layer_methods import grad_cam_pp_from, layer_cam_from
+from cnnviz.methods.cam import grad_cam_from as grad_cam_from_cam
 from cnnviz.errors import CnnvizError
 
 from conftest import assert_unchanged, snapshot, wrap
@@ -87,15 +88,32 @@ def test_grad_cam_pp_and_layer_cam_follow_the_papers_on_random_gradients():
     np.testing.assert_allclose(grad_cam_pp_from(A, g), _loops_grad_cam_pp(A, g), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(layer_cam_from(A, g), _loops_layer_cam(A, g), rtol=1e-9, atol=1e-12)
     assert layer_cam_from(A, g).std() > 0 and grad_cam_pp_from(A, g).std() > 0
+    np.testing.assert_array_equal(grad_cam_from_cam(A, g, plus=True), grad_cam_pp_from(A, g))  # cnnviz.methods.cam's
+    # a constant positive gradient: alpha = 1 / (2 + sum A), so w_k = h * w / (2 + sum A_k) (eq. 19 by hand)
+    ones = np.ones_like(A)
+    np.testing.assert_allclose(grad_cam_pp_from(A, ones), (A * (20.0 / (2.0 + A.sum(axis=(0, 1))))).sum(-1), rtol=1e-9)
+    for plus in (False, True):  # zero maps and gradients: zero, not NaN (the EPS in the denominator)
+        out = grad_cam_from_cam(np.zeros((3, 3, 2)), np.zeros((3, 3, 2)), plus)
+        assert np.isfinite(out).all() and (out == 0).all()
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the independent reference is a tf.GradientTape")
-def test_layer_cam_end_to_end_equals_a_direct_tape(tiny_conv_model):
+def _loops_grad_cam(A, g):
+    """Selvaraju et al. 2017, eq. 1-2: w_k = mean_ij dS/dA^k_ij, M = ReLU(sum_k w_k A^k)."""
+    w = [g[:, :, k].mean() for k in range(A.shape[-1])]
+    return np.maximum(sum(w[k] * A[:, :, k] for k in range(A.shape[-1])), 0.0)
+
+
+REFERENCES = {"gradcam": _loops_grad_cam, "gradcam++": _loops_grad_cam_pp, "layercam": _loops_layer_cam}
+
+
+@pytest.mark.parametrize("method", list(REFERENCES))
+def test_layer_cam_end_to_end_equals_a_direct_tape(tiny_conv_model, method):
     import tensorflow as tf
 
     loaded = wrap(tiny_conv_model, preprocess="none")
     x = np.random.default_rng(1).uniform(0, 1, (1, 16, 16, 3)).astype("float32")
-    ex = Explainer(loaded, ["layercam"], (16, 16), Options(layer="c2", faithfulness_steps=0))
+    ex = Explainer(loaded, [method], (16, 16), Options(layer="c2", faithfulness_steps=0))
     m = ex.methods[0]
     m.attribute(x, 2)
     # independent: the model's own layers, pre-softmax logit by the Dense's kernel
@@ -107,7 +125,8 @@ def test_layer_cam_end_to_end_equals_a_direct_tape(tiny_conv_model):
         logit = tf.reduce_mean(A, axis=(1, 2)) @ out.kernel + out.bias
         s = logit[:, 2]
     g = tape.gradient(s, A).numpy()[0]
-    np.testing.assert_allclose(m.layer_maps[0], _loops_layer_cam(A.numpy()[0], g), rtol=1e-4, atol=1e-7)
+    assert m.layer_maps.dtype == np.float32 and m.info["signed_maps"] is False and m.layer_maps.std() > 0  # c2 is ReLU-ed
+    np.testing.assert_allclose(m.layer_maps[0], REFERENCES[method](A.numpy()[0], g), rtol=1e-4, atol=1e-7)
 
 
 @pytest.mark.parametrize("baseline", ["black", "blur", "noise"])
