@@ -257,3 +257,11 @@ def test_atlas_from_python_links_its_site(tmp_path):
     assert f'href="{site.index}"' in site._repr_html_() and "built conv1" in site._repr_html_()
     again = cv.atlas("lenet", tmp_path, layers="conv1", filters_per_layer=2, steps=2, diversity=0, progress=False, note=None)
     assert again.skipped == ["conv1"] and "kept conv1" in again._repr_html_()
+
+
+def test_a_loaded_model_is_not_changed_by_the_calls_it_is_given_to():
+    loaded = cv.load("lenet", note=None)
+    before = (loaded.preprocess, loaded.class_names, list(loaded.notes), loaded.io)
+    r = cv.activations(loaded, None, "conv1", preprocess="none", note=None)  # this call feeds raw pixels
+    assert r.model.info["preprocess"] == "none"
+    assert (loaded.preprocess, loaded.class_names, list(loaded.notes), loaded.io) == before

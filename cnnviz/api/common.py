@@ -139,13 +139,14 @@ def load(model: Any, *, weights: Any = "imagenet", preprocess: str | None = None
 
     if loaded.io is not None:
         use_plan(loaded.model, loaded.io)  # a LoadedModel brings the choice it was loaded with
-    if input is not None or input_values is not None:
-        loaded.notes = [n for n in loaded.notes if not n.startswith("image input")]
-        loaded.notes.extend(choose_input(loaded.model, input, input_values))
-    if output is not None:
-        choose_output(loaded.model, output)
     if input is not None or input_values is not None or output is not None:
-        loaded = dataclasses.replace(loaded, io=plan_for(loaded.model), notes=list(loaded.notes))
+        loaded = dataclasses.replace(loaded, notes=list(loaded.notes))  # a given LoadedModel stays as it was
+        if input is not None or input_values is not None:
+            loaded.notes = [n for n in loaded.notes if not n.startswith("image input")]
+            loaded.notes.extend(choose_input(loaded.model, input, input_values))
+        if output is not None:
+            choose_output(loaded.model, output)
+        loaded.io = plan_for(loaded.model)
     said = _SAID.setdefault(loaded.model, set()) if not is_spec(model) else set()
     for text in loaded.notes if note else ():
         if text not in said:  # a model object in a notebook: each note once, not on every call
@@ -164,8 +165,11 @@ def _load(model: Any, *, weights: Any, preprocess: str | None, labels: Any, unsa
 
     from ..models import LoadedModel
 
-    if isinstance(model, LoadedModel):
-        return model
+    if isinstance(model, LoadedModel):  # as loaded, but for what this call asks otherwise (a copy)
+        changes = {"preprocess": preprocess, "preprocess_assumed": f"{preprocess}: given"} if preprocess is not None else {}
+        if labels is not None:
+            changes["class_names"] = _labels(labels)
+        return dataclasses.replace(model, **changes) if changes else model
     if not is_spec(model):
         from ..models import wrap_model
 
