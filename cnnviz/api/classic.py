@@ -7,14 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import checks
-from .common import Note, check_images, check_model, load_here, model_ref, say, scoped
-
-
-def _check_out(out: str | Path | None) -> None:
-    from ..output.files import check_folder
-
-    if out is not None:
-        check_folder(out)
+from .common import Note, check_folders, check_images, check_model, load_here, model_ref, say, scoped
 
 
 def _saved(result, out: str | Path | None, overwrite: bool):
@@ -32,7 +25,7 @@ def layers(model: Any, *, top: bool = True, weights: Any = "none", preprocess: s
     ``top``: with the classifier head (``keras.applications`` names); ``weights``: ``none`` by default
     (no download)."""
     check_model(model)
-    _check_out(out)
+    check_folders(out)
     from ..models.classifier import cat_predictions
     from ..models.model_io import describe_inputs, describe_outputs
     from ..models.summary import layer_rows
@@ -58,7 +51,7 @@ def kernels(model: Any, *, layer: str = "first-conv", weights: Any = "imagenet",
     """A conv layer's learned kernels (default: the first conv layer), each with the classic kernel it
     most resembles, as a :class:`~cnnviz.results.KernelResult`."""
     check_model(model)
-    _check_out(out)
+    check_folders(out)
     from ..methods.kernels import learned_kernels
 
     loaded = load_here(model, include_top=False, weights=weights, unsafe=unsafe, note=note)
@@ -80,7 +73,7 @@ def edges(image: Any = None, *, kernel: str = "sobel", per_channel: bool = False
     if not gallery:
         resolve_kernel(kernel)  # validated before reading or writing anything
     image = check_images(image)[0]
-    _check_out(out)
+    check_folders(out)
     if image is None or isinstance(image, (str, Path)):
         source = Path(image) if image is not None else bundled_cat()
         pixels, label, stem = read_image(source), str(image) if image is not None else "the bundled cat photo", source.stem

@@ -39,6 +39,15 @@ def scoped(fn: Callable) -> Callable:
     return wrapper
 
 
+def check_folders(*folders: str | Path | None) -> None:
+    """The output folders given (``out``, ``tiles``) can be written, checked before any work (none is made)."""
+    from ..output.files import check_folder
+
+    for folder in folders:
+        if folder is not None:
+            check_folder(folder)
+
+
 def say(text: str) -> None:
     """The default ``note``: one ``note:`` line on stderr (what the CLI prints too)."""
     print(f"note: {text}", file=sys.stderr, flush=True)

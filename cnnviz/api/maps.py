@@ -8,14 +8,7 @@ from typing import Any, Sequence
 
 from .. import checks
 from ..errors import CnnvizError
-from .common import Note, check_images, check_model, load_here, model_ref, one_or_many, picture, progress_bar, say, scoped
-
-
-def _check_out(out: str | Path | None) -> None:
-    from ..output.files import check_folder
-
-    if out is not None:
-        check_folder(out)
+from .common import Note, check_folders, check_images, check_model, load_here, model_ref, one_or_many, picture, progress_bar, say, scoped
 
 
 @scoped
@@ -41,7 +34,7 @@ def activations(model: Any, image: Any = None, layers: str | Sequence[str] | Non
     if not names and not all_conv:
         raise CnnvizError("give at least one --layer (or --all-conv)")
     image = check_images(image)[0]
-    _check_out(out)
+    check_folders(out)
 
     from ..methods.activations import activation_maps, channel_order, resolve_spatial
     from ..models import layer_name
@@ -101,7 +94,7 @@ def cam(model: Any, images: Any = None, *, target: str | int | None = None, meth
     many = isinstance(images, (list, tuple)) or (isinstance(images, (str, Path)) and
                                                   (Path(images).is_dir() or any(ch in str(images) for ch in "*?[")))
     files = check_images(images)
-    _check_out(out)
+    check_folders(out)
     loaded = load_here(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
                   input=input, input_values=input_values, output=output, note=note)
     results = _explain(loaded, files, target, names, options, (size, fit), heatmaps, out, overwrite, progress, note,
@@ -156,9 +149,7 @@ def _explain(loaded, files, target, names, options, sizing, heatmaps, out, overw
                for s in shown]
     if out is not None:
         for r in results:
-            r.plan(out, overwrite)
-            if sanity and not overwrite and (Path(out) / f"{r.stem}-sanity.png").exists():
-                raise CnnvizError(f"{str(Path(out) / r.stem)!r}-sanity.png already exists; pass --overwrite to replace it or --out DIR")
+            r.plan(out, overwrite)  # the PNG, the manifest, and the raw maps and sanity figure asked for
     per = len(names) + (1 if options.faithfulness_steps else 0)
     with progress_bar(progress, "attribution") as tick:
         for n, r in enumerate(results):

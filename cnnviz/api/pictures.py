@@ -7,15 +7,7 @@ from typing import Any, Sequence
 
 from .. import checks
 from ..errors import CnnvizError
-from .common import Note, check_images, check_model, load_here, model_ref, picture, progress_bar, say, scoped
-
-
-def _check_out(out: str | Path | None, tiles: str | Path | None) -> None:
-    from ..output.files import check_folder
-
-    for folder in (out, tiles):
-        if folder is not None:
-            check_folder(folder)
+from .common import Note, check_folders, check_images, check_model, load_here, model_ref, picture, progress_bar, say, scoped
 
 
 def _chosen(filters: str | Sequence[int] | None, count: int, name: str, top: int | None, note: Note | None) -> list[int] | None:
@@ -53,7 +45,7 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
                         (size, "--size"), (cols, "--cols")):
         checks.at_least(value, 1, flag)
     checks.image_options(param, diversity, method)
-    _check_out(out, tiles)
+    check_folders(out, tiles)
 
     from ..methods.filters import check_conv_layer, filter_count, resolve_param, visualize_filters
     from ..models import layer_name
@@ -118,7 +110,7 @@ def fool(model: Any, classes: Any, *, confidence: float = 0.999, steps: int | No
     checks.image_options(param, diversity)
     if method != "visualize" and (param is not None or diversity != 1):
         raise CnnvizError("--param and --diversity shape --method visualize; fool and --image work on pixels")
-    _check_out(out, tiles)
+    check_folders(out, tiles)
     loaded = load_here(model, include_top=True, weights=weights, preprocess=preprocess, unsafe=unsafe, labels=labels,
                   input=input, input_values=input_values, output=output, note=note)
     if image is not None:

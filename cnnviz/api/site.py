@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 
 from .. import checks
 from ..errors import CnnvizError
-from .common import Note, check_model, is_spec, load_here, progress_bar, say, scoped
+from .common import Note, check_folders, check_model, is_spec, load_here, progress_bar, say, scoped
 
 PhaseProgress = Callable[[str, int, int], None]
 
@@ -54,9 +54,7 @@ def atlas(model: Any, out: str | Path = "outputs", *, data: str | Path | None = 
 
     if data is not None:
         check_data_path(data)
-    from ..output.files import check_folder
-
-    check_folder(out)
+    check_folders(out)
     name = str(model) if is_spec(model) else getattr(model, "name", "model")
     root = atlas_root(out, name)
     check_root(root, overwrite, create=False)

@@ -159,7 +159,7 @@ class CamResult(Shown):
 
     def extra_files(self) -> list[str]:
         """The files :meth:`save` writes beside the PNG and manifest: raw maps, the sanity figure."""
-        return (list(self.npy_names().values()) if self.heatmaps else []) + ([self.stem + "-sanity.png"] if self.sanity else [])
+        return (list(self.npy_names().values()) if self.heatmaps else []) + ([self.stem + "-sanity.png"] if self.sanity is not None or self.options.get("sanity") else [])
 
     def plan(self, folder: str | Path = "outputs", overwrite: bool = False) -> OutputPaths:
         paths = super().plan(folder, overwrite)
