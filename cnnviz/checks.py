@@ -25,7 +25,7 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 #: Image files cnnviz reads (what OpenCV decodes), for single files, folders and globs alike.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 #: Image parametrisations (cnnviz.optvis.param): fourier is the default for every method but classic.
-PARAMS = ("fourier", "pixel")
+PARAMS = ("fourier", "pixel", "maco")
 #: How a photo is fitted to a model's input (cnnviz.inputs.fitting): crop = short side resized, centre
 #: cropped (fixed-size models' default, as they were trained); pad = all of it, letterboxed in black;
 #: squash = stretched to the input; keep = aspect kept, short side to --size (default for models of any size).

@@ -12,6 +12,13 @@ def to_uint8(pixels: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(pixels, dtype="float64")), 0, 255).astype("uint8")
 
 
+def rms_change(pictures: np.ndarray, photo: np.ndarray) -> np.ndarray:
+    """Per picture, the root-mean-square difference from ``photo`` in grey levels (0-255): how far a
+    feature accentuation moved away from the photo it started from."""
+    diff = np.asarray(pictures, "float64") - np.asarray(photo, "float64")[None]
+    return np.sqrt(np.mean(np.square(diff), axis=tuple(range(1, diff.ndim))))
+
+
 def deprocess_classic(image: np.ndarray, std: float = 0.1) -> np.ndarray:
     """The Keras-blog display transform: centre, scale to std 0.1, shift to 0.5, clip, to 0-255.
 

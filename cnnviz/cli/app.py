@@ -47,6 +47,9 @@ DiversityOpt = typer.Option(1, "--diversity", metavar="INTEGER", help="Pictures 
 FitOpt = typer.Option(None, "--fit", metavar="crop|pad|squash|keep",
                       help="How a photo meets the model's input: crop (short side resized, centre cropped; default at a fixed "
                            "input size), pad (letterboxed in black), squash (stretched), keep (aspect kept; default for models of any size).")
+ClosenessOpt = typer.Option(None, "--closeness", metavar="NUMBER",
+                            help="Feature accentuation (--image): how strongly each picture is pulled back towards the photo "
+                                 "(default 1: at an RMS change of 20 grey levels the pull equals the objective; 0: none).")
 LabelsOpt = typer.Option(None, "--labels", metavar="PATH", help="Class names: 'imagenet' (for any 1000-output model) or a file with one name per line.")
 
 #: Options that several commands share, declared once: Python name -> (type, option, the public function's

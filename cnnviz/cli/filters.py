@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .app import (EXIT_INTERRUPTED, BatchSizeOpt, DiversityOpt, ModelArg, ParamOpt, SeedOpt, Shared, app, command, fail,
+from .app import (EXIT_INTERRUPTED, BatchSizeOpt, ClosenessOpt, DiversityOpt, FitOpt, ModelArg, ParamOpt, SeedOpt, Shared, app, command, fail,
                   saved, shared, written)
 
 
@@ -30,6 +30,9 @@ def filters(
     cols: Optional[int] = typer.Option(None, "--cols", metavar="INTEGER", help="Grid columns (default: near-square)."),
     batch_size: Optional[int] = BatchSizeOpt,
     precision: str = typer.Option("auto", "--precision", metavar="TEXT", help="Gradient steps in float32 or bfloat16 (auto: bf16 where the CPU has it natively)."),
+    image: Optional[Path] = typer.Option(None, "--image", metavar="IMAGE", help="Feature accentuation: start every picture from this photo and keep it close to it."),
+    fit: Optional[str] = FitOpt,
+    closeness: Optional[float] = ClosenessOpt,
     opts: Shared = None,
 ) -> None:
     """Render the pattern each filter of a conv layer responds to (gradient ascent on the input)."""
@@ -37,7 +40,8 @@ def filters(
 
     result = api.filters(checks.one_model(model_, opts.model_opt), layer, filters_, top=top, scan=scan, size=size, steps=steps,
                          method=method, param=param, diversity=diversity, seed=seed, batch_size=batch_size,
-                         precision=precision, cols=cols, tiles=tiles, **opts.library())
+                         precision=precision, cols=cols, tiles=tiles, image=image, fit=fit, closeness=closeness,
+                         **opts.library())
     per = result.seconds / max(1, len(result.indices))
     line = f"{result.respond_phrase()}; {per:.2f} s per picture on this CPU"
     if len(set(result.indices)) < result.total_filters and not result.scanned:

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (EXIT_INTERRUPTED, EXIT_NOT_REACHED, BatchSizeOpt, DiversityOpt, FitOpt, LabelsOpt, ModelArg, ParamOpt, SeedOpt, Shared, app,
+from .app import (EXIT_INTERRUPTED, EXIT_NOT_REACHED, BatchSizeOpt, ClosenessOpt, DiversityOpt, FitOpt, LabelsOpt, ModelArg, ParamOpt, SeedOpt, Shared, app,
                   command, fail, saved, shared, written)
 
 
@@ -20,7 +20,7 @@ def fool(
     confidence: float = typer.Option(0.999, "--confidence", metavar="NUMBER", help="Stop when the saved image reaches this probability."),
     steps: Optional[int] = typer.Option(None, "--steps", metavar="INTEGER", help="Maximum gradient steps (default 300 for fool, the recipe's for visualize)."),
     method: str = typer.Option("fool", "--method", metavar="TEXT", help="fool (noise the model trusts) or visualize (regularised, see the class)."),
-    image: Optional[Path] = typer.Option(None, "--image", metavar="IMAGE", help="Start from this image: targeted adversarial example."),
+    image: Optional[Path] = typer.Option(None, "--image", metavar="IMAGE", help="Start from this photo: a targeted adversarial example (--method fool), or feature accentuation (--method visualize)."),
     epsilon: float = typer.Option(8.0, "--epsilon", metavar="NUMBER", help="L-inf budget for --image, in pixel units (0-255)."),
     labels: Optional[Path] = LabelsOpt,
     size: Optional[int] = typer.Option(None, "--size", metavar="INTEGER", help="Input size for models that take any size."),
@@ -31,6 +31,7 @@ def fool(
     batch_size: Optional[int] = BatchSizeOpt,
     tiles: Optional[Path] = typer.Option(None, "--tiles", metavar="DIR", help="Also write each image alone as DIR/class_<index>.png (DIR/adversarial_<class>.png with --image)."),
     cols: Optional[int] = typer.Option(None, "--cols", metavar="INTEGER", help="Grid columns (default: near-square)."),
+    closeness: Optional[float] = ClosenessOpt,
     opts: Shared = None,
 ) -> None:
     """Make images the model assigns to a class with p >= --confidence (from noise, or from --image)."""
@@ -39,8 +40,8 @@ def fool(
 
     res = api.fool(checks.one_model(model_, opts.model_opt), classes, confidence=confidence, steps=steps, method=method,
                    image=image, epsilon=epsilon, labels=labels, size=size, fit=fit, param=param, diversity=diversity, seed=seed,
-                   batch_size=batch_size, cols=cols, tiles=tiles, **opts.library())
-    if image is not None:
+                   batch_size=batch_size, cols=cols, tiles=tiles, closeness=closeness, **opts.library())
+    if image is not None and method != "visualize":
         _adversarial_lines(res, epsilon, confidence, opts.out, tiles)
         return
     if tiles:

@@ -38,12 +38,12 @@ from ..backends.devices import check_batch_size, choose_batch_size
 from ..optvis import Stage
 from .. import checks
 from ..errors import CnnvizError
-from ..pixels import deprocess_classic, to_uint8
+from ..pixels import deprocess_classic, rms_change, to_uint8
 from ..models import LoadedModel, conv_layers, is_conv, iter_layers, layer_name, resolve_layer
 from ..models.submodels import response_model
 from ..optvis.objectives import channel
 from ..optvis.param import check_param
-from ..optvis.recipes import Classic, Fourier, recipe
+from ..optvis.recipes import ACCENT_CLOSENESS, Classic, Fourier, Maco, recipe
 from ..optvis.render import render
 from ..results.filters import FilterResult  # noqa: F401 (re-exported): the result owns its record and figure
 from .filter_measures import ALIVE_EPS, contrast_search, mean_activation
@@ -135,6 +135,8 @@ def visualize_filters(
     note: Callable[[str], None] | None = None,
     param: str | None = None,
     diversity: int = 1,
+    image: np.ndarray | None = None,
+    closeness: float = ACCENT_CLOSENESS,
 ) -> FilterResult:
     """Render filters of ``layer``. ``filters``: indices (default: all, or the first ``scan`` when
     ``top`` is given). ``top``: keep the ``top`` strongest live filters of those scanned.
@@ -143,7 +145,9 @@ def visualize_filters(
     measured in float32. ``batch_size``: filters optimised at once (default: from free device memory,
     16 on a CPU); a batch that runs out of device memory is retried smaller, said through ``note``.
     ``param``: ``fourier`` (default) or ``pixel``; ``diversity`` K: K pictures per filter (fourier),
-    consecutive in the result. Picture k of filter i starts from ``default_rng([seed, i, k])``."""
+    consecutive in the result. Picture k of filter i starts from ``default_rng([seed, i, k])``.
+    ``image`` (H, W, C pixels at ``size``): feature accentuation, every picture starts from this photo
+    (Fourier, unless ``param`` says otherwise) and is pulled back towards it with weight ``closeness``."""
     checks.choice(method, METHODS, "--method")  # the same checks the CLI runs before Keras loads
     checks.image_options(param, diversity, method)
     path = check_conv_layer(loaded, layer)
@@ -151,7 +155,12 @@ def visualize_filters(
     if size is None and not all(loaded.input_shape[:2]):
         size = DEFAULT_SIZE
     hw = loaded.image_size(size)
-    param, why = param_choice(method, param, hw, diversity)
+    if image is not None:
+        if method == "classic":
+            raise CnnvizError("accentuating a photo (--image) needs --method smooth (the default), not classic")
+        param, why = param or "fourier", f"feature accentuation of a photo ({param or 'fourier'}, closeness {closeness:g})"
+    else:
+        param, why = param_choice(method, param, hw, diversity)
     chosen = recipe(method, param, steps)
     if chosen.steps < 1:
         raise CnnvizError("--steps must be at least 1")
@@ -162,12 +171,18 @@ def visualize_filters(
     batch_size = choose_batch_size(measure_model, hw, len(indices) * diversity, batch_size)
     r = render(loaded, channel(name) if method == "classic" else channel(name, top=FOURIER_TOP), chosen, indices,
                size=hw, seed=seed, precision=precision, diversity=diversity, preactivation=method != "classic",
-               batch_size=batch_size, progress=progress, note=note)
+               batch_size=batch_size, progress=progress, note=note, closeness=closeness,
+               anchor=None if image is None else np.asarray(image, "float32"))
     images, acts, revived, spent = _measured(loaded, name, measure_model, r, chosen, batch_size, progress, note)
     result = FilterResult(name, list(r.targets), images, acts, acts > ALIVE_EPS, method, hw, chosen.steps, seed,
                           time.perf_counter() - start, r.ascent_seconds + spent, r.precision, param=param,
                           diversity=diversity, partial=r.partial, measured=measured, revived=revived, recipe=why,
                           untrained=loaded.untrained)
+    if image is not None:
+        result.source, result.closeness = np.asarray(image, "uint8"), float(closeness)
+        result.changes = rms_change(result.images, result.source)
+        result.source_activations = mean_activation(measure_model, result.source[None].repeat(len(indices), 0),
+                                                    list(r.targets), loaded.preprocess)
     return _strongest(result, top, indices)
 
 
@@ -198,11 +213,11 @@ def _measured(loaded, name, measure_model, r, chosen, batch_size, progress, note
         images = np.stack([deprocess_classic(x) for x in r.pixels])
         return images, mean_activation(measure_model, images, r.targets, loaded.preprocess), None, 0.0
     images = to_uint8(r.pixels)
-    if not isinstance(chosen, Fourier):
+    if not isinstance(chosen, (Fourier, Maco)):
         return (*contrast_search(measure_model, images, r.targets, loaded.preprocess), None, 0.0)
     acts = mean_activation(measure_model, images, r.targets, loaded.preprocess)
     dead = np.flatnonzero(acts <= ALIVE_EPS)
-    if not len(dead) or r.partial or chosen.revive is None:
+    if not len(dead) or r.partial or getattr(chosen, "revive", None) is None:
         return images, acts, None, 0.0
     main = r.steps * len(r.targets)  # the bar goes on through the revive steps
     more = (lambda d, t: progress(main + d, main + t)) if progress else None
@@ -222,7 +237,9 @@ def _strongest(result: FilterResult, top: int | None, scanned: list[int]) -> Fil
     order = sorted(range(len(result.indices)), key=lambda k: (not result.alive[k], -result.activations[k]))[:top]
     return replace(result, indices=[result.indices[k] for k in order], images=result.images[order],
                    activations=result.activations[order], alive=result.alive[order], scanned=list(scanned),
-                   revived=None if result.revived is None else result.revived[order])
+                   revived=None if result.revived is None else result.revived[order],
+                   source_activations=None if result.source_activations is None else result.source_activations[order],
+                   changes=None if result.changes is None else result.changes[order])
 
 
 #: The filters' objective (pixel and Fourier recipes): the pre-activation mean over this share of the

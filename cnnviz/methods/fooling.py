@@ -20,9 +20,9 @@ from ..backends.devices import check_batch_size, choose_batch_size
 from ..optvis import Ascent, Stage, UpdateRule
 from .. import checks
 from ..errors import CnnvizError
-from ..optvis.recipes import recipe
+from ..optvis.recipes import ACCENT_CLOSENESS, VISUALIZE_PARAM, recipe
 from ..optvis.render import render
-from ..pixels import to_uint8
+from ..pixels import rms_change, to_uint8
 from ..models import Classifier, LoadedModel
 from ..optvis.objectives import Objective, class_logit, class_logprob, class_logsigmoid
 from ..results.fooling import FoolResult  # noqa: F401 (re-exported)
@@ -57,18 +57,25 @@ def fool_from_noise(
     note: Callable[[str], None] | None = None,
     param: str | None = None,
     diversity: int = 1,
+    image: np.ndarray | None = None,
+    closeness: float = ACCENT_CLOSENESS,
 ) -> FoolResult:
     """Optimise one image per class (together, on the batch axis) until p(class) >= confidence
     on the saved 8-bit pixels, or ``max_steps``. ``method``: ``fool`` or ``visualize``; ``param``
     and ``diversity`` shape ``visualize`` (default fourier, 1 picture per class).
     ``batch_size``: classes optimised at once (default: from free device memory, 16 on a CPU).
-    Picture k of class t starts from ``default_rng([seed, t, k])``."""
+    Picture k of class t starts from ``default_rng([seed, t, k])``. ``image`` (H, W, C pixels at the
+    model's size; ``visualize`` only): feature accentuation, every picture starts from this photo and
+    is pulled back towards it with weight ``closeness`` (see :func:`cnnviz.optvis.render.render`)."""
     check_confidence(confidence)
     check_batch_size(batch_size)
     if method not in ("fool", "visualize"):
         raise CnnvizError(f"unknown --method {method!r}; use fool or visualize")
     checks.image_options(param, diversity, method)
-    param = (param or "fourier") if method == "visualize" else "pixel"
+    if image is not None and method != "visualize":
+        raise CnnvizError("accentuating a photo (--image) needs --method visualize; --method fool with --image "
+                          "makes an adversarial example")
+    param = (param or ("fourier" if image is not None else VISUALIZE_PARAM)) if method == "visualize" else "pixel"
     if max_steps < 1:
         raise CnnvizError("--steps must be at least 1")
     clf = classifier or Classifier(loaded)
@@ -80,10 +87,15 @@ def fool_from_noise(
     r = render(loaded, log_probability(clf) if method == "fool" else class_logit(), recipe(method, param, max_steps),
                targets, size=(h, w), seed=seed, diversity=diversity, stop=stop, check_every=CHECK_EVERY,
                batch_size=choose_batch_size(clf.model, (h, w), len(targets) * diversity, batch_size),
-               progress=progress, note=note)
+               progress=progress, note=note, anchor=None if image is None else np.asarray(image, "float32"),
+               closeness=closeness)
     steps_each = [reached.get(p, taken) for p, taken in enumerate(r.taken)]
     result = _verdict(clf, r.targets, r.pixels, steps_each, confidence, method, seed, start, param, diversity)
     result.partial = r.partial
+    if image is not None:
+        result.source, result.closeness = np.asarray(image, "uint8"), float(closeness)
+        result.source_top5 = clf.top(clf.probabilities(result.source[None])[0])
+        result.changes = rms_change(result.images, result.source)
     return result
 
 

@@ -27,6 +27,8 @@ from ..backends import adapter
 
 Progress = Callable[[int, int], None]
 PRECISIONS = ("auto", "float32", "bfloat16")
+#: The accentuation's unit of distance from its photo: an RMS change of this share of 255 (about 20 levels).
+ANCHOR_RMS = 0.08
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +114,7 @@ class Ascent:
 
     def __init__(self, model, names: Sequence[str], objective: Objective, preprocess: str,
                  transforms: Any = (), rule: UpdateRule = UpdateRule(), precision: str = "float32",
-                 param: Any = None):
+                 param: Any = None, anchor: np.ndarray | None = None, closeness: float = 0.0):
         missing = [n for n in objective.layers if n not in names and n != "pixels"]
         if missing:
             raise ValueError(f"objective needs {missing}, model gives {list(names)}")
@@ -125,6 +127,8 @@ class Ascent:
         self.rule = rule
         self.param = param or Pixel(clip=rule.clip)
         self.precision = resolve_precision(precision)
+        self.anchor = None if anchor is None else np.asarray(anchor, "float32")
+        self.closeness = float(closeness)
         shape = tuple(model.inputs[0].shape)
         self.channels = int(shape[-1])
         self.fixed = (int(shape[1]), int(shape[2])) if shape[1] and shape[2] else None
@@ -133,8 +137,9 @@ class Ascent:
 
     # -------------------------------------------------------------- pieces of the step
     def _seen(self, params, size, feed, matrices, robust: bool = True):
-        """The pixels the model sees: the image (rendered at the feed size when the parametrisation
-        can do that itself), padded and warped, then cropped (any-size model) or resampled (fixed)."""
+        """(image, seen): the image (rendered at the feed size when the parametrisation can do that
+        itself), and the pixels the model sees: it padded and warped, then cropped (any-size model)
+        or resampled (fixed)."""
         from keras import ops
 
         h, w = size
@@ -143,12 +148,26 @@ class Ascent:
         seen = T.apply(image, self.transforms, matrices) if self.transforms and robust else image
         sh, sw = int(seen.shape[1]), int(seen.shape[2])
         if (sh, sw) == tuple(feed):
-            return seen
+            return image, seen
         if self.fixed is None and sh >= feed[0] and sw >= feed[1]:
             y, x = (sh - feed[0]) // 2, (sw - feed[1]) // 2  # lucid feeds the jittered crop
-            return seen[:, y : y + feed[0], x : x + feed[1]]
+            return image, seen[:, y : y + feed[0], x : x + feed[1]]
         # antialiased when shrinking: a smaller view must not alias fine detail into its gradient
-        return ops.image.resize(seen, feed, interpolation="bilinear", antialias=sh > feed[0])
+        return image, ops.image.resize(seen, feed, interpolation="bilinear", antialias=sh > feed[0])
+
+    def _away(self, image):
+        """Per image, the mean squared distance from the anchor (the photo an accentuation starts
+        from) in units of ``ANCHOR_RMS`` (a share of 255), at the size the image is rendered."""
+        from keras import ops
+
+        anchor = self.anchor
+        if anchor.shape[:2] != tuple(image.shape[1:3]):
+            import cv2
+
+            anchor = cv2.resize(anchor, (int(image.shape[2]), int(image.shape[1])), interpolation=cv2.INTER_AREA)
+            anchor = anchor.reshape(anchor.shape[:2] + (-1,))
+        diff = (image - ops.convert_to_tensor(anchor[None])) / (255.0 * ANCHOR_RMS)
+        return ops.mean(ops.square(diff), axis=(1, 2, 3))
 
     def _render_size(self, size, feed) -> tuple[int, int]:
         """Where a non-pixel image is rendered: at the feed size when that is smaller (band-limited)."""
@@ -158,13 +177,17 @@ class Ascent:
 
     def _loss(self, size, feed, robust: bool = True):
         def loss(call, params, targets, matrices, *_):
-            seen = self._seen(params, size, feed, matrices, robust)
+            image, seen = self._seen(params, size, feed, matrices, robust)
             acts = dict(zip(self.names, call(to_model_input(seen, self.preprocess))))
             acts["pixels"] = seen
             from keras import ops
 
             score = self.objective(acts, targets)
-            return ops.sum(score), score
+            if self.anchor is None or not self.closeness:
+                return ops.sum(score), score
+            # scale-free: at ANCHOR_RMS from the photo the pull back equals `closeness` x |score|
+            pull = self.closeness * ops.abs(ops.stop_gradient(score)) * self._away(image)
+            return ops.sum(score - pull), score
 
         return loss
 

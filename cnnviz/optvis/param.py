@@ -88,6 +88,29 @@ def irfft2(real: Any, imag: Any, h: int, w: int) -> Any:
     return ops.matmul(ch, zr) - ops.matmul(sh, zi)
 
 
+def low_band(re: Any, im: Any, h: int, w: int, size: tuple[int, int] | None) -> tuple[Any, Any, tuple[int, int]]:
+    """The coefficients of an h x w spectrum that an image of ``size`` keeps (its low frequencies,
+    rescaled for numpy's irfft2 normalisation): rendering them is an ideal low-pass resampling."""
+    from keras import ops
+
+    oh, ow = size or (h, w)
+    if (oh, ow) == (h, w):
+        return re, im, (h, w)
+    top, bottom = (oh + 1) // 2, oh // 2
+    rows = lambda a: ops.concatenate([a[..., :top, :], a[..., h - bottom :, :]], axis=-2)
+    k = oh * ow / (h * w)
+    return rows(re)[..., : ow // 2 + 1] * k, rows(im)[..., : ow // 2 + 1] * k, (oh, ow)
+
+
+def _standardised(x: Any, eps: float = 1e-5) -> Any:
+    """``(x - mean) / (std + eps)`` per image (over every axis but the first)."""
+    from keras import ops
+
+    axes = tuple(range(1, len(x.shape)))
+    x = x - ops.mean(x, axis=axes, keepdims=True)
+    return x / (ops.sqrt(ops.mean(ops.square(x), axis=axes, keepdims=True)) + eps)
+
+
 @dataclass(frozen=True)
 class Pixel:
     """Pixels in [0, 255] are the parameters (B, H, W, C)."""
@@ -128,13 +151,7 @@ class Fourier:
         from keras import ops
 
         scale = ops.convert_to_tensor(spectrum_scale(h, w, self.decay).astype("float32"))
-        re, im = params[:, 0] * scale, params[:, 1] * scale
-        oh, ow = size or (h, w)
-        if (oh, ow) != (h, w):
-            top, bottom = (oh + 1) // 2, oh // 2
-            rows = lambda a: ops.concatenate([a[..., :top, :], a[..., h - bottom :, :]], axis=-2)
-            re, im = rows(re)[..., : ow // 2 + 1], rows(im)[..., : ow // 2 + 1]
-            re, im = re * (oh * ow / (h * w)), im * (oh * ow / (h * w))
+        re, im, (oh, ow) = low_band(params[:, 0] * scale, params[:, 1] * scale, h, w, size)
         x = irfft2(re, im, oh, ow) / 4.0
         return ops.transpose(x, (0, 2, 3, 1))
 
@@ -162,6 +179,57 @@ class Fourier:
         return int(params_shape[3]), int(params_shape[3])  # square images; see Fourier.shape
 
 
+@dataclass(frozen=True)
+class Maco:
+    """MACO (Fel et al., NeurIPS 2023): only the *phase* of the image's spectrum is optimised; its
+    magnitude is fixed to a natural image's, ``1 / max(f, 1 / max(h, w)) ** alpha`` per decorrelated
+    colour channel (the 1/f law of photographs' amplitude spectra; ``alpha`` 1 gives a power slope
+    of -2), so no step can add the high-frequency energy that makes Fourier pictures look like swirls.
+    As in the paper: the phase is standardised, the image is the inverse FFT of magnitude x e^(i phase),
+    standardised, colour-recorrelated and squashed by a sigmoid. Parameters (B, C, H, W // 2 + 1)."""
+
+    name: str = "maco"
+    alpha: float = 1.0
+    decorrelate: bool = True
+
+    def init(self, rng: np.random.Generator, h: int, w: int, c: int) -> np.ndarray:
+        return rng.normal(0.0, 1.0, size=(c, h, w // 2 + 1)).astype("float32")
+
+    def magnitude(self, h: int, w: int) -> np.ndarray:
+        """The fixed amplitude spectrum (H, W // 2 + 1) of an h x w image."""
+        return spectrum_scale(h, w, self.alpha) / np.sqrt(h * w)
+
+    def linear(self, params: Any, h: int, w: int, c: int, size: tuple[int, int] | None = None) -> Any:
+        """The standardised image before colour and squashing (B, H, W, C); ``size``: band-limited, as Fourier."""
+        from keras import ops
+
+        phase = _standardised(params)
+        mag = ops.convert_to_tensor(self.magnitude(h, w).astype("float32"))
+        re, im, (oh, ow) = low_band(ops.cos(phase) * mag, ops.sin(phase) * mag, h, w, size)
+        return ops.transpose(_standardised(irfft2(re, im, oh, ow)), (0, 2, 3, 1))
+
+    def image(self, params: Any, h: int, w: int, c: int, size: tuple[int, int] | None = None) -> Any:
+        from keras import ops
+
+        x = self.linear(params, h, w, c, size)
+        if c == 3 and self.decorrelate:
+            x = decorrelate(x)
+        return ops.sigmoid(x) * 255.0
+
+    def invert(self, pixels: np.ndarray) -> np.ndarray:
+        """The phase of ``pixels`` (B, H, W, C): under MACO's fixed magnitude it draws the picture's
+        structure (edges and places), not its exact pixels; used to go on from a saved MACO picture."""
+        x = np.clip(np.asarray(pixels, "float64") / 255.0, 1e-6, 1 - 1e-6)
+        x = np.log(x) - np.log1p(-x)
+        if x.shape[-1] == 3 and self.decorrelate:
+            x = correlate(x)
+        return np.angle(np.fft.rfft2(np.moveaxis(x, -1, 1))).astype("float32")
+
+    def size_of(self, params_shape: tuple) -> tuple[int, int]:
+        return int(params_shape[2]), int(params_shape[2])
+
+
 def make(name: str, *, clip: bool = True, decay: float = 1.0):
-    """The parametrisation called ``name`` (``pixel`` or ``fourier``)."""
-    return Fourier(decay=decay) if check_param(name) == "fourier" else Pixel(clip=clip)
+    """The parametrisation called ``name`` (``pixel``, ``fourier`` or ``maco``)."""
+    name = check_param(name)
+    return Fourier(decay=decay) if name == "fourier" else Maco() if name == "maco" else Pixel(clip=clip)

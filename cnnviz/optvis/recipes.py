@@ -36,6 +36,11 @@ FOURIER_DECAY = 1.3
 LOW_SHARE = 0.86
 #: Steps of a class picture (``fool --method visualize``).
 CLASS_STEPS = 128
+#: The class pictures' default parametrisation (chosen by benchmarks/legibility.py: see the README).
+VISUALIZE_PARAM = "fourier"
+#: Feature accentuation (Hamblin et al. 2024): at an RMS change of ``ascent.ANCHOR_RMS`` from the photo,
+#: the pull back towards it equals this share of the objective.
+ACCENT_CLOSENESS = 1.0
 #: The Fourier filter recipe: steps, Adam step, and the share of steps that see a half-size view
 #: (tuned on VGG16 block5_conv1 in benchmarks/filters.py: as many alive as 28 steps at 0.06, about half the cost).
 FILTER_STEPS = 15
@@ -168,6 +173,39 @@ class Fourier(Recipe):
         return replace(self, stages=(Stage(tuple(size), push.steps, push.lr, robust=False),), transforms=(), revive=None)
 
 
+#: The MACO recipe's defaults (tuned in benchmarks/legibility.py on EfficientNet-Lite0).
+MACO_LR = 0.25
+MACO_STEPS = 128
+MACO_FILTER_STEPS = 48
+MACO_BOXES = (0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class Maco(Recipe):
+    """MACO (Fel et al. 2023): the phase of a spectrum of natural-image magnitude, Adam, random crops
+    of ``boxes`` (share of the side) resized back; ``low``: share of the steps at half size, as Fourier."""
+
+    steps: int = MACO_STEPS
+    lr: float = MACO_LR
+    alpha: float = 1.0
+    boxes: tuple[float, float] = MACO_BOXES
+    low: float | None = None
+    name = "maco"
+
+    def own_schedule(self, size: tuple[int, int], fixed: bool) -> list[Stage]:
+        return fourier_stages(size, self.steps, self.lr, fixed, self.low)
+
+    def own_transforms(self, size: tuple[int, int]) -> Any:
+        return (T.Crop(self.boxes), T.Jitter(max(1, round(min(size) / 56))))
+
+    @property
+    def rule(self) -> UpdateRule:
+        return UpdateRule("adam", clip=False)
+
+    def parametrisation(self) -> Any:
+        return P.Maco(alpha=self.alpha)
+
+
 def fourier_stages(size: tuple[int, int], steps: int, lr: float, fixed: bool, low: float | None = None) -> list[Stage]:
     """Feed the model a half-size view for the first ``low`` share of the steps (a quarter of the cost
     each; the Fourier image keeps its full resolution and is resampled in the step), then full size.
@@ -186,6 +224,8 @@ RECIPES: dict[tuple[str, str], Callable[[], Recipe]] = {
     ("fool", "pixel"): Fool,
     ("visualize", "pixel"): lambda: Pixel(steps=300),
     ("visualize", "fourier"): lambda: Fourier(steps=CLASS_STEPS),
+    ("smooth", "maco"): lambda: Maco(steps=MACO_FILTER_STEPS),
+    ("visualize", "maco"): Maco,
 }
 
 

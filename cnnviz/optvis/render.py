@@ -81,6 +81,8 @@ def render(
     batch_size: int = 16,
     precision: str = "float32",
     start: np.ndarray | None = None,
+    anchor: np.ndarray | None = None,
+    closeness: float = 0.0,
     stop: Callable[[np.ndarray, np.ndarray, list[int]], bool] | None = None,
     check_every: int = 5,
     progress: Callable[[int, int], None] | None = None,
@@ -95,13 +97,18 @@ def render(
     them. ``start``: float pixels (one per output picture) to go on from instead of noise;
     ``stop(pixels, scores, rows)``, asked every ``check_every`` steps with the rows (positions in
     the output) of the batch, ends the batch early when it returns True. ``precision``: of the steps,
-    unless the recipe fixes it."""
+    unless the recipe fixes it. ``anchor`` (H, W, C float pixels) with ``closeness`` > 0: feature
+    accentuation; each picture starts from the anchor (unless ``start`` says otherwise) and is pulled
+    back towards it (see :meth:`~cnnviz.optvis.ascent.Ascent`)."""
     loaded = _loaded(model)
     targets = [int(t) for t in targets]
     _check(recipe, targets, diversity, start)
     size = tuple(size or loaded.image_size(None))
+    if anchor is not None and start is None:
+        start = np.repeat(np.asarray(anchor, "float32")[None], len(targets) * diversity, axis=0)
     stages = recipe.schedule(size, all(loaded.input_shape[:2]))
-    ascent = _ascent(loaded, objective, recipe, size, diversity, diversity_layer, preactivation, precision)
+    ascent = _ascent(loaded, objective, recipe, size, diversity, diversity_layer, preactivation, precision,
+                     anchor, closeness)
     per_image = sum(s.steps for s in stages)
     began, spent = time.perf_counter(), [0.0]
 
@@ -151,7 +158,7 @@ def _check(recipe: Recipe, targets: list[int], diversity: int, start: np.ndarray
 
 
 def _ascent(loaded, objective: Objective, recipe: Recipe, size, diversity: int, diversity_layer: str | None,
-            preactivation: bool, precision: str) -> Ascent:
+            preactivation: bool, precision: str, anchor: np.ndarray | None = None, closeness: float = 0.0) -> Ascent:
     """The engine for this objective (plus the diversity term) and recipe."""
     layers = list(objective.layers)
     if diversity > 1:
@@ -162,7 +169,7 @@ def _ascent(loaded, objective: Objective, recipe: Recipe, size, diversity: int, 
         layers.append(diversity_layer)
     model, names = feature_model_for(loaded, layers, preactivation)
     return Ascent(model, names, objective, loaded.preprocess, recipe.transforms_for(size), recipe.rule,
-                  recipe.precision or precision, param=recipe.parametrisation())
+                  recipe.precision or precision, param=recipe.parametrisation(), anchor=anchor, closeness=closeness)
 
 
 def _resized(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -60,6 +60,22 @@ class Rotate:
         return _about_centre(np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]), h, w)
 
 
+@dataclass(frozen=True)
+class Crop:
+    """A random square crop, resized back to the full image: MACO's (Fel et al. 2023) views. Its side
+    is a share of the image's drawn from ``boxes`` (lo, hi); its centre is the image's plus a normal
+    offset of ``spread`` (a share of the side), kept so that the box stays inside the image."""
+
+    boxes: tuple[float, float] = (0.5, 1.0)
+    spread: float = 0.15
+
+    def matrix(self, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+        b = float(rng.uniform(*self.boxes))
+        cy, cx = np.clip(0.5 + rng.normal(0.0, self.spread, size=2), b / 2, 1 - b / 2)
+        zoom = np.diag([1.0 / b, 1.0 / b, 1.0])
+        return _shift((h - 1) / 2.0, (w - 1) / 2.0) @ zoom @ _shift(-cy * (h - 1), -cx * (w - 1))
+
+
 #: lucid's ``transform.standard_transforms``: pad 12, jitter 8, scale 0.9-1.1, rotate +-10 deg, jitter 4.
 STANDARD: tuple = (Pad(12), Jitter(8), Scale(tuple(1 + (i - 5) / 50 for i in range(11))),
                    Rotate(tuple(range(-10, 11)) + (0,) * 5), Jitter(4))

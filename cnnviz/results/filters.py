@@ -40,6 +40,11 @@ class FilterResult(Shown):
     cols: int | None = None  # grid columns of the figure (default: near-square)
     total_filters: int = 0  # the layer's filter count (0: not known)
 
+    source: np.ndarray | None = None  # feature accentuation: the photo every picture started from
+    source_activations: np.ndarray | None = None  # each filter's mean activation on that photo
+    closeness: float = 0.0  # and the weight of the pull back towards it
+    changes: np.ndarray | None = None  # per picture: RMS change from that photo, grey levels
+
     param_given: bool = False  # the user chose ``param`` (then it is part of the file name when it is pixel)
 
     @staticmethod
@@ -63,8 +68,12 @@ class FilterResult(Shown):
         return np.zeros(len(self.indices), bool) if self.revived is None else np.asarray(self.revived, bool)
 
     def records(self) -> list[dict]:
-        return [{"filter": int(i), "activation": float(a), "dead": not bool(ok), "revived": bool(r)}
-                for i, a, ok, r in zip(self.indices, self.activations, self.alive, self._revived())]
+        out = [{"filter": int(i), "activation": float(a), "dead": not bool(ok), "revived": bool(r)}
+               for i, a, ok, r in zip(self.indices, self.activations, self.alive, self._revived())]
+        for rec, a, d in zip(out, [] if self.source_activations is None else self.source_activations,
+                             [] if self.changes is None else self.changes):
+            rec["activation_on_photo"], rec["rms_change"] = float(a), round(float(d), 2)
+        return out
 
     def record(self) -> dict:
         """The manifest fields this result knows (the caller adds command and model)."""
@@ -74,11 +83,15 @@ class FilterResult(Shown):
                 "partial": self.partial, "revived": [int(i) for i, r in zip(self.indices, self._revived()) if r],
                 "activation": "mean activation of the filter on the saved image" + (f" ({self.measured})" if self.measured else ""),
                 "measured": self.measured, "untrained": self.untrained, **({"response_rule": RESPONSE_RULE} if self.measured else {}),
+                **({} if self.source is None else {"accentuated_from": {"closeness": self.closeness}}),
                 "tiles": self.records()}
 
     def captions(self) -> list[str]:
-        return [f"#{i}{'*' if r else ''}  act {a:.3g}" if ok else f"#{i}  dead (act {a:.2g})"
-                for i, a, ok, r in zip(self.indices, self.activations, self.alive, self._revived())]
+        out = [f"#{i}{'*' if r else ''}  act {a:.3g}" if ok else f"#{i}  dead (act {a:.2g})"
+               for i, a, ok, r in zip(self.indices, self.activations, self.alive, self._revived())]
+        if self.source_activations is not None:
+            out = [f"{c}\nphoto: act {a:.3g}; moved {d:.0f} levels" for c, a, d in zip(out, self.source_activations, self.changes)]
+        return out
 
     def respond_phrase(self) -> str:
         """"5 of 8 filters respond", with what was kept of a scan and how many pictures per filter."""
@@ -92,8 +105,12 @@ class FilterResult(Shown):
         return text
 
     def render(self, model: str = "", cols: int | None = None) -> np.ndarray:
-        grid = make_grid(list(self.images), self.captions(), cols=cols)
+        images, captions = list(self.images), self.captions()
         title = f"{model} · {self.layer} · {self.method}: the input each filter responds to most"
+        if self.source is not None:
+            images, captions = [self.source] + images, ["the photo (start)"] + captions
+            title = f"{model} · {self.layer} · feature accentuation: the photo pushed towards each filter"
+        grid = make_grid(images, captions, cols=cols)
         sub = (f"{self.respond_phrase()} (act = the filter's mean activation on this very image; dead = no positive "
                f"response); {self.size[0]}x{self.size[1]} px, {self.steps} steps, seed {self.seed}"
                + (f"; {self.recipe}" if self.recipe else ""))

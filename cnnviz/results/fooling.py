@@ -35,6 +35,10 @@ class FoolResult(Shown):
     cols: int | None = None
     top: int = 5  # lines of the model's top 5 under each image (0: none)
     partial: bool = False  # interrupted (Ctrl-C): only the classes whose batch finished
+    source: np.ndarray | None = None  # feature accentuation: the photo every picture started from
+    source_top5: list = field(default_factory=list)  # the model's top 5 on that photo
+    closeness: float = 0.0  # and the weight of its pull back towards the photo
+    changes: np.ndarray | None = None  # per picture: RMS change from that photo, grey levels
 
     @staticmethod
     def name_for(model_stem: str, method: str, classes: list[int], partial: bool = False) -> str:
@@ -52,12 +56,17 @@ class FoolResult(Shown):
         return self.render(self.model.name, self.names or None, self.cols, self.top)
 
     def records(self) -> list[dict]:
-        return [{"class": c, "probability": float(p), "reached": bool(r), "steps": s,
-                 "top5": [vars(t) for t in top]}
-                for c, p, r, s, top in zip(self.classes, self.probabilities, self.reached, self.steps, self.top5)]
+        out = [{"class": c, "probability": float(p), "reached": bool(r), "steps": s,
+                "top5": [vars(t) for t in top]}
+               for c, p, r, s, top in zip(self.classes, self.probabilities, self.reached, self.steps, self.top5)]
+        for rec, d in zip(out, [] if self.changes is None else self.changes):
+            rec["rms_change"] = round(float(d), 2)
+        return out
 
     def record(self) -> dict:
-        return {"mode": self.method, "param": self.param, "diversity": self.diversity, "confidence": self.confidence, "seed": self.seed,
+        accent = {} if self.source is None else {"accentuated_from": {"closeness": self.closeness,
+                                                                     "top5": [vars(t) for t in self.source_top5]}}
+        return {**accent, "mode": self.method, "param": self.param, "diversity": self.diversity, "confidence": self.confidence, "seed": self.seed,
                 "seconds": round(self.seconds, 2), "reached": int(np.sum(self.reached)),
                 "verified_on": "the saved 8-bit pixels", "partial": self.partial, "untrained": self.untrained, "tiles": self.records()}
 
@@ -68,14 +77,26 @@ class FoolResult(Shown):
             head = f"{name} (#{c}): p {fmt_p(p)}" if name != str(c) else f"class {c}: p {fmt_p(p)}"
             if self.method == "fool" and not ok:
                 head += "  NOT reached"
+            if self.changes is not None:
+                head += f"; moved {self.changes[k]:.0f} levels"
             out.append("\n".join([head] + (top5_lines(preds[:top]) if top else [])))
         return out
 
     def render(self, model: str = "", names: Sequence[str] | None = None, cols: int | None = None, top: int = 5) -> np.ndarray:
-        grid = make_grid(list(self.images), self.captions(names, top), cols=cols)
+        images, captions = list(self.images), self.captions(names, top)
+        if self.source is not None:
+            images = [self.source] + images
+            captions = ["the photo (start)"] + (top5_lines(self.source_top5[:top]) if top else [])
+            captions = ["\n".join(captions)] + self.captions(names, top)
+        grid = make_grid(images, captions, cols=cols)
         what = "fooling images (noise the model trusts)" if self.method == "fool" else "class visualisation"
+        if self.source is not None:
+            what = f"feature accentuation (the photo pushed towards each class, closeness {self.closeness:g})"
+            sub_extra = "; moved = RMS change from the photo in grey levels (0-255)"
         sub = (f"p = the model's probability for the class on the saved 8-bit image; target p >= {self.confidence:g}; "
                f"{int(np.sum(self.reached))} of {len(self.classes)} reached; seed {self.seed}")
+        if self.source is not None:
+            sub += sub_extra
         if top:
             sub += "; below: the model's top 5 (class: p)"
         title = ("PARTIAL (interrupted) · " if self.partial else "") + f"{model} · {what}"
