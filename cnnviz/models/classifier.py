@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,6 +20,13 @@ class Prediction:
     index: int
     name: str
     probability: float
+
+
+class TopK(NamedTuple):
+    """Top classes of a batch: ``ids`` (n, k) class indices and their ``probabilities`` (n, k)."""
+
+    ids: np.ndarray
+    probabilities: np.ndarray
 
 
 class Classifier:
@@ -66,11 +74,47 @@ class Classifier:
         a regression's values as they are."""
         return self.head.probabilities(self.values(images, batch_size))
 
+    def fitted(self, images: np.ndarray, fit: str | None = None) -> np.ndarray:
+        """A batch of pixel pictures (n, H, W, C), any size, fitted to the model's input the way every
+        command fits a photo (``--fit``; ``crop`` for a fixed-size model): float32 (n, h, w, C)."""
+        from ..errors import CnnvizError
+        from ..inputs.fitting import fit_image
+
+        batch = np.asarray(images)
+        channels = self.loaded.channels
+        if batch.ndim != 4 or batch.shape[-1] != channels or not np.issubdtype(batch.dtype, np.number):
+            raise CnnvizError(f"expected a batch of pictures (n, height, width, {channels}) of 0-255 pixels, "
+                              f"got an array of shape {batch.shape} ({batch.dtype})")
+        h, w = self.loaded.image_size()
+        mode = self.loaded.fit_mode(fit)
+        return np.stack([fit_image(np.asarray(p, "float32"), h, w, mode)[0] for p in batch]) if len(batch) else \
+            np.zeros((0, h, w, channels), "float32")
+
+    def classify(self, images: np.ndarray, k: int = 5, fit: str | None = None, batch_size: int = 32) -> TopK:
+        """Top-``k`` classes of every picture in a batch (n, H, W, C) of 0-255 pixels, fitted to the
+        model's own input size: (ids, probabilities), each (n, k), most probable first."""
+        probs = self.probabilities(self.fitted(images, fit), batch_size)
+        k = max(1, min(int(k), probs.shape[1]))
+        ids = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+        return TopK(ids, np.take_along_axis(probs, ids, axis=1))
+
     def top(self, probs: np.ndarray, k: int = 5) -> list[Prediction]:
         if not self.head.is_classifier:
             return []
         order = np.argsort(-probs)[:k]
         return [Prediction(int(i), self.name(int(i)), float(probs[i])) for i in order]
+
+
+def classify(model: LoadedModel | str, images: np.ndarray, k: int = 5, fit: str | None = None,
+             batch_size: int = 32) -> TopK:
+    """Top-``k`` ImageNet (or the model's own) classes of a batch of 0-255 pictures (n, H, W, C), each
+    fitted to ``model``'s input size by ``fit`` (default ``crop``, as every command fits a photo).
+    ``model``: a :class:`LoadedModel` or a name (``efficientnet-lite1``...; loaded with its head).
+    Lets pictures made on one network be judged by another that took no part in making them."""
+    from .loading import load_model
+
+    loaded = load_model(model, include_top=True) if isinstance(model, str) else model
+    return Classifier(loaded).classify(images, k, fit, batch_size)
 
 
 def cat_predictions(loaded: LoadedModel, k: int = 3) -> list[Prediction] | None:
@@ -90,4 +134,4 @@ def cat_predictions(loaded: LoadedModel, k: int = 3) -> list[Prediction] | None:
     return clf.top(clf.probabilities(pixels[None])[0], k)
 
 
-__all__ = ["Classifier", "Head", "Prediction", "Score"]
+__all__ = ["Classifier", "Head", "Prediction", "Score", "TopK", "classify"]

@@ -14,6 +14,7 @@ from ..backends.runtime import keras
 from ..errors import CnnvizError, first_line as _first_line
 from ..inputs.labels import digit_classes, imagenet_classes
 from ..inputs.preprocessing import check_mode
+from .efficientnet_lite import NAMES as LITE_NAMES, find_variant
 from .layers import iter_layers
 from .lenet import bundled_path
 from .weights import load_weights
@@ -45,7 +46,7 @@ APPLICATIONS: dict[str, tuple[str, str, int]] = {
     "nasnetmobile": ("NASNetMobile", "tf", 224),
     "convnexttiny": ("ConvNeXtTiny", "none", 224),
 }
-MODEL_NAMES = ("lenet", "efficientnet-lite0", *APPLICATIONS)
+MODEL_NAMES = ("lenet", *LITE_NAMES, *APPLICATIONS)
 
 
 @dataclass
@@ -165,8 +166,8 @@ def load_model(
         loaded.notes = [n for n in loaded.notes if n != loaded.preprocess_note]
         if weights not in (None, "imagenet", "built-in"):
             loaded.weights = load_weights(loaded.model, weights, include_top=include_top)
-    elif lower == "efficientnetlite0":
-        loaded = _load_efficientnet_lite(include_top, weights)
+    elif find_variant(lower) is not None:
+        loaded = _load_efficientnet_lite(lower, include_top, weights)
     elif key.endswith((".keras", ".h5", ".hdf5")) or Path(key).exists():
         loaded = _load_file(Path(key), unsafe=unsafe, name=Path(key).name)
         if weights not in (None, "imagenet", "built-in"):
@@ -175,7 +176,7 @@ def load_model(
         near = difflib.get_close_matches(lower, MODEL_NAMES, n=3, cutoff=0.4)
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise CnnvizError(
-            f"unknown model {key!r}{hint}; give a name ({', '.join(MODEL_NAMES[:4])}, ...) or a .keras/.h5 file"
+            f"unknown model {key!r}{hint}; give a name (lenet, efficientnet-lite0, vgg16, vgg19, ...) or a .keras/.h5 file"
         )
     if preprocess is not None:
         loaded.notes = [n for n in loaded.notes if n != loaded.preprocess_note]
@@ -206,13 +207,14 @@ def _check_labels(loaded: LoadedModel, labels: tuple[str, ...]) -> None:
         raise CnnvizError(f"{loaded.name} has {count} outputs but --labels gives {what}; give one name per output")
 
 
-def _load_efficientnet_lite(include_top: bool, weights) -> LoadedModel:
+def _load_efficientnet_lite(name: str, include_top: bool, weights) -> LoadedModel:
     from . import efficientnet_lite
 
-    model, source = efficientnet_lite.load(include_top=include_top, weights=weights)
+    variant = efficientnet_lite.variant(name)
+    model, source = efficientnet_lite.load(include_top=include_top, weights=weights, spec=variant)
     classes = imagenet_classes() if include_top else None
-    return LoadedModel(model, efficientnet_lite.NAME, "tf", None if include_top else efficientnet_lite.SIZE, classes, source,
-                       preprocess_assumed="tf: EfficientNet-Lite0 (by name)")
+    return LoadedModel(model, variant.name, "tf", None if include_top else variant.size, classes, source,
+                       preprocess_assumed=f"tf: {variant.title} (by name)")
 
 
 def _load_application(name: str, include_top: bool, weights) -> LoadedModel:
