@@ -15,6 +15,10 @@ CASES = [
     ("filters lenet --layer conv1 --method smoth", "did you mean smooth"),
     ("cam lenet --method integrated-gradients --baseline purple", "baseline"),
     ("cam lenet --noise-samples 0", "at least 1"),
+    ("filters lenet --layer conv1 --image {tmp}/fake.png --method classic", "needs --method smooth"),
+    ("fool lenet -c 3 --image {tmp}/fake.png --method visualize --closeness -1", "must be 0 or more"),
+    ("fool lenet -c 3 --closeness 2", "with --method visualize --image"),
+    ("filters lenet --layer conv1 --closeness 2", "give the photo with --image"),
 ]
 
 

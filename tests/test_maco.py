@@ -1,0 +1,113 @@
+"""MACO (phase-only optimisation under a fixed magnitude), its crop views, and feature accentuation."""
+
+import numpy as np
+import pytest
+from keras import ops
+
+import cnnviz as cv
+from cnnviz.optvis import param as P
+from cnnviz.optvis import transforms as T
+
+
+def _numpy_maco(phase: np.ndarray, alpha: float, h: int, w: int) -> np.ndarray:
+    """The paper's image from its formula, in numpy: standardised phase, magnitude x e^(i phase),
+    irfft2, standardised, recorrelated colour, sigmoid x 255."""
+    z = (phase - phase.mean()) / (phase.std() + 1e-5)
+    mag = 1.0 / np.maximum(P.rfft2_freqs(h, w), 1.0 / max(h, w)) ** alpha
+    x = np.fft.irfft2(mag * np.exp(1j * z), s=(h, w))  # (C, H, W)
+    x = (x - x.mean()) / (x.std() + 1e-5)
+    x = np.moveaxis(x, 0, -1) @ P.COLOR_CORRELATION.T
+    return 255.0 / (1.0 + np.exp(-x))
+
+
+@pytest.mark.parametrize("h,w", [(12, 12), (9, 9)])
+def test_maco_image_is_the_papers_formula(h, w):
+    phase = np.random.default_rng(3).normal(0, 1, (2, 3, h, w // 2 + 1)).astype("float32")
+    got = ops.convert_to_numpy(P.Maco(alpha=1.3).image(ops.convert_to_tensor(phase), h, w, 3))
+    for b in range(2):
+        np.testing.assert_allclose(got[b], _numpy_maco(phase[b].astype("float64"), 1.3, h, w), atol=0.05)
+
+
+def test_the_phase_never_changes_the_magnitude():
+    """Two random phases give images whose spectra have the same magnitude (up to the standardising
+    scale and the DC term): only the phase is free, the defining property of MACO."""
+    m, h, w = P.Maco(), 16, 16
+    phases = np.random.default_rng(0).normal(0, 1, (2, 3, h, w // 2 + 1)).astype("float32")
+    lin = ops.convert_to_numpy(m.linear(ops.convert_to_tensor(phases), h, w, 3))
+    mags = np.abs(np.fft.rfft2(np.moveaxis(lin, -1, 1)))[:, :, :, 1:-1]  # columns with no Hermitian constraint
+    ratio = mags[0] / mags[1]
+    np.testing.assert_allclose(ratio, np.full_like(ratio, ratio.mean()), rtol=1e-3)
+    shape = mags[0] / m.magnitude(h, w)[:, 1:-1]  # and that magnitude is the 1/f law
+    np.testing.assert_allclose(shape, np.full_like(shape, shape.mean()), rtol=1e-3)
+
+
+def test_invert_gives_back_the_phase():
+    m, h, w = P.Maco(), 12, 12
+    phase = np.random.default_rng(1).normal(0, 1, (1, 3, h, w // 2 + 1)).astype("float32")
+    pixels = ops.convert_to_numpy(m.image(ops.convert_to_tensor(phase), h, w, 3))
+    back = m.invert(pixels)
+    z = (phase - phase.mean()) / (phase.std() + 1e-5)
+    diff = np.angle(np.exp(1j * (back - z)))[:, :, 1:, 1:-1]  # mod 2 pi; DC row/col and Nyquist column aside
+    assert np.abs(diff).max() < 2e-3
+
+
+def test_crop_takes_a_box_of_the_drawn_side_about_the_drawn_centre():
+    rng, again = np.random.default_rng(4), np.random.default_rng(4)
+    row = T.sample((T.Crop((0.4, 0.8), 0.1),), rng, 51, 51)
+    b = again.uniform(0.4, 0.8)
+    cy, cx = np.clip(0.5 + again.normal(0, 0.1, 2), b / 2, 1 - b / 2)
+    # output (x, y) -> input: x_in = b * (x - 25) + cx * 50
+    np.testing.assert_allclose(row[[0, 1, 3, 4]], [b, 0, 0, b], atol=1e-6)
+    np.testing.assert_allclose(row[[2, 5]], [cx * 50 - 25 * b, cy * 50 - 25 * b], atol=1e-4)
+    for seed in range(50):  # the box stays inside the image
+        r = T.sample((T.Crop((0.5, 1.0), 0.4),), np.random.default_rng(seed), 51, 51)
+        corners = [r[0] * x + r[2] for x in (0, 50)] + [r[4] * y + r[5] for y in (0, 50)]
+        assert min(corners) > -1e-4 and max(corners) < 50 + 1e-4
+
+
+def test_the_pull_towards_the_photo_is_measured_in_anchor_units(tiny_conv_model):
+    from cnnviz.optvis import Ascent
+    from cnnviz.optvis.ascent import ANCHOR_RMS
+    from cnnviz.optvis.objectives import channel
+
+    anchor = np.random.default_rng(0).uniform(0, 255, (16, 16, 3)).astype("float32")
+    a = Ascent(tiny_conv_model, ["c1"], channel("c1"), "unit", anchor=anchor, closeness=1.0)
+    image = ops.convert_to_tensor((anchor + 255 * ANCHOR_RMS * np.array([1, -1, 1]))[None].astype("float32"))
+    np.testing.assert_allclose(ops.convert_to_numpy(a._away(image)), [1.0], rtol=1e-5)
+    small = anchor.reshape(8, 2, 8, 2, 3).mean(axis=(1, 3))  # the anchor as a half-size render sees it (area)
+    half = ops.convert_to_tensor(np.stack([small + 255 * ANCHOR_RMS * 2]))
+    np.testing.assert_allclose(ops.convert_to_numpy(a._away(half)), [4.0], rtol=1e-3)
+
+
+def _photo(h=16, w=16):
+    y, x = np.mgrid[:h, :w]
+    return np.stack([x * 12, y * 12, (x + y) * 6], -1).clip(0, 255).astype("uint8")
+
+
+def test_closeness_keeps_an_accentuation_near_its_photo(tiny_conv_model):
+    photo = _photo()
+    kw = dict(steps=12, progress=False, note=None, preprocess="unit", weights=None)
+    free = cv.fool(tiny_conv_model, [0, 2], method="visualize", image=photo, closeness=0.0, **kw)
+    held = cv.fool(tiny_conv_model, [0, 2], method="visualize", image=photo, closeness=20.0, **kw)
+    np.testing.assert_array_equal(held.source, photo)
+    for r in (free, held):  # the change is the RMS difference from the photo, by hand
+        want = np.sqrt(((r.images.astype(float) - photo.astype(float)) ** 2).mean(axis=(1, 2, 3)))
+        np.testing.assert_allclose(r.changes, want, rtol=1e-9)
+    assert np.all(held.changes < free.changes)
+    rec = held.manifest()
+    assert rec["accentuated_from"]["closeness"] == 20.0 and rec["tiles"][0]["rms_change"] == round(held.changes[0], 2)
+    plain = cv.fool(tiny_conv_model, [0, 2], method="visualize", **kw)
+    assert plain.source is None and held.figure().size > plain.figure().size  # the photo is drawn first
+
+
+def test_filter_accentuation_reports_the_photos_own_activation(tiny_conv_model):
+    import keras
+
+    photo = _photo()
+    r = cv.filters(tiny_conv_model, "c2", [1, 3], image=photo, steps=4, progress=False, note=None, preprocess="unit",
+                   weights=None)
+    pre = keras.Model(tiny_conv_model.inputs, tiny_conv_model.get_layer("c2").output)
+    direct = pre(photo[None].astype("float32") / 255.0).numpy()[0].mean(axis=(0, 1))
+    np.testing.assert_allclose(r.source_activations, direct[[1, 3]], rtol=1e-4, atol=1e-6)
+    assert [t["activation_on_photo"] for t in r.manifest()["tiles"]] == pytest.approx(direct[[1, 3]], rel=1e-4, abs=1e-6)
+    assert r.param == "fourier" and "accentuation" in r.recipe
