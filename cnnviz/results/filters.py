@@ -90,7 +90,7 @@ class FilterResult(Shown):
         out = [f"#{i}{'*' if r else ''}  act {a:.3g}" if ok else f"#{i}  dead (act {a:.2g})"
                for i, a, ok, r in zip(self.indices, self.activations, self.alive, self._revived())]
         if self.source_activations is not None:
-            out = [f"{c}\nphoto: act {a:.3g}; moved {d:.0f} levels" for c, a, d in zip(out, self.source_activations, self.changes)]
+            out = [f"{c}\nphoto: act {a:.3g}; moved {d:.0f}" for c, a, d in zip(out, self.source_activations, self.changes)]
         return out
 
     def respond_phrase(self) -> str:
@@ -118,6 +118,9 @@ class FilterResult(Shown):
             sub += ("; classic (the Keras-blog recipe): plain gradient steps on the post-ReLU mean from grey noise, shown "
                     "at std 0.1; a filter silent on that noise gets no gradient and stays noise (dead): "
                     "the default --method smooth optimises the pre-activation instead")
+        if self.source is not None:
+            sub += ("; photo: act = the filter's mean activation on the photo itself; moved = RMS change from the photo "
+                    f"in grey levels (0-255); closeness {self.closeness:g}")
         if self._revived().any():
             sub += ("; * silent on the jittered recipe's picture, then pushed at its strongest position without "
                     "jitter until it responds")

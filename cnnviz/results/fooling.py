@@ -78,7 +78,7 @@ class FoolResult(Shown):
             if self.method == "fool" and not ok:
                 head += "  NOT reached"
             if self.changes is not None:
-                head += f"; moved {self.changes[k]:.0f} levels"
+                head += f"; moved {self.changes[k]:.0f}"
             out.append("\n".join([head] + (top5_lines(preds[:top]) if top else [])))
         return out
 
