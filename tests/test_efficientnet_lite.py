@@ -279,7 +279,11 @@ def test_variant_names_load_everywhere_without_weights(name):
     assert loaded.name == name and loaded.preprocess == "tf" and loaded.default_size == size
     assert "EfficientNet-Lite" + name[-1] in loaded.preprocess_assumed and name in MODEL_NAMES
     assert recognise(loaded.model).mode == "tf"
-    assert load_model(name, include_top=True, weights=None).input_shape == (size, size, 3)
+    full = load_model(name, include_top=True, weights=None).model
+    assert full.input_shape == (None, size, size, 3)
+    # the parameter counts published with EfficientNet-Lite (tensorflow/tpu): lite1 5.4M, lite2 6.1M
+    trainable = sum(int(np.prod(w.shape)) for w in full.trainable_weights)
+    assert round(trainable / 1e6, 1) == {"efficientnet-lite1": 5.4, "efficientnet-lite2": 6.1}[name], trainable
 
 
 def _variant_cat(name):
