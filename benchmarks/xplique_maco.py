@@ -110,10 +110,12 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=128)
     ap.add_argument("--crops", type=int, default=8)
     ap.add_argument("--judge", default="efficientnet-lite2", help="a network that took no part in making them")
+    ap.add_argument("--shape", type=int, help="the optimised picture's side (default: the model's input; xplique's: 512)")
     ap.add_argument("--save", type=Path, help="write the pictures as PNG here")
     args = ap.parse_args()
     times: list[float] = []
-    pictures, per_class = run(args.model, args.classes, args.steps, args.crops, times=times)
+    pictures, per_class = run(args.model, args.classes, args.steps, args.crops, times=times,
+                              shape=(args.shape, args.shape) if args.shape else None)
     print(f"xplique MACO on {args.model}: {args.steps} steps x {args.crops} crops, {per_class:.1f} s per class "
           f"(each: {', '.join(f'{t:.1f}' for t in times)})")
     from cnnviz.models.classifier import classify
