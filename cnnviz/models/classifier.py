@@ -87,8 +87,9 @@ class Classifier:
                               f"got an array of shape {batch.shape} ({batch.dtype})")
         h, w = self.loaded.image_size()
         mode = self.loaded.fit_mode(fit)
-        return np.stack([fit_image(np.asarray(p, "float32"), h, w, mode)[0] for p in batch]) if len(batch) else \
-            np.zeros((0, h, w, channels), "float32")
+        # resized as given (uint8 pictures as uint8, like every photo a command fits), then made float
+        fitted = [fit_image(np.ascontiguousarray(p), h, w, mode)[0] for p in batch]
+        return np.stack(fitted).astype("float32") if fitted else np.zeros((0, h, w, channels), "float32")
 
     def classify(self, images: np.ndarray, k: int = 5, fit: str | None = None, batch_size: int = 32) -> TopK:
         """Top-``k`` classes of every picture in a batch (n, H, W, C) of 0-255 pixels, fitted to the

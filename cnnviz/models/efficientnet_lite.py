@@ -273,6 +273,10 @@ def _convert_file(checkpoint: Path, v: Variant) -> dict[str, list[np.ndarray]]:
     except ValueError as exc:  # a tensor of the wrong rank for its layer
         raise CnnvizError(f"{wrong} ({exc}); use the file from {v.package}") from None
     check_shapes(build(include_top=True, spec=v), weights, repr(str(checkpoint)), v)
+    used = sum(len(arrays) for arrays in weights.values())
+    tensors = [k for k in sd if not k.endswith("num_batches_tracked")]
+    if len(tensors) != used:  # e.g. a deeper variant's file: its extra blocks would be dropped silently
+        raise CnnvizError(f"{wrong}: it has {len(tensors)} weight tensors, {v.name} uses {used}; use the file from {v.package}")
     return weights
 
 
