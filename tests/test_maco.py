@@ -111,3 +111,27 @@ def test_filter_accentuation_reports_the_photos_own_activation(tiny_conv_model):
     np.testing.assert_allclose(r.source_activations, direct[[1, 3]], rtol=1e-4, atol=1e-6)
     assert [t["activation_on_photo"] for t in r.manifest()["tiles"]] == pytest.approx(direct[[1, 3]], rel=1e-4, abs=1e-6)
     assert r.param == "fourier" and "accentuation" in r.recipe
+
+
+def test_views_average_each_images_scores_over_its_own_transforms(tiny_conv_model):
+    """k views of an image per step: with transforms that move nothing the mean is the one score; with
+    real ones it is the mean of the k scores of that image's k draws, computed directly."""
+    from cnnviz.optvis import Ascent, Stage
+    from cnnviz.optvis.objectives import channel
+
+    x = np.random.default_rng(0).uniform(0, 255, (2, 16, 16, 3)).astype("float32")
+    stage, targets = [Stage((16, 16), 1, 0.0)], np.array([1, 3])
+    scores = []
+    for views, transforms in ((1, (T.Jitter(0),)), (3, (T.Jitter(0),)), (3, (T.Jitter(2),))):
+        a = Ascent(tiny_conv_model, ["c1"], channel("c1"), "unit", transforms=transforms, views=views)
+        rngs = [np.random.default_rng([5, i]) for i in range(2)]
+        scores.append(a.run(x, targets, stage, rngs)[1])
+    np.testing.assert_allclose(scores[1], scores[0], rtol=1e-5)
+    rngs = [np.random.default_rng([5, i]) for i in range(2)]
+    m = np.stack([T.sample((T.Jitter(2),), r, 16, 16) for r in rngs for _ in range(3)])
+    seen = ops.convert_to_numpy(T.apply(ops.convert_to_tensor(np.repeat(x, 3, axis=0)), (T.Jitter(2),),
+                                        ops.convert_to_tensor(m)))
+    a = Ascent(tiny_conv_model, ["c1"], channel("c1"), "unit")
+    direct = a.score(seen, np.repeat(targets, 3)).reshape(2, 3).mean(axis=1)
+    np.testing.assert_allclose(scores[2], direct, rtol=1e-4)
+    assert not np.allclose(scores[2], scores[0])

@@ -114,7 +114,7 @@ class Ascent:
 
     def __init__(self, model, names: Sequence[str], objective: Objective, preprocess: str,
                  transforms: Any = (), rule: UpdateRule = UpdateRule(), precision: str = "float32",
-                 param: Any = None, anchor: np.ndarray | None = None, closeness: float = 0.0):
+                 param: Any = None, anchor: np.ndarray | None = None, closeness: float = 0.0, views: int = 1):
         missing = [n for n in objective.layers if n not in names and n != "pixels"]
         if missing:
             raise ValueError(f"objective needs {missing}, model gives {list(names)}")
@@ -129,6 +129,7 @@ class Ascent:
         self.precision = resolve_precision(precision)
         self.anchor = None if anchor is None else np.asarray(anchor, "float32")
         self.closeness = float(closeness)
+        self.views = max(1, int(views))  # transformed views of each image per step, their scores averaged
         shape = tuple(model.inputs[0].shape)
         self.channels = int(shape[-1])
         self.fixed = (int(shape[1]), int(shape[2])) if shape[1] and shape[2] else None
@@ -145,7 +146,8 @@ class Ascent:
         h, w = size
         render = self._render_size(size, feed)
         image = self.param.image(params, h, w, self.channels, None if render == tuple(size) else render)
-        seen = T.apply(image, self.transforms, matrices) if self.transforms and robust else image
+        many = ops.repeat(image, self.views, axis=0) if self.views > 1 and robust else image
+        seen = T.apply(many, self.transforms, matrices) if self.transforms and robust else image
         sh, sw = int(seen.shape[1]), int(seen.shape[2])
         if (sh, sw) == tuple(feed):
             return image, seen
@@ -177,12 +179,15 @@ class Ascent:
 
     def _loss(self, size, feed, robust: bool = True):
         def loss(call, params, targets, matrices, *_):
+            from keras import ops
+
             image, seen = self._seen(params, size, feed, matrices, robust)
             acts = dict(zip(self.names, call(to_model_input(seen, self.preprocess))))
             acts["pixels"] = seen
-            from keras import ops
-
-            score = self.objective(acts, targets)
+            k = self.views if robust and self.transforms else 1
+            score = self.objective(acts, ops.repeat(targets, k, axis=0) if k > 1 else targets)
+            if k > 1:  # the mean over each image's views (views of one image are consecutive)
+                score = ops.mean(ops.reshape(score, (-1, k)), axis=1)
             if self.anchor is None or not self.closeness:
                 return ops.sum(score), score
             # scale-free: at ANCHOR_RMS from the photo the pull back equals `closeness` x |score|
@@ -289,7 +294,7 @@ class Ascent:
                 lr = ops.convert_to_tensor(float(stage.lr))
                 for _ in range(stage.steps):
                     if robust:
-                        m = np.stack([T.sample(self.transforms, r, *padded) for r in rngs])
+                        m = np.stack([T.sample(self.transforms, r, *padded) for r in rngs for _ in range(self.views)])
                     else:
                         m = np.tile(T.IDENTITY, (len(rngs), 1))
                     params, state, s = step(params, state, t, ops.convert_to_tensor(m), lr, lo, hi)

@@ -190,6 +190,7 @@ class Maco(Recipe):
     alpha: float = 1.0
     boxes: tuple[float, float] = MACO_BOXES
     low: float | None = None
+    views: int = 1
     name = "maco"
 
     def own_schedule(self, size: tuple[int, int], fixed: bool) -> list[Stage]:

@@ -120,7 +120,7 @@ class FilterResult(Shown):
                     "the default --method smooth optimises the pre-activation instead")
         if self.source is not None:
             sub += ("; photo: act = the filter's mean activation on the photo itself; moved = RMS change from the photo "
-                    f"in grey levels (0-255); closeness {self.closeness:g}")
+                    "in grey levels (0-255)")
         if self._revived().any():
             sub += ("; * silent on the jittered recipe's picture, then pushed at its strongest position without "
                     "jitter until it responds")
