@@ -73,7 +73,10 @@ def test_plan_output_refuses_existing_and_unwritable(tmp_path):
 
 def test_manifest_records_version(tmp_path):
     paths = files.plan_output(tmp_path, "m")
-    files.save_result(paths, np.zeros((3, 3), "uint8"), {"value": np.float32(1.5), "arr": np.arange(3)})
-    data = json.loads(paths.manifest.read_text())
+    files.save_result(paths, np.zeros((3, 3), "uint8"), {"value": np.float32(1.5), "arr": np.arange(3),
+                                                         "nan": np.float32("nan"), "inf": [np.float64("inf")]})
+    text = paths.manifest.read_text()
+    data = json.loads(text, parse_constant=lambda c: pytest.fail(f"manifest holds {c}, not JSON"))
     assert data["cnnviz_version"] == __version__
     assert data["value"] == 1.5 and data["arr"] == [0, 1, 2] and data["image"] == "m.png"
+    assert data["nan"] is None and data["inf"] == [None]  # NumPy non-finite scalars too, not NaN/Infinity
