@@ -98,3 +98,18 @@ def test_orientation_rgb_against_colorsys() -> None:
     mag3 = np.stack([mag, mag / 2, mag * 0], -1)  # several channels: the largest per pixel
     np.testing.assert_array_equal(pixels.orientation_rgb(angle, mag3), got)
     assert pixels.orientation_rgb(angle, np.zeros((2, 2))).max() == 0  # no gradient: black, not a division by zero
+
+
+def test_float32_input_gives_float64_results() -> None:
+    a = np.array([1.0, 2.0, 4.0], "float32")
+    assert pixels.normalize01(a).dtype == np.float64 and pixels.symmetric01(a).dtype == np.float64
+    np.testing.assert_array_equal(pixels.normalize01(a), (np.array([1.0, 2.0, 4.0]) - 1.0) / (3.0 + 1e-7))
+
+
+def test_orientation_rgb_brightness_truncates_the_scaled_magnitude() -> None:
+    """99.5th percentile of (2, 1.8, 2, 2) is 2: brightness floor(255 * m / (2 + 1e-8)): 2 -> 254, 1.8 -> 229."""
+    angle = np.array([[0.0, np.pi / 2], [np.pi, 3 * np.pi]])
+    mag = np.array([[2.0, 1.8], [2.0, 2.0]])
+    hsv = np.stack([np.array([[0, 44], [89, 89]], "uint8"), np.full((2, 2), 255, "uint8"),
+                    np.array([[254, 229], [254, 254]], "uint8")], -1)
+    np.testing.assert_array_equal(pixels.orientation_rgb(angle, mag), cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB))
