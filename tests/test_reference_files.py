@@ -27,6 +27,8 @@ def test_encode_png_is_pillows_png_of_the_rounded_pixels() -> None:
     rgb = np.array([[[0.4, 254.6, 300.0], [-3.0, 127.5, 12.0]]])  # rounds and clips to uint8
     expect = np.array([[[0, 255, 255], [0, 128, 12]]], "uint8")
     assert files.encode_png(rgb) == _png_bytes(expect)
+    with Image.open(io.BytesIO(files.encode_png(rgb))) as im:  # and decodes back to the same pixels
+        np.testing.assert_array_equal(np.asarray(im), expect)
     grey = np.arange(12, dtype="uint8").reshape(3, 4, 1)  # a one-channel image is stored as grey (mode L)
     data = files.encode_png(grey)
     assert data == _png_bytes(grey[..., 0])
@@ -78,6 +80,7 @@ def test_manifest_bytes_are_json_dumps_indent_2(tmp_path: Path) -> None:
     expect = {"cnnviz_version": __version__, "a": 1.5, "3": [1, 2], "nan": None, "inf": None, "p": str(tmp_path / "q"),
               "arr": [[0, 1], [2, 3]], "nested": {"x": [True]}}
     assert out.read_bytes() == (json.dumps(expect, indent=2) + "\n").encode("utf-8")
+    json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"manifest holds {c}, not JSON"))  # strict JSON
     assert type(json.loads(out.read_text())["3"][1]) is int
 
 
