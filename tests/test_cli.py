@@ -159,7 +159,12 @@ def test_edges_and_kernels_cli(tmp_path, lenet):
     r = run("edges", "--out", tmp_path)
     assert r.exit_code == 0, r.output
     assert Image.open(tmp_path / "edges_chelsea_sobel.png").size[0] > 1000
+    sobel = [[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]  # the textbook kernels the figure says it used
+    edges = json.loads((tmp_path / "edges_chelsea_sobel.json").read_text())
+    assert edges["v_kernel"] == sobel and edges["h_kernel"] == np.transpose(sobel).tolist() and edges["border"] == "reflect101"
     assert run("edges", "--gallery", "--out", tmp_path).exit_code == 0
+    kernels = json.loads((tmp_path / "gallery_chelsea.json").read_text())["kernels"]
+    assert kernels["sobel V"] == sobel and kernels["scharr V"] == [[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]]
     assert_clean_error(run("edges", "--kernel", "sobell", "--out", tmp_path / "x"), "use one of: sobel, prewitt")
     r = run("kernels", "lenet", "--out", tmp_path)
     assert r.exit_code == 0 and "conv1: 6 kernels" in r.output
