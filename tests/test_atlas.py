@@ -299,6 +299,8 @@ def test_ctrl_c_keeps_finished_layers(tmp_path, monkeypatch):
     assert "error: interrupted; kept 1 finished layer(s)" in r.output and "run the same command again" in r.output
     root = tmp_path / "atlas-lenet"
     assert (root / "conv1" / "index.html").exists() and not (root / "conv2" / "index.html").exists()
+    kept = json.loads((root / "conv1" / "layer.json").read_text())  # the finished layer is whole: 6 filters, top 2 each
+    assert len(kept["records"]) == 6 and all(len(r["examples"]) == 2 and r["examples"][0]["value"] == r["max"] for r in kept["records"])
     assert_links_exist(root)
 
 
