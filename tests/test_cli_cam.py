@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from cnnviz.methods.attribution import METHODS
@@ -133,3 +134,8 @@ def test_cam_on_a_saved_transfer_learning_model(tmp_path):
                 "--out", tmp_path / "out", "--overwrite", *extra)
         assert r.exit_code == 0, r.output
         assert r.output.count("on layer base/conv_last") == 4 and "Traceback" not in r.output
+        # the class explained is the reloaded model's own prediction on the image (pixels / 255), with its probability
+        data = json.loads((tmp_path / "out" / "cam_transfer_img_gradcam-gradcampp-layercam-scorecam.json").read_text())
+        p = outer.predict(np.asarray(Image.open(tmp_path / "img.png"))[None].astype("float32") / 255.0, verbose=0)[0]
+        assert data["class"] == int(np.argmax(p)) and data["probability"] == pytest.approx(float(p.max()), rel=1e-5)
+        assert [m["layer"] for m in data["methods"]] == ["base/conv_last"] * 4
