@@ -254,6 +254,8 @@ def test_an_input_choice_ends_with_the_call(tmp_path):
 def test_atlas_from_python_links_its_site(tmp_path):
     site = cv.atlas("lenet", tmp_path, layers="conv1", filters_per_layer=2, steps=2, diversity=0, progress=False, note=None)
     assert site.index == tmp_path / "atlas-lenet" / "index.html" and site.index.is_file() and site.built == ["conv1"]
+    pages = sorted(p.name for p in (tmp_path / "atlas-lenet" / "conv1").glob("f*.html"))
+    assert pages == ["f0.html", "f1.html"]  # filters_per_layer=2 of conv1's 6 filters
     assert f'href="{site.index}"' in site._repr_html_() and "built conv1" in site._repr_html_()
     again = cv.atlas("lenet", tmp_path, layers="conv1", filters_per_layer=2, steps=2, diversity=0, progress=False, note=None)
     assert again.skipped == ["conv1"] and "kept conv1" in again._repr_html_()

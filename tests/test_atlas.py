@@ -267,9 +267,17 @@ def test_cli_builds_then_resumes(tmp_path):
     args = ["atlas", "lenet", "--layers", "conv1", "--steps", "2", "--top-k", "3", "--out", str(tmp_path)]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "atlas-lenet" / "index.html").exists()
+    layer = json.loads((tmp_path / "atlas-lenet" / "conv1" / "layer.json").read_text())
+    assert layer["params"] == 3 * 3 * 1 * 6 + 6 and layer["filters"] == 6 and len(layer["records"]) == 6
+    for rec in layer["records"]:  # --top-k 3: three examples each, the best one holding the filter's maximum
+        values = [e["value"] for e in rec["examples"]]
+        assert len(values) == 3 and values == sorted(values, reverse=True) and values[0] == rec["max"]
+    conv1 = tmp_path / "atlas-lenet" / "conv1"
+    computed = [conv1 / "layer.json", *sorted((conv1 / "img").iterdir())]  # the pages are re-rendered (links), these not
+    before = [(p.read_bytes(), p.stat().st_mtime_ns) for p in computed]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0 and "skipped 1 finished layer(s): conv1" in r.output
+    assert [(p.read_bytes(), p.stat().st_mtime_ns) for p in computed] == before and len(computed) > 20
     r = CliRunner().invoke(app, args[:-4] + ["--top-k", "4", "--out", str(tmp_path)])
     assert r.exit_code == 1 and "other settings" in r.output and "--overwrite" in r.output
 
@@ -291,6 +299,8 @@ def test_ctrl_c_keeps_finished_layers(tmp_path, monkeypatch):
     assert "error: interrupted; kept 1 finished layer(s)" in r.output and "run the same command again" in r.output
     root = tmp_path / "atlas-lenet"
     assert (root / "conv1" / "index.html").exists() and not (root / "conv2" / "index.html").exists()
+    kept = json.loads((root / "conv1" / "layer.json").read_text())  # the finished layer is whole: 6 filters, top 2 each
+    assert len(kept["records"]) == 6 and all(len(r["examples"]) == 2 and r["examples"][0]["value"] == r["max"] for r in kept["records"])
     assert_links_exist(root)
 
 

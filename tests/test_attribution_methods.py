@@ -222,7 +222,23 @@ def test_cli_sanity_and_new_flags_reach_the_manifest(tmp_path):
     assert data["options"]["clip"] == 5.0 and data["options"]["sanity_stages"] == 2
     assert [m["clip_percent"] for m in data["methods"]] == [5.0, 5.0]
     assert set(data["sanity"]["spearman"]) == {"gradcam", "saliency"} and len(data["sanity"]["stages"]) == 3
-    assert (out / (next(out.glob("cam_*.json")).stem + "-sanity.png")).is_file()
+    san = data["sanity"]  # flagged = |rank correlation after the last stage| >= flag_at (0.5)
+    assert san["flag_at"] == 0.5 and san["flagged"] == [m for m, r in san["spearman"].items() if abs(r[-1]) >= 0.5]
+    from PIL import Image
+
+    from cnnviz.output.layout import caption_height, wrap_text
+
+    # the figure: one row per method, the trained map then one column per stage; 28 px digits enlarged x4, 4 px margins
+    fig = np.asarray(Image.open(out / san["figure"]).convert("RGB"))
+    lines = max(len(wrap_text(f"{m}\ntrained" + ("\nFLAG: ignores weights" if m in san["flagged"] else ""), 112).split("\n"))
+                for m in ("gradcam", "saliency"))
+    cap = caption_height(lines)
+    assert fig.shape[1] == 4 * 112 + 5 * 4
+    top = fig.shape[0] - (2 * (112 + cap) + 3 * 4)
+    for r_ in range(2):
+        for c_ in range(4):  # heat over the lightened grey digit is never white; the margins beside each tile are
+            y, x = top + 4 + r_ * (112 + cap + 4), 4 + c_ * 116
+            assert (fig[y : y + 112, x : x + 112] < 255).any(-1).all() and (fig[y : y + 112, x - 4 : x] == 255).all()
     assert "sanity gradcam: rank correlation" in r.output
     bad = run("cam", "lenet", "--clip", "100", "--out", tmp_path / "o2")
     assert bad.exit_code != 0 and "--clip" in bad.output

@@ -157,6 +157,10 @@ def test_every_n_at_start_and_a_second_fit_continues_the_count(tmp_path, digits)
     assert [s["epoch"] for s in record["snapshots"]] == [0, 2, 4, 6]  # epoch 0: before the first fit only
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [f"activations_conv1_epoch00{e}.png" for e in (0, 2, 4, 6)]
     assert record["preprocess"] == "unit"
+    # the last snapshot (end of epoch 6) holds the trained model's conv1 channel means on the image, pixels / 255
+    sub = keras.Model(model.inputs[0], model.get_layer("conv1").output)
+    acts = np.asarray(sub(digits[0][:1].astype("float32") / 255.0))[0]
+    np.testing.assert_allclose(record["snapshots"][-1]["images"][0]["channel_means"], acts.mean(axis=(0, 1)), rtol=1e-5, atol=1e-6)
     # without preprocess= the model is fed as cv.load feeds it (pixels / 255 here), and the manifest says so
     default = ActivationSnapshots("conv1", digits[0][:1], folder=tmp_path / "d")
     model.fit(x, y, epochs=1, verbose=0, callbacks=[default])

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from cnnviz.methods.attribution import METHODS
@@ -46,7 +47,12 @@ def test_cam_several_images_and_methods(tmp_path, lenet):
             assert png.size[0] > 3 * png.size[1] / 2  # garbage collector warns inside a later command (a stray note)
     # a quoted glob, and today's single-image invocation and names
     r = run("cam", str(tmp_path / "in" / "d*.png"), "--model", "lenet", "--method", "gradcam++", "--faithfulness-steps", "0", "--out", out)
-    assert r.exit_code == 0 and (out / "cam_lenet_d1_gradcampp.png").exists(), r.output
+    assert r.exit_code == 0, r.output
+    for i in range(2):  # the glob reached both images: each manifest names its file and the model's own class for it
+        data = json.loads((out / f"cam_lenet_d{i}_gradcampp.json").read_text())
+        logits = np.asarray(lenet_logits(lenet, x[i : i + 1]))[0]
+        assert data["input"] == str(tmp_path / "in" / f"d{i}.png") and data["class"] == int(np.argmax(logits))
+        assert [m["method"] for m in data["methods"]] == ["gradcam++"] and data["image"] == f"cam_lenet_d{i}_gradcampp.png"
     # nothing replaced without --overwrite; the raw heatmaps are checked too
     before = sorted(p.name for p in out.iterdir())
     r = run("cam", tmp_path / "in", "--model", "lenet", "--method", "gradcam", "--method", "integrated-gradients", "--heatmaps", "--out", out)
@@ -128,3 +134,8 @@ def test_cam_on_a_saved_transfer_learning_model(tmp_path):
                 "--out", tmp_path / "out", "--overwrite", *extra)
         assert r.exit_code == 0, r.output
         assert r.output.count("on layer base/conv_last") == 4 and "Traceback" not in r.output
+        # the class explained is the reloaded model's own prediction on the image (pixels / 255), with its probability
+        data = json.loads((tmp_path / "out" / "cam_transfer_img_gradcam-gradcampp-layercam-scorecam.json").read_text())
+        p = outer.predict(np.asarray(Image.open(tmp_path / "img.png"))[None].astype("float32") / 255.0, verbose=0)[0]
+        assert data["class"] == int(np.argmax(p)) and data["probability"] == pytest.approx(float(p.max()), rel=1e-5)
+        assert [m["layer"] for m in data["methods"]] == ["base/conv_last"] * 4

@@ -1,12 +1,10 @@
-import json
 import os
 
 import numpy as np
 import pytest
 
-from cnnviz import __version__
-from cnnviz.output import files, layout
 from cnnviz.errors import CnnvizError
+from cnnviz.output import files, layout
 
 
 def test_grid_geometry_exact():
@@ -37,15 +35,6 @@ def test_grid_rejects_mixed_sizes():
         layout.make_grid([np.zeros((4, 4)), np.zeros((5, 5))])
 
 
-def test_png_is_deterministic_and_round_trips(tmp_path):
-    from PIL import Image
-
-    img = np.random.default_rng(0).integers(0, 255, (9, 7, 3)).astype("uint8")
-    assert files.encode_png(img) == files.encode_png(img.copy())
-    files.save_png(tmp_path / "a.png", img)
-    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "a.png")), img)
-
-
 def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
@@ -69,11 +58,3 @@ def test_plan_output_refuses_existing_and_unwritable(tmp_path):
     blocker.write_text("x")
     with pytest.raises(CnnvizError, match="cannot create output folder|not a folder"):
         files.plan_output(blocker / "sub", "r")
-
-
-def test_manifest_records_version(tmp_path):
-    paths = files.plan_output(tmp_path, "m")
-    files.save_result(paths, np.zeros((3, 3), "uint8"), {"value": np.float32(1.5), "arr": np.arange(3)})
-    data = json.loads(paths.manifest.read_text())
-    assert data["cnnviz_version"] == __version__
-    assert data["value"] == 1.5 and data["arr"] == [0, 1, 2] and data["image"] == "m.png"

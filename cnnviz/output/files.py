@@ -88,7 +88,7 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         return _jsonable(x.tolist())
     if isinstance(x, np.generic):
-        return x.item()
+        return _jsonable(x.item())  # a NumPy nan/inf becomes null like a Python one (json writes NaN otherwise)
     if isinstance(x, float) and not math.isfinite(x):
         return None
     if isinstance(x, Path):
