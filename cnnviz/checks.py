@@ -119,7 +119,7 @@ def image_options(param: str | None, diversity: int, method: str | None = None) 
     if method == "classic" and param not in (None, "pixel"):
         raise CnnvizError("--method classic is the Keras blog's pixel recipe; drop --param or use --param pixel")
     if diversity > 1 and (param == "pixel" or method in ("classic", "fool")):
-        raise CnnvizError("--diversity needs --param fourier (the default)")
+        raise CnnvizError("--diversity needs --param fourier or maco (not pixel, classic or fool)")
 
 
 def atlas_diversity(k: int) -> int:

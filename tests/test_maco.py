@@ -9,23 +9,23 @@ from cnnviz.optvis import param as P
 from cnnviz.optvis import transforms as T
 
 
-def _numpy_maco(phase: np.ndarray, alpha: float, h: int, w: int) -> np.ndarray:
+def _numpy_maco(phase: np.ndarray, alpha: float, h: int, w: int, contrast: float = 1.0) -> np.ndarray:
     """The paper's image from its formula, in numpy: standardised phase, magnitude x e^(i phase),
     irfft2, standardised, recorrelated colour, sigmoid x 255."""
     z = (phase - phase.mean()) / (phase.std() + 1e-5)
     mag = 1.0 / np.maximum(P.rfft2_freqs(h, w), 1.0 / max(h, w)) ** alpha
     x = np.fft.irfft2(mag * np.exp(1j * z), s=(h, w))  # (C, H, W)
     x = (x - x.mean()) / (x.std() + 1e-5)
-    x = np.moveaxis(x, 0, -1) @ P.COLOR_CORRELATION.T
+    x = np.moveaxis(x * contrast, 0, -1) @ P.COLOR_CORRELATION.T
     return 255.0 / (1.0 + np.exp(-x))
 
 
-@pytest.mark.parametrize("h,w", [(12, 12), (9, 9)])
-def test_maco_image_is_the_papers_formula(h, w):
+@pytest.mark.parametrize("h,w,contrast", [(12, 12, 1.0), (9, 9, 1.8)])
+def test_maco_image_is_the_papers_formula(h, w, contrast):
     phase = np.random.default_rng(3).normal(0, 1, (2, 3, h, w // 2 + 1)).astype("float32")
-    got = ops.convert_to_numpy(P.Maco(alpha=1.3).image(ops.convert_to_tensor(phase), h, w, 3))
+    got = ops.convert_to_numpy(P.Maco(alpha=1.3, contrast=contrast).image(ops.convert_to_tensor(phase), h, w, 3))
     for b in range(2):
-        np.testing.assert_allclose(got[b], _numpy_maco(phase[b].astype("float64"), 1.3, h, w), atol=0.05)
+        np.testing.assert_allclose(got[b], _numpy_maco(phase[b].astype("float64"), 1.3, h, w, contrast), atol=0.05)
 
 
 def test_the_phase_never_changes_the_magnitude():

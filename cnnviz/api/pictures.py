@@ -37,7 +37,7 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
     :class:`~cnnviz.results.FilterResult`. ``filters``: ``"0-63"``, ``"3,7,12"`` or a list (default: all,
     or the first 16 of a bigger layer); ``top``/``scan``: keep the ``top`` strongest of ``scan``;
     ``method``: ``smooth`` (regularised, default) or ``classic`` (the Keras blog's); ``param``:
-    ``fourier`` or ``pixel``; ``diversity``: pictures per filter. ``out``: also save the PNG + manifest
+    ``fourier``, ``maco`` or ``pixel``; ``diversity``: pictures per filter. ``out``: also save the PNG + manifest
     there (checked before the work); ``tiles``: each picture alone in that folder. ``image``: feature
     accentuation, each picture starts from this photo (fitted by ``fit``, default ``crop``) and is
     pulled back towards it with weight ``closeness`` (default ``ACCENT_CLOSENESS``)."""

@@ -42,7 +42,7 @@ ModelArg = typer.Argument(None, metavar="MODEL", show_default=False,
 SeedOpt = typer.Option(0, "--seed", metavar="INTEGER", help="Random seed (same seed, same images).")
 BatchSizeOpt = typer.Option(None, "--batch-size", metavar="INTEGER",
                             help="Images optimised at once (default: what fits in free GPU memory; 16 on a CPU).")
-ParamOpt = typer.Option(None, "--param", metavar="TEXT", help="Image parametrisation: fourier (default; lucid's, readable) or pixel (the earlier recipe).")
+ParamOpt = typer.Option(None, "--param", metavar="TEXT", help="Image parametrisation: fourier (lucid's; default from 64 px), maco (phase only under a photo's 1/f magnitude) or pixel (default under 64 px).")
 DiversityOpt = typer.Option(1, "--diversity", metavar="INTEGER", help="Pictures per filter/class, pushed apart (lucid's diversity); 1 for one.")
 FitOpt = typer.Option(None, "--fit", metavar="crop|pad|squash|keep",
                       help="How a photo meets the model's input: crop (short side resized, centre cropped; default at a fixed "

@@ -155,12 +155,7 @@ def visualize_filters(
     if size is None and not all(loaded.input_shape[:2]):
         size = DEFAULT_SIZE
     hw = loaded.image_size(size)
-    if image is not None:
-        if method == "classic":
-            raise CnnvizError("accentuating a photo (--image) needs --method smooth (the default), not classic")
-        param, why = param or "fourier", f"feature accentuation of a photo ({param or 'fourier'}, closeness {closeness:g})"
-    else:
-        param, why = param_choice(method, param, hw, diversity)
+    param, why = accent_choice(method, param, closeness) if image is not None else param_choice(method, param, hw, diversity)
     chosen = recipe(method, param, steps)
     if chosen.steps < 1:
         raise CnnvizError("--steps must be at least 1")
@@ -179,11 +174,25 @@ def visualize_filters(
                           diversity=diversity, partial=r.partial, measured=measured, revived=revived, recipe=why,
                           untrained=loaded.untrained)
     if image is not None:
-        result.source, result.closeness = np.asarray(image, "uint8"), float(closeness)
-        result.changes = rms_change(result.images, result.source)
-        result.source_activations = mean_activation(measure_model, result.source[None].repeat(len(indices), 0),
-                                                    list(r.targets), loaded.preprocess)
+        _with_photo(result, image, closeness, measure_model, loaded.preprocess)
     return _strongest(result, top, indices)
+
+
+def accent_choice(method: str, param: str | None, closeness: float) -> tuple[str, str]:
+    """(param, why) of a feature accentuation: Fourier unless told (it can hold the photo exactly)."""
+    if method == "classic":
+        raise CnnvizError("accentuating a photo (--image) needs --method smooth (the default), not classic")
+    param = param or "fourier"
+    return param, f"feature accentuation of a photo ({param}, closeness {closeness:g})"
+
+
+def _with_photo(result: FilterResult, image: np.ndarray, closeness: float, measure_model, preprocess: str) -> None:
+    """An accentuation's photo on its result: the photo, the pull's weight, how far each picture moved
+    from the photo, and each filter's own activation on the photo."""
+    result.source, result.closeness = np.asarray(image, "uint8"), float(closeness)
+    result.changes = rms_change(result.images, result.source)
+    result.source_activations = mean_activation(measure_model, result.source[None].repeat(len(result.indices), 0),
+                                                list(result.indices), preprocess)
 
 
 def _indices(path: tuple, filters: list[int] | None, top: int | None, scan: int | None) -> list[int]:

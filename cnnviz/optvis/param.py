@@ -191,6 +191,7 @@ class Maco:
     name: str = "maco"
     alpha: float = 1.0
     decorrelate: bool = True
+    contrast: float = 1.0  # the standardised image's spread before the sigmoid (1: the paper's)
 
     def init(self, rng: np.random.Generator, h: int, w: int, c: int) -> np.ndarray:
         return rng.normal(0.0, 1.0, size=(c, h, w // 2 + 1)).astype("float32")
@@ -211,7 +212,7 @@ class Maco:
     def image(self, params: Any, h: int, w: int, c: int, size: tuple[int, int] | None = None) -> Any:
         from keras import ops
 
-        x = self.linear(params, h, w, c, size)
+        x = self.linear(params, h, w, c, size) * self.contrast
         if c == 3 and self.decorrelate:
             x = decorrelate(x)
         return ops.sigmoid(x) * 255.0

@@ -178,6 +178,9 @@ MACO_LR = 0.25
 MACO_STEPS = 128
 MACO_FILTER_STEPS = 48
 MACO_BOXES = (0.5, 1.0)
+#: The magnitude's 1/f exponent and the spread before the sigmoid (tuned on 20 classes, judged by Lite2).
+MACO_ALPHA = 1.25
+MACO_CONTRAST = 1.8
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,8 @@ class Maco(Recipe):
 
     steps: int = MACO_STEPS
     lr: float = MACO_LR
-    alpha: float = 1.0
+    alpha: float = MACO_ALPHA
+    contrast: float = MACO_CONTRAST
     boxes: tuple[float, float] = MACO_BOXES
     low: float | None = None
     views: int = 1
@@ -204,7 +208,7 @@ class Maco(Recipe):
         return UpdateRule("adam", clip=False)
 
     def parametrisation(self) -> Any:
-        return P.Maco(alpha=self.alpha)
+        return P.Maco(alpha=self.alpha, contrast=self.contrast)
 
 
 def fourier_stages(size: tuple[int, int], steps: int, lr: float, fixed: bool, low: float | None = None) -> list[Stage]:

@@ -104,8 +104,6 @@ def render(
     targets = [int(t) for t in targets]
     _check(recipe, targets, diversity, start)
     size = tuple(size or loaded.image_size(None))
-    if anchor is not None and start is None:
-        start = np.repeat(np.asarray(anchor, "float32")[None], len(targets) * diversity, axis=0)
     stages = recipe.schedule(size, all(loaded.input_shape[:2]))
     ascent = _ascent(loaded, objective, recipe, size, diversity, diversity_layer, preactivation, precision,
                      anchor, closeness)
@@ -114,12 +112,8 @@ def render(
 
     def optimise(batch: Batch) -> list[tuple]:
         rows = batch.positions
-        if start is None:
-            h0, w0 = stages[0].size if isinstance(ascent.param, P.Pixel) else size
-            x0 = np.stack([ascent.param.init(r, h0, w0, loaded.channels) for r in batch.rngs])
-        else:
-            x0 = np.stack([start[p] for p in rows]).astype("float32")
-            x0 = x0 if isinstance(ascent.param, P.Pixel) else ascent.param.invert(x0)
+        x0 = _first(ascent, start, anchor, rows, batch.rngs, stages[0].size if isinstance(ascent.param, P.Pixel) else size,
+                    loaded.channels)
         ends = None if stop is None else (lambda x, s: stop(x, s, rows))
         t0 = time.perf_counter()
         x, s, taken = ascent.run(x0, batch.targets, stages, batch.rngs, progress=batch.report, size=size, stop=ends,
@@ -133,6 +127,15 @@ def render(
     return Rendered(np.stack([o[0] for o in out]), made.targets, made.copies, np.asarray([o[1] for o in out]),
                     per_image, time.perf_counter() - began, spent[0], ascent.precision, stages, made.partial,
                     [o[2] for o in out])
+
+
+def _first(ascent: Ascent, start, anchor, rows: list[int], rngs, size: tuple[int, int], channels: int) -> np.ndarray:
+    """A batch's starting parameters: noise from each picture's own generator, else its ``start``
+    pixels (or the ``anchor`` photo for every picture) in the recipe's parametrisation."""
+    if start is None and anchor is None:
+        return np.stack([ascent.param.init(r, size[0], size[1], channels) for r in rngs])
+    x0 = np.stack([start[p] for p in rows] if start is not None else [anchor] * len(rows)).astype("float32")
+    return x0 if isinstance(ascent.param, P.Pixel) else ascent.param.invert(x0)
 
 
 def _loaded(model):
