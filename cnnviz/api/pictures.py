@@ -74,8 +74,9 @@ def filters(model: Any, layer: str, filters: str | Sequence[int] | None = None, 
     with progress_bar(progress, f"filters of {name}") as update:
         result = visualize_filters(loaded, layer, chosen, top=top, scan=scan, size=size, steps=steps, seed=seed,
                                    method=method, batch_size=batch_size, precision=precision, progress=update,
-                                   note=note, param=param, diversity=diversity, closeness=closeness,
-                                   image=None if shown is None else shown.pixels)
+                                   note=note, param=param, diversity=diversity,
+                                   image=None if shown is None else shown.pixels,
+                                   **({} if closeness is None else {"closeness": closeness}))
     result.model, result.cols, result.total_filters, result.param_given = ref, cols, count, param is not None
     if shown is not None:
         result.extra = {**result.extra, **shown.record}
