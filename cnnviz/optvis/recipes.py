@@ -175,7 +175,7 @@ class Fourier(Recipe):
 
 #: The MACO recipe's defaults (tuned in benchmarks/legibility.py on EfficientNet-Lite0).
 MACO_LR = 0.25
-MACO_STEPS = 128
+MACO_STEPS = 192
 MACO_FILTER_STEPS = 48
 MACO_BOXES = (0.5, 1.0)
 #: The magnitude's 1/f exponent and the spread before the sigmoid (tuned on 20 classes, judged by Lite2).
