@@ -11,7 +11,12 @@ from conftest import assert_unchanged, snapshot, wrap
 
 from cnnviz.errors import CnnvizError
 from cnnviz.methods.attribution.explain import Explainer, Options
-from cnnviz.methods.attribution.guided import GuidedReLU, _relu_cap, guided_model, guided_relu
+from cnnviz.methods.attribution.guided import (
+    GuidedReLU,
+    _relu_cap,
+    guided_model,
+    guided_relu,
+)
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the reference gradient is a tf.GradientTape")
 
