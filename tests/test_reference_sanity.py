@@ -12,9 +12,9 @@ from conftest import assert_unchanged, snapshot, wrap
 from cnnviz.errors import CnnvizError
 from cnnviz.methods.attribution.sanity import (
     FLAG_RHO,
-    rank_correlation,
     randomisation_check,
     randomised_copy,
+    rank_correlation,
     stage_sizes,
     weighted_layers,
 )
