@@ -157,3 +157,18 @@ def test_smoothgrad_defaults_and_bad_settings():
     for bad in (-0.1, float("nan")):
         with pytest.raises(CnnvizError, match="--noise-level must be >= 0"):
             NoiseTunnel(Saliency(subject), level=bad)
+
+
+def test_noise_tunnel_defaults_and_a_constant_input():
+    """Captum-like defaults (25 samples, sigma 0.15 of the range, seed 0); a constant image has range 0, so its
+    sigma is level * EPS: a tiny positive spread, not an error, and the map is the plain one."""
+    subject, w, _ = _cubic()
+    inner = Saliency(subject)
+    tunnel = NoiseTunnel(inner)
+    assert (tunnel.samples, tunnel.level, tunnel.seed) == (25, 0.15, 0) and tunnel.subject is subject
+    flat = np.full((1,) + HW + (C,), 0.7, "float32")
+    np.testing.assert_allclose(NoiseTunnel(inner, samples=2).attribute(flat, 0), inner.attribute(flat, 0), rtol=1e-5)
+    sg = SmoothGrad(subject, samples=2, level=0.3, seed=4)
+    assert (sg.samples, sg.level, sg.seed) == (2, 0.3, 4)
+    x = _inputs(1)
+    np.testing.assert_array_equal(sg.attribute(x, 0), NoiseTunnel(inner, samples=2, level=0.3, seed=4).attribute(x, 0))
