@@ -76,6 +76,7 @@ def test_integrated_gradients_is_the_trapezoid_path_integral(steps, batch_size):
         delta = _logit(xi, w, b, 2) - _logit(x0, w, b, 2)
         maps.append(attr.sum(axis=-1))
         errors.append(abs(attr.sum() - delta) / abs(delta))
+    assert got.dtype == np.float32
     np.testing.assert_allclose(got, np.stack(maps), rtol=1e-4, atol=1e-5)
     assert ig.info["steps"] == steps
     np.testing.assert_allclose(ig.info["completeness_error"], np.mean(errors), rtol=1e-3)
