@@ -25,6 +25,7 @@ def test_starts_step_by_the_stride_and_cover_the_far_edge():
     assert _starts(10, 4, 4) == [0, 4, 6]  # the last window is moved back to end at the edge
     assert _starts(11, 4, 2) == [0, 2, 4, 6, 7]
     assert _starts(4, 4, 2) == [0]
+    assert _starts(4, 4, 1) == [0]  # a window as large as the side has one place only
     assert _starts(5, 1, 1) == [0, 1, 2, 3, 4]
 
 
