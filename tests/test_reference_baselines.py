@@ -56,3 +56,10 @@ def test_check_baseline_names_and_files(tmp_path):
     assert check_baseline(str(path)) == str(path)
     with pytest.raises(CnnvizError, match="unknown --baseline 'grey'; use one of: black, blur, noise"):
         check_baseline("grey")
+
+
+def test_blur_of_uint8_pixels_is_not_rounded():
+    img = np.random.default_rng(4).integers(0, 256, (9, 11, 3), dtype=np.uint8)
+    got = blur(img)
+    assert got.dtype == np.float32 and not np.allclose(got, np.round(got))
+    np.testing.assert_array_equal(got, blur(img.astype("float32")))
