@@ -133,4 +133,8 @@ def test_guided_grad_cam_is_guided_backprop_times_grad_cam(tiny_conv_model):
     assert gg.dtype == np.float32 and gc.std() > 0 and gb.std() > 0
     np.testing.assert_allclose(gg, gb * gc, rtol=1e-5, atol=1e-8)
     assert gg_method.info["layer"] == "c2" and gg_method.info["grid"] == [8, 8]
+    backprop = ex.methods[1]
+    assert gg_method.subject is ex.methods[2].subject and backprop.subject is ex.subject  # what each explains
+    copy = backprop.guided.loaded.model  # the guided subject describes the guided copy, not the user's model
+    assert copy is not tiny_conv_model and copy.get_layer("c1").activation is not tiny_conv_model.get_layer("c1").activation
     np.testing.assert_array_equal(gg_method.layer_maps, ex.methods[2].layer_maps)
