@@ -130,7 +130,7 @@ def test_guided_grad_cam_is_guided_backprop_times_grad_cam(tiny_conv_model):
                    Options(layer="c2", faithfulness_steps=0))
     gg_method = ex.methods[0]
     gg, gb, gc = (m.attribute(x, 1) for m in ex.methods)
-    assert gg.dtype == np.float32 and gc.std() > 0 and gb.std() > 0
+    assert gg.dtype == gb.dtype == np.float32 and gc.std() > 0 and gb.std() > 0
     np.testing.assert_allclose(gg, gb * gc, rtol=1e-5, atol=1e-8)
     assert gg_method.info["layer"] == "c2" and gg_method.info["grid"] == [8, 8]
     backprop = ex.methods[1]
