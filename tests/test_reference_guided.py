@@ -4,6 +4,8 @@ layers become guided in the copy, and Guided Grad-CAM = guided backprop * Grad-C
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -54,6 +56,29 @@ def test_which_layers_are_plain_relus_and_their_caps():
     assert _relu_cap(L.Activation("relu6")) == (True, 6.0)
     assert _relu_cap(L.Activation("tanh")) == (False, None)
     assert _relu_cap(L.Dense(2, activation="relu")) == (False, None)  # handled by its activation instead
+    assert _relu_cap(L.Activation(functools.partial(keras.activations.relu, max_value=2.0))) == (False, None)  # no __name__
+
+
+def test_nested_models_are_guided_too():
+    """A ReLU inside a nested Sequential is replaced as well (a recursive clone), and the user's model is untouched."""
+    rng = np.random.default_rng(5)
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6, name="d1"), keras.layers.ReLU(name="r")], name="inner")
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(3, name="d2")(inner(inputs)), name="nested")
+    for layer in (inner.get_layer("d1"), model.get_layer("d2")):
+        k, b = layer.get_weights()
+        layer.set_weights([rng.normal(0, 1.5, k.shape).astype("float32"), rng.normal(0, 1, b.shape).astype("float32")])
+    snap = snapshot(model)
+    copy = guided_model(model)
+    assert isinstance(copy.get_layer("inner").get_layer("r"), GuidedReLU)
+    x = rng.normal(0, 1, (8, 4)).astype("float32")
+    up = rng.normal(0, 1, (8, 3)).astype("float32")
+    (k1, b1), (k2, _) = inner.get_layer("d1").get_weights(), model.get_layer("d2").get_weights()
+    z = x @ k1 + b1
+    g_mid = up @ k2.T
+    expected = (g_mid * (z > 0) * (g_mid > 0)) @ k1.T
+    np.testing.assert_allclose(_value_and_grad(copy, x, up)[1], expected, rtol=1e-4, atol=1e-5)
+    assert_unchanged(model, snap)
 
 
 def _mixed_model():
@@ -120,7 +145,7 @@ def test_a_model_keras_cannot_clone_is_one_clear_error():
 
     model = Opaque()
     model(np.zeros((1, 3), "float32"))
-    with pytest.raises(CnnvizError, match="guided backpropagation needs a model keras can clone"):
+    with pytest.raises(CnnvizError, match=r"needs a model keras can clone \(\w+Error: .*\); use saliency or gradcam instead$"):
         guided_model(model)
 
 
