@@ -70,8 +70,15 @@ def test_weighted_layers_flatten_nested_models():
     inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="i1"), keras.layers.Dropout(0.1),
                               keras.layers.Dense(2, name="i2")], name="inner")
     inputs = keras.Input((3,))
-    model = keras.Model(inputs, keras.layers.Dense(1, name="top")(keras.layers.ReLU()(inner(inputs))))
-    assert [layer.name for layer in weighted_layers(model)] == ["i1", "i2", "top"]
+    pre = keras.layers.Dense(3, name="pre")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="top")(keras.layers.ReLU()(inner(pre))))
+    assert [layer.name for layer in weighted_layers(model)] == ["pre", "i1", "i2", "top"]
+    snap = snapshot(model)
+    copy = randomised_copy(model, 3, seed=0)  # i1, i2 (inside the nested model) and top: a recursive clone
+    changed = [any(not np.array_equal(a, b) for a, b in zip(lo.get_weights(), lc.get_weights()))
+               for lo, lc in zip(weighted_layers(model), weighted_layers(copy))]
+    assert changed == [False, True, True, True]
+    assert_unchanged(model, snap)  # the nested model was copied, not shuffled in place
 
 
 def test_randomised_copy_shuffles_the_top_layers_only():
@@ -131,6 +138,41 @@ def test_flagged_when_the_map_outlives_the_weights():
     assert rep.stages == ["top 1 of 2 layers (down to out)", "top 2 of 2 layers (down to conv)"]
     assert rep.rho["saliency"][-1] > FLAG_RHO > abs(rep.rho["integrated-gradients"][-1])
     assert rep.flagged == ["saliency"]
+
+
+def test_the_options_reach_the_randomised_runs():
+    """Integrated gradients from the seeded noise baseline (not black) at every stage: on this linear model
+    IG is exact, (x - x0) . dS/dx, with the shuffled weights' gradient."""
+    from cnnviz.methods.attribution.baselines import baseline_pixels
+    from cnnviz.methods.attribution.options import Options
+
+    model = _linear_conv()
+    image = np.random.default_rng(1).uniform(0, 1, (4, 5, 2)).astype("float32")
+    rep = randomisation_check(wrap(model, preprocess="none"), ["integrated-gradients"], image, class_index=1, stages=1,
+                              options=Options(baseline="noise", seed=2, ig_steps=2))
+    x0 = baseline_pixels("noise", image, 2)
+    (kern, _), (w2, _) = _shuffled([layer.get_weights() for layer in weighted_layers(model)], 2, 0)
+    g = np.einsum("cj,pj->pc", kern[0, 0].astype("float64"), w2[:, 1].reshape(20, 3))
+    expected = ((image - x0).reshape(20, 2) * g).sum(1).reshape(4, 5)
+    np.testing.assert_allclose(rep.maps["integrated-gradients"][-1], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_flag_reads_the_last_stage():
+    """Three weighted layers; the top two hold one value each, so shuffling them changes nothing (rho 1 after
+    stages 1 and 2); shuffling the first conv too (seed 1) leaves rho 0.25: not flagged."""
+    rng = np.random.default_rng(0)
+    inputs = keras.Input((4, 5, 2))
+    c1, c2 = keras.layers.Conv2D(3, 1, name="c1"), keras.layers.Conv2D(3, 1, name="c2")
+    dense = keras.layers.Dense(2, name="out")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(c2(c1(inputs)))))
+    c1.set_weights([rng.normal(0, 1, (1, 1, 2, 3)).astype("float32"), np.zeros(3, "float32")])
+    c2.set_weights([np.full((1, 1, 3, 3), 0.5, "float32"), np.zeros(3, "float32")])
+    dense.set_weights([np.full((60, 2), 0.1, "float32"), np.zeros(2, "float32")])
+    image = np.random.default_rng(1).uniform(0, 1, (4, 5, 2)).astype("float32")
+    rep = randomisation_check(wrap(model, preprocess="none"), ["integrated-gradients"], image, class_index=0, stages=2, seed=1)
+    rho = rep.rho["integrated-gradients"]
+    np.testing.assert_allclose(rho[:2], [1.0, 1.0], atol=1e-9)
+    assert len(rho) == 3 and abs(rho[-1]) < FLAG_RHO and rep.flagged == []
 
 
 def test_a_model_without_weights_is_one_clear_error():
