@@ -99,6 +99,8 @@ def test_conv_path_default_and_errors():
     dense = wrap(keras.Model(flat_in, keras.layers.Dense(2)(flat_in), name="mlp"), preprocess="none")
     with pytest.raises(CnnvizError, match="scorecam needs a conv layer and mlp has none; use saliency"):
         conv_path(dense, None, "scorecam")
+    with pytest.raises(CnnvizError, match="^this method needs a conv layer and mlp has none"):
+        conv_path(dense, None)
     subject = make_subject(loaded, (8, 8), needs_layer=True)
     assert subject.layer == "act" and subject.layer_reason == why and subject.placement == "receptive-field"
     np.testing.assert_array_equal(subject.centres[0], np.arange(2, 6))  # two valid 3x3 convs: 4 units from pixel 2
@@ -116,3 +118,45 @@ def test_place_layer_maps_by_centres_or_stretched():
     np.testing.assert_allclose(placed[0, 1, [1, 4]], [0.0, 1.0], atol=1e-9)  # exactly at the stretched centres
     np.testing.assert_allclose(placed[0, 4, [1, 4]], [2.0, 3.0], atol=1e-9)
     np.testing.assert_allclose(placed[0, 1, 2], 1.0 / 3.0, rtol=1e-6)  # a third of the way from centre 1 to 4
+
+
+def test_forward_runs_in_inference_mode():
+    """BatchNorm with its moving statistics and Dropout off: the forward pass a model is deployed with."""
+    rng = np.random.default_rng(4)
+    inputs = keras.Input((6, 6, 2))
+    conv = keras.layers.Conv2D(3, 1, name="conv")
+    bn = keras.layers.BatchNormalization(name="bn")
+    dense = keras.layers.Dense(4, name="out")
+    x = keras.layers.Dropout(0.5)(bn(conv(inputs)))
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(x)), name="bn")
+    k, b = rng.normal(0, 1, (1, 1, 2, 3)).astype("float32"), rng.normal(0, 1, 3).astype("float32")
+    conv.set_weights([k, b])
+    gamma, beta = np.array([1.5, 0.5, 2.0], "float32"), np.array([0.1, -0.2, 0.3], "float32")
+    mean, var = np.array([2.0, -1.0, 0.5], "float32"), np.array([4.0, 0.25, 9.0], "float32")
+    bn.set_weights([gamma, beta, mean, var])
+    w, c = rng.normal(0, 0.5, (108, 4)).astype("float32"), np.zeros(4, "float32")
+    dense.set_weights([w, c])
+    subject = make_subject(wrap(model, preprocess="none"), (6, 6), layer="conv", needs_layer=True)
+    img = rng.uniform(-1, 1, (3, 6, 6, 2)).astype("float32")
+    a = np.einsum("nhwc,cj->nhwj", img.astype("float64"), k[0, 0]) + b
+    logits = ((a - mean) / np.sqrt(var + 1e-3) * gamma + beta).reshape(3, -1) @ w + c
+    np.testing.assert_allclose(subject.forward(img), logits, rtol=1e-4, atol=1e-4)
+    head, maps = subject.layer_forward(img)
+    np.testing.assert_allclose(head, logits, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(maps, a, rtol=1e-5, atol=1e-5)
+
+
+def test_stretched_placement_on_a_wide_image():
+    """No layer centres (a subject without a layer): a 2x3 map on a 6x9 image sits at rows 1, 4 and columns
+    1, 4, 7, the centres of an edge-to-edge resize, (i + 0.5) * 3 - 0.5."""
+    model, _, _ = _conv_dense()
+    subject = make_subject(wrap(model, preprocess="none"), (6, 9))
+    maps = np.arange(6.0).reshape(1, 2, 3)
+    placed = place_layer_maps(subject, maps)
+    assert placed.shape == (1, 6, 9) and subject.placement == "stretched"
+    np.testing.assert_allclose(placed[0][np.ix_([1, 4], [1, 4, 7])], maps[0], atol=1e-9)
+    layered = make_subject(wrap(model, preprocess="none"), (6, 6), layer="conv", needs_layer=True)
+    tall = np.arange(12.0).reshape(1, 6, 2)  # the rows fit the layer's 6 centres, the columns do not: stretched
+    placed = place_layer_maps(layered, tall)
+    assert layered.placement == "stretched"
+    np.testing.assert_allclose(placed[0][:, [1, 4]], tall[0], atol=1e-9)
