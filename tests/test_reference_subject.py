@@ -84,7 +84,8 @@ def test_probabilities_and_class_score_by_hand():
 
 def test_conv_path_default_and_errors():
     inputs = keras.Input((8, 8, 1))
-    x = keras.layers.Conv2D(2, 3, name="c1")(inputs)
+    x = keras.layers.Conv2D(2, 1, name="c0")(inputs)
+    x = keras.layers.Conv2D(2, 3, name="c1")(x)
     x = keras.layers.Conv2D(2, 3, name="c2")(x)
     x = keras.layers.BatchNormalization(name="bn")(x)
     x = keras.layers.ReLU(name="act")(x)
@@ -96,11 +97,17 @@ def test_conv_path_default_and_errors():
     with pytest.raises(CnnvizError, match="layer 'flat' has no spatial output; gradcam needs a conv layer such as c2"):
         conv_path(loaded, "flat", "gradcam")
     flat_in = keras.Input((4,))
-    dense = wrap(keras.Model(flat_in, keras.layers.Dense(2)(flat_in), name="mlp"), preprocess="none")
+    dense = wrap(keras.Model(flat_in, keras.layers.Dense(2, name="d")(flat_in), name="mlp"), preprocess="none")
     with pytest.raises(CnnvizError, match="scorecam needs a conv layer and mlp has none; use saliency"):
         conv_path(dense, None, "scorecam")
     with pytest.raises(CnnvizError, match="^this method needs a conv layer and mlp has none"):
         conv_path(dense, None)
+    img_in = keras.Input((4, 4, 1))
+    flat = wrap(keras.Model(img_in, keras.layers.Dense(2)(keras.layers.Flatten()(img_in)), name="flat"), preprocess="none")
+    with pytest.raises(CnnvizError, match="^this method needs a conv layer and flat has none"):
+        make_subject(flat, (4, 4), needs_layer=True)
+    with pytest.raises(CnnvizError, match="^layer 'd' has no spatial output; this method needs a conv layer$"):
+        conv_path(dense, "d")  # no conv to suggest
     subject = make_subject(loaded, (8, 8), needs_layer=True)
     assert subject.layer == "act" and subject.layer_reason == why and subject.placement == "receptive-field"
     np.testing.assert_array_equal(subject.centres[0], np.arange(2, 6))  # two valid 3x3 convs: 4 units from pixel 2
@@ -160,3 +167,17 @@ def test_stretched_placement_on_a_wide_image():
     placed = place_layer_maps(layered, tall)
     assert layered.placement == "stretched"
     np.testing.assert_allclose(placed[0][:, [1, 4]], tall[0], atol=1e-9)
+
+
+def test_default_layer_is_the_last_conv_the_image_feeds():
+    """A second, non-image input with its own (later) conv: the default layer is still the image's conv."""
+    image = keras.Input((8, 8, 1), name="image")
+    aux = keras.Input((8,), name="aux")
+    ci = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(2, 3, name="ci")(image))
+    ca = keras.layers.Flatten()(keras.layers.Conv2D(2, 1, name="ca")(keras.layers.Reshape((2, 2, 2))(aux)))
+    out = keras.layers.Dense(3, name="out")(keras.layers.Concatenate()([ci, ca]))
+    loaded = wrap(keras.Model([image, aux], out, name="two"), preprocess="none")
+    from cnnviz.models import conv_layers
+
+    assert [p[-1].name for p in conv_layers(loaded.model)][-1] == "ca"  # the other input's conv comes last
+    assert conv_path(loaded, None)[0][-1].name == "ci"
