@@ -4,6 +4,7 @@ the one-hot class score, which conv layer is chosen and why, and where its maps 
 
 from __future__ import annotations
 
+import cv2
 import keras
 import numpy as np
 import pytest
@@ -66,7 +67,7 @@ def test_probability_and_score():
     z = logits(x)
     soft = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     score = subject.score(2)
-    assert score.cls == 2 and score.unit == 2 and subject.score(score) is score
+    assert score.cls == 2 and score.unit == 2 and subject.score(score) is score and subject.loaded.model is model
     np.testing.assert_allclose(subject.probability(x, score), soft[:, 2], rtol=1e-5)
     own = Score(score.head, function=lambda v: v[:, 1] - v[:, 3])  # a user's score: no class, its value
     np.testing.assert_allclose(subject.probability(x, own), z[:, 1] - z[:, 3], rtol=1e-4, atol=1e-5)
@@ -106,6 +107,8 @@ def test_conv_path_default_and_errors():
     flat = wrap(keras.Model(img_in, keras.layers.Dense(2)(keras.layers.Flatten()(img_in)), name="flat"), preprocess="none")
     with pytest.raises(CnnvizError, match="^this method needs a conv layer and flat has none"):
         make_subject(flat, (4, 4), needs_layer=True)
+    with pytest.raises(CnnvizError, match="^scorecam needs a conv layer and flat has none"):
+        make_subject(flat, (4, 4), needs_layer=True, method="scorecam")
     with pytest.raises(CnnvizError, match="^layer 'd' has no spatial output; this method needs a conv layer$"):
         conv_path(dense, "d")  # no conv to suggest
     subject = make_subject(loaded, (8, 8), needs_layer=True)
@@ -181,3 +184,18 @@ def test_default_layer_is_the_last_conv_the_image_feeds():
 
     assert [p[-1].name for p in conv_layers(loaded.model)][-1] == "ca"  # the other input's conv comes last
     assert conv_path(loaded, None)[0][-1].name == "ci"
+    with pytest.raises(CnnvizError):  # asked for by name, the other input's conv is refused
+        make_subject(loaded, (8, 8), layer="ca", needs_layer=True)
+
+
+def test_a_layer_without_a_receptive_field_is_placed_stretched():
+    """A Permute between the convs: no receptive field is defined, so the maps are stretched edge to edge."""
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Permute((2, 1, 3), name="perm")(keras.layers.Conv2D(2, 3, padding="same", name="c1")(inputs))
+    x = keras.layers.Conv2D(2, 2, strides=2, name="c2")(x)
+    model = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(x)), name="perm")
+    subject = make_subject(wrap(model, preprocess="none"), (8, 8), layer="c2", needs_layer=True)
+    assert subject.centres is None and subject.placement == "stretched"
+    maps = np.random.default_rng(0).uniform(0, 1, (1, 4, 4)).astype("float32")
+    resized = cv2.resize(maps[0], (8, 8), interpolation=cv2.INTER_LINEAR)  # edge-to-edge, as stretched centres say
+    np.testing.assert_allclose(place_layer_maps(subject, maps)[0], resized, rtol=1e-5, atol=1e-6)
