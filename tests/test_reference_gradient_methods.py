@@ -164,7 +164,7 @@ def test_smoothgrad_defaults_and_bad_settings():
 def test_noise_tunnel_defaults_and_a_constant_input():
     """Captum-like defaults (25 samples, sigma 0.15 of the range, seed 0); a constant image has range 0, so its
     sigma is level * EPS: a tiny positive spread, not an error, and the map is the plain one."""
-    subject, w, _ = _cubic()
+    subject, _, _ = _cubic()
     inner = Saliency(subject)
     tunnel = NoiseTunnel(inner)
     assert (tunnel.samples, tunnel.level, tunnel.seed) == (25, 0.15, 0) and tunnel.subject is subject
