@@ -1,0 +1,230 @@
+"""Reference values for cnnviz.optvis.ascent: single steps of the engine on 1x1-conv models whose gradient is
+known by hand (RMS per image, sign, Adam's first step, clipping to per-pixel bounds, the Gaussian gradient
+blur against scipy, the jittered crop), the resampling a fixed-size model sees (bilinear weights by hand,
+antialiased when shrinking), the run's bookkeeping (stages, progress, stop), and the gradient helpers."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+from scipy.ndimage import correlate1d
+
+from cnnviz.errors import CnnvizError
+from cnnviz.optvis import Ascent, Stage, UpdateRule
+from cnnviz.optvis import ascent as A
+from cnnviz.optvis import param as P
+from cnnviz.optvis import transforms as T
+from cnnviz.optvis.objectives import channel, neuron
+
+W = np.array([[0.5, -2.0], [-1.5, 1.0]], "float32")  # input channel x output channel of the 1x1 conv
+
+
+def _model(size=None):
+    inp = keras.Input((size, size, 2))
+    conv = keras.layers.Conv2D(2, 1, use_bias=False, name="c")
+    model = keras.Model(inp, conv(inp))
+    conv.set_weights([W.reshape(1, 1, 2, 2)])
+    return model
+
+
+def _rngs(n=2):
+    return [np.random.default_rng(i) for i in range(n)]
+
+
+def _x0(h=8, w=8, seed=0):
+    return np.random.default_rng(seed).uniform(60, 190, (2, h, w, 2)).astype("float32")
+
+
+def test_defaults_are_adams_and_the_blogs():
+    assert UpdateRule() == UpdateRule("rms", True, 0.9, 0.999, 1e-8)
+    s = Stage((4, 4), 3, 0.5)
+    assert (s.blur, s.robust) == (0.0, True)
+
+
+def test_rms_step_divides_by_each_images_own_rms():
+    # channel mean of a 1x1 conv, preprocess none: d score / d x[c] = W[c, target] / (h w) everywhere
+    x0 = _x0()
+    asc = Ascent(_model(), ["c"], channel("c"), "none", rule=UpdateRule("rms"))
+    x, scores, n = asc.run(x0, np.array([0, 1]), [Stage((8, 8), 1, 3.0)], _rngs())
+    g = W.T[[0, 1]][:, None, None, :] / 64.0  # (2, 1, 1, 2): image 0 -> filter 0, image 1 -> filter 1
+    rms = np.sqrt(np.mean(g**2, axis=(1, 2, 3), keepdims=True))
+    np.testing.assert_allclose(x, x0 + 3.0 * g / (rms + 1e-8), rtol=1e-5)
+    np.testing.assert_allclose(scores, (x0 @ W).mean(axis=(1, 2))[[0, 1], [0, 1]], rtol=1e-5)  # before the step
+    np.testing.assert_allclose(asc.score(x0, np.array([0, 1])), scores, rtol=1e-5)
+    assert n == 1
+
+
+def test_sign_step_and_clipping_to_bounds_given_per_pixel():
+    x0 = _x0()
+    g_sign = np.sign(W[:, 0])  # filter 0: channel 0 rises, channel 1 falls
+    asc = Ascent(_model(), ["c"], channel("c", 0), "none", rule=UpdateRule("sign"))
+    x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((8, 8), 1, 5.0)], _rngs())
+    np.testing.assert_allclose(x, x0 + 5.0 * g_sign, rtol=1e-6)
+    x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((8, 8), 2, 5.0)], _rngs(), bounds=(x0 - 2.0, x0 + 3.0))
+    np.testing.assert_allclose(x, x0 + np.where(g_sign > 0, 3.0, -2.0), rtol=1e-6)  # each bound on its side
+    top = np.full_like(x0, 253.0)
+    x, _, _ = asc.run(top, np.array([0, 0]), [Stage((8, 8), 1, 5.0)], _rngs())  # default bounds 0-255
+    np.testing.assert_allclose(x, np.where(g_sign > 0, 255.0, 248.0) + 0 * top)
+    free = Ascent(_model(), ["c"], channel("c", 0), "none", rule=UpdateRule("sign", clip=False))
+    x, _, _ = free.run(top, np.array([0, 0]), [Stage((8, 8), 1, 5.0)], _rngs())
+    np.testing.assert_allclose(x, np.where(g_sign > 0, 258.0, 248.0) + 0 * top)
+
+
+def test_adam_first_step_is_the_sign_scaled_by_lr_and_restarts_with_each_pixel_stage():
+    x0 = _x0()
+    asc = Ascent(_model(), ["c"], channel("c", 1), "none", rule=UpdateRule("adam", clip=False))
+    x, _, n = asc.run(x0, np.array([1, 1]), [Stage((8, 8), 1, 2.0)], _rngs())
+    g = W[:, 1] / 64.0
+    np.testing.assert_allclose(x, x0 + 2.0 * g / (np.abs(g) + 1e-8), rtol=1e-5)
+    # a second stage at another size: the pixels are resized, Adam starts afresh (again one sign-like step)
+    x2, _, n = asc.run(x0, np.array([1, 1]), [Stage((8, 8), 1, 2.0), Stage((4, 4), 1, 2.0)], _rngs())
+    assert n == 2 and x2.shape == (2, 4, 4, 2)
+    small = ops.convert_to_numpy(ops.image.resize(x, (4, 4), interpolation="bilinear"))
+    g4 = W[:, 1] / 16.0
+    np.testing.assert_allclose(x2, small + 2.0 * g4 / (np.abs(g4) + 1e-8), rtol=1e-5)
+
+
+def test_gradient_blur_is_a_normalised_gaussian_of_radius_4_with_mirrored_borders():
+    x0 = _x0(12, 12)
+    asc = Ascent(_model(), ["c"], neuron("c", 0, y=6, x=1), "none", rule=UpdateRule("rms", clip=False))
+    x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((12, 12), 1, 1.0, blur=1.5)], _rngs())
+    delta = np.zeros((12, 12, 2))
+    delta[6, 1] = W[:, 0]
+    k = np.exp(-0.5 * (np.arange(-4, 5) / 1.5) ** 2)
+    k /= k.sum()
+    g = correlate1d(correlate1d(delta, k, axis=0, mode="mirror"), k, axis=1, mode="mirror")
+    np.testing.assert_allclose(x - x0, np.broadcast_to(g / np.sqrt(np.mean(g**2)), x0.shape), rtol=1e-4, atol=1e-5)
+    assert g[6, 0, 0] != g[6, 2, 0]  # the border is not symmetric about the peak: mirroring mattered
+
+
+def test_a_tiny_blur_sigma_is_floored_not_divided_by_zero():
+    g = np.random.default_rng(1).normal(size=(1, 9, 9, 1)).astype("float32")
+    for sigma in (0.0, 1e-4):
+        out = ops.convert_to_numpy(A._gaussian_blur(ops.convert_to_tensor(g), sigma))
+        np.testing.assert_allclose(out, g, atol=1e-6)  # sigma floored at 1e-3: the kernel is a delta
+
+
+def test_jittered_crop_moves_the_gradient_by_the_drawn_offset():
+    x0 = _x0(12, 12)
+    tf = (T.Pad(3), T.Jitter(2))
+    asc = Ascent(_model(), ["c"], neuron("c", 0, y=5, x=6), "none", tf, UpdateRule("sign", clip=False))
+    x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((12, 12), 1, 1.0)], _rngs())
+    for i in range(2):
+        dy, dx = np.random.default_rng(i).integers(-2, 3, size=2)
+        moved = np.argwhere(np.abs(x[i] - x0[i]).sum(-1) > 0.5)
+        assert moved.tolist() == [[5 - dy, 6 - dx]], (i, dy, dx)
+    # the same stage without robustness: the neuron's own pixel, identity warp, no crop offset
+    x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((12, 12), 1, 1.0, robust=False)], _rngs())
+    assert np.argwhere(np.abs(x[0] - x0[0]).sum(-1) > 0.5).tolist() == [[5, 6]]
+
+
+def test_seen_crops_the_padded_image_and_resizes_for_a_fixed_model():
+    img = np.random.default_rng(2).uniform(0, 255, (1, 8, 8, 2)).astype("float32")
+    t = ops.convert_to_tensor(img)
+    eye = ops.convert_to_tensor(T.IDENTITY[None])
+    crop = Ascent(_model(), ["c"], channel("c", 0), "none", (T.Pad(3), T.Jitter(1)))
+    np.testing.assert_allclose(ops.convert_to_numpy(crop._seen(t, (8, 8), (8, 8), eye)), img, atol=1e-4)
+    fixed = Ascent(_model(16), ["c"], channel("c", 0), "none")
+    up = ops.convert_to_numpy(fixed._seen(ops.convert_to_tensor(img[:, :4, :4]), (4, 4), (16, 16), eye, False))
+    # 4 -> 16 bilinear with half-pixel centres: output i reads input (i + 0.5) / 4 - 0.5, clamped at the ends
+    pos = np.clip((np.arange(16) + 0.5) / 4 - 0.5, 0, 3)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, 3)
+    U = np.zeros((16, 4))
+    U[np.arange(16), lo] += 1 - (pos - lo)
+    U[np.arange(16), hi] += pos - lo
+    np.testing.assert_allclose(up[0], np.einsum("yi,xj,ijc->yxc", U, U, img[0, :4, :4]), rtol=1e-4, atol=1e-3)
+    small = Ascent(_model(4), ["c"], channel("c", 0), "none")
+    down = ops.convert_to_numpy(small._seen(t, (8, 8), (4, 4), eye, False))
+    # 8 -> 4, antialiased: a triangle of width 2 input pixels, (1, 3, 3, 1) / 8 inside
+    k = np.array([1, 3, 3, 1]) / 8.0
+    inner = np.einsum("y,x,yxc->c", k, k, img[0, 1:5, 1:5])
+    np.testing.assert_allclose(down[0, 1, 1], inner, rtol=1e-4)
+
+
+def test_render_size_of_a_fourier_image():
+    asc = Ascent(_model(), ["c"], channel("c", 0), "none", param=P.Fourier())
+    assert asc._render_size((16, 16), (8, 8)) == (8, 8)
+    assert asc._render_size((16, 16), (8, 16)) == (16, 16) and asc._render_size((16, 16), (16, 8)) == (16, 16)
+    assert asc._render_size((16, 16), (16, 16)) == (16, 16)
+    assert Ascent(_model(), ["c"], channel("c", 0), "none")._render_size((16, 16), (8, 8)) == (16, 16)  # pixels
+
+
+def test_fourier_run_renders_the_parameters_and_a_smaller_stage_sees_the_band_limited_image():
+    par = P.Fourier(decorrelate=False)
+    asc = Ascent(_model(), ["c"], channel("c", 0), "none", param=par, rule=UpdateRule("adam"))
+    p0 = np.stack([par.init(np.random.default_rng(i), 8, 8, 2) * 50 for i in range(2)])
+    x, _, n = asc.run(p0, np.array([0, 0]), [Stage((8, 8), 0, 0.1)], _rngs(), size=(8, 8))
+    np.testing.assert_allclose(x, ops.convert_to_numpy(par.image(ops.convert_to_tensor(p0), 8, 8, 2)), atol=1e-4)
+    np.testing.assert_allclose(asc.image(p0, (8, 8)), x, atol=1e-4)
+    assert n == 0
+    _, s, _ = asc.run(p0, np.array([0, 0]), [Stage((4, 4), 1, 0.0)], _rngs(), size=(8, 8))  # lr 0: scores only
+    half = ops.convert_to_numpy(par.image(ops.convert_to_tensor(p0), 8, 8, 2, (4, 4)))
+    np.testing.assert_allclose(s, (half @ W[:, 0]).mean(axis=(1, 2)), rtol=1e-4)
+
+
+def test_run_reports_progress_and_stops_when_asked():
+    x0 = _x0()
+    asc = Ascent(_model(), ["c"], channel("c", 0), "none", rule=UpdateRule("sign", clip=False))
+    ticks, asked = [], []
+    stages = [Stage((8, 8), 3, 1.0), Stage((8, 8), 4, 1.0)]
+    x, _, n = asc.run(x0, np.array([0, 0]), stages, _rngs(), progress=lambda d, t: ticks.append((d, t)),
+                      stop=lambda px, s: asked.append(px.copy()) or False, check_every=3)
+    assert ticks == [(d, 7) for d in range(1, 8)] and n == 7 and len(asked) == 2
+    np.testing.assert_allclose(asked[0], x0 + 3 * np.sign(W[:, 0]), rtol=1e-6)  # the pixels after step 3
+    np.testing.assert_allclose(x, x0 + 7 * np.sign(W[:, 0]), rtol=1e-6)
+    x, s, n = asc.run(x0, np.array([0, 0]), stages, _rngs(), stop=lambda px, s: True, check_every=2)
+    assert n == 2
+    np.testing.assert_allclose(x, x0 + 2 * np.sign(W[:, 0]), rtol=1e-6)
+    np.testing.assert_allclose(s, asc.score(x0 + np.sign(W[:, 0]), np.array([0, 0])), rtol=1e-5)
+
+
+def test_objective_layers_must_come_from_the_model():
+    with pytest.raises(ValueError, match=r"objective needs \['d'\], model gives \['c'\]"):
+        Ascent(_model(), ["c"], channel("d", 0), "none")
+
+
+def test_precision_choices():
+    from cnnviz.backends import adapter
+
+    assert A.resolve_precision("float32") == "float32"
+    assert A.resolve_precision("bfloat16") == ("bfloat16" if adapter().runs_bfloat16() else "float32")
+    assert A.resolve_precision("auto") == ("bfloat16" if adapter().native_bfloat16() else "float32")
+    with pytest.raises(CnnvizError, match="unknown precision 'half'; use one of: auto, float32, bfloat16"):
+        A.resolve_precision("half")
+
+
+def _gap_model():
+    inp = keras.Input((4, 5, 2))
+    conv = keras.layers.Conv2D(2, 1, use_bias=False, name="c")
+    maps = conv(inp)
+    model = keras.Model(inp, [keras.layers.GlobalAveragePooling2D()(maps), maps])
+    conv.set_weights([W.reshape(1, 1, 2, 2)])
+    return model
+
+
+def test_input_and_layer_gradients_by_hand():
+    model = _gap_model()
+    x = np.random.default_rng(3).uniform(0, 1, (2, 4, 5, 2)).astype("float32")
+    head = keras.Model(model.inputs, model.outputs[0])
+    g, s = A.input_gradients(head, x, lambda out: out[:, 1])
+    np.testing.assert_allclose(g, np.broadcast_to(W[:, 1] / 20.0, x.shape), rtol=1e-5)
+    np.testing.assert_allclose(s, (x @ W[:, 1]).mean(axis=(1, 2)), rtol=1e-5)
+    maps, grads, logits = A.layer_gradients(model, x, lambda v: 3.0 * v[:, 0])
+    np.testing.assert_allclose(maps, x @ W, rtol=1e-5)
+    np.testing.assert_allclose(grads[..., 0], 3.0 / 20.0, rtol=1e-5)
+    np.testing.assert_allclose(grads[..., 1], 0.0)
+    np.testing.assert_allclose(logits, (x @ W).mean(axis=(1, 2)), rtol=1e-5)
+
+    class Compiled:  # a cnnviz.models.heads.Score: its compiled form is (fn, args)
+        def compiled(self):
+            return (lambda out, k: out[:, 0] * k), (np.float32(2.0),)
+
+    g, s = A.input_gradients(head, x, Compiled())
+    np.testing.assert_allclose(g, np.broadcast_to(2 * W[:, 0] / 20.0, x.shape), rtol=1e-5)
+    with pytest.raises(CnnvizError, match="does not depend on the image input"):
+        A.input_gradients(head, x, lambda out: ops.ones((ops.shape(out)[0],)))
+    with pytest.raises(CnnvizError, match="does not depend on the layer"):
+        A.layer_gradients(model, x, lambda v: ops.ones((ops.shape(v)[0],)))
