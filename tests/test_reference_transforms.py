@@ -26,6 +26,7 @@ def test_standard_set_is_lucids_exactly():
     p, a, s, r, b = T.standard((100, 300))
     assert (p.width, a.pixels, b.pixels) == (16, 11, 5) and (s, r) == (scale, rot)
     assert [T.standard(n)[0].width for n in (448, 30, 10)] == [24, 2, 1]  # 12 * 30 / 224 = 1.6 -> 2; at least 1
+    assert T.standard(1000)[0].width == 54  # 12 * 1000 / 224 = 53.6 (by 225 it would be 53.3)
     assert (T.standard(10)[1].pixels, T.standard(10)[4].pixels) == (1, 1)
 
 
@@ -106,6 +107,8 @@ def test_affine_row_by_hand():
     np.testing.assert_allclose(T.affine_row(5, 9, 2.0, 0.0, 1.0, 3.0), [0.5, 0, -1, 0, 0.5, 0, 0, 0], atol=1e-6)
     # a quarter turn, no zoom, shift (dy 1, dx 3): x_in = -y + 4 + 2 - 3, y_in = x + 2 - 4 - 1
     np.testing.assert_allclose(T.affine_row(5, 9, 1.0, np.pi / 2, 1.0, 3.0), [0, -1, 3, 1, 0, -3, 0, 0], atol=1e-6)
+    # both: input = R(angle) / scale (output - centre) + centre - shift; x_in = -(y - 2) / 2 + 4 - 3, y_in = (x - 4) / 2 + 2 - 1
+    np.testing.assert_allclose(T.affine_row(5, 9, 2.0, np.pi / 2, 1.0, 3.0), [0, -0.5, 2, 0.5, 0, -1, 0, 0], atol=1e-6)
 
 
 def test_the_older_transforms_class_draws_its_ranges():
@@ -117,10 +120,12 @@ def test_the_older_transforms_class_draws_its_ranges():
         s = again.uniform(0.8, 1.2)
         a = np.deg2rad(again.uniform(-15.0, 15.0))
         np.testing.assert_allclose(row, T.affine_row(6, 10, s, a, dy, dx), atol=1e-6)
+        assert row.dtype == np.float32  # as affine_transform takes it
     rng, again = np.random.default_rng(8), np.random.default_rng(8)
     m = t.matrix(rng, 6, 10)  # the forward map: the inverse of the row's 3 x 3 matrix
     row = t.sample(again, 6, 10)
-    np.testing.assert_allclose(m @ np.array([row[0:3], row[3:6], [0, 0, 1]]), np.eye(3), atol=1e-5)
+    # inverted in float64 (as the other forward maps, composed in float64): exact to rounding, not to float32's 1e-7
+    np.testing.assert_allclose(m @ np.array([row[0:3], row[3:6], [0, 0, 1]], "float64"), np.eye(3), atol=1e-12)
     # nothing drawn for a range that is off: the row is the identity, and no random numbers are used
     rng = np.random.default_rng(9)
     np.testing.assert_allclose(T.Transforms().sample(rng, 6, 10), T.IDENTITY, atol=1e-6)
