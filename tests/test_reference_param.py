@@ -91,6 +91,10 @@ def test_fourier_image_decorrelates_three_channels_then_squashes():
     np.testing.assert_allclose(_np(P.Fourier().image(t, h, w, 3)), 255 * sigmoid(lin @ P.COLOR_CORRELATION.T),
                                rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(_np(P.Fourier(decorrelate=False).image(t, h, w, 3)), 255 * sigmoid(lin), atol=1e-3)
+    small = _np(P.Fourier().image(t, h, w, 3, (4, 4)))  # a smaller render goes through the same colour step
+    lin4 = _np(P.Fourier().linear(t, h, w, 3, (4, 4)))
+    assert small.shape == (1, 4, 4, 3) and small.dtype == np.float32  # float32, as the model takes it
+    np.testing.assert_allclose(small, 255 * sigmoid(lin4 @ P.COLOR_CORRELATION.T), rtol=1e-4, atol=1e-3)
     one = ops.convert_to_tensor(params[:, :, :1])  # one channel: no colour step whatever decorrelate says
     np.testing.assert_allclose(_np(P.Fourier().image(one, h, w, 1)), 255 * sigmoid(lin[..., :1]), atol=1e-3)
     # lucid's matrix maps a decorrelated (1, 0, 0) onto its first column
@@ -109,6 +113,7 @@ def test_fourier_invert_clips_black_and_white_to_one_in_a_million():
     np.testing.assert_allclose(params[0, 0, 0], spec.real, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(params[0, 1, 0], spec.imag, atol=1e-6)
     assert params.shape == (1, 2, 1, 4, 3) and params.dtype == np.float32
+    np.testing.assert_array_equal(P.Fourier().invert(px), params)  # one channel: no colour step, whatever decorrelate says
     back = _np(par.image(ops.convert_to_tensor(params), 4, 4, 1))
     np.testing.assert_allclose(back, np.where(px > 0, 255 * (1 - 1e-6), 255e-6), atol=2e-4)
 
@@ -128,6 +133,7 @@ def test_pixel_init_image_and_sizes():
 def test_make_and_check_param():
     assert P.make("fourier", decay=1.7) == P.Fourier(decay=1.7)
     assert P.make("pixel", clip=False) == P.Pixel(clip=False)
+    assert P.make("pixel") == P.Pixel(clip=True) and P.make("fourier") == P.Fourier(decay=1.0)  # the defaults
     assert P.check_param("pixel") == "pixel" and P.check_param("fourier") == "fourier"
     with pytest.raises(CnnvizError, match="unknown --param 'wavelet'"):
         P.make("wavelet")
