@@ -4,6 +4,7 @@ a direction, lucid's diversity term with lone images), the algebra of objectives
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 from keras import ops
@@ -59,22 +60,40 @@ def test_total_variation_neuron_and_direction():
     np.testing.assert_allclose(_run(O.neuron("l")), A[np.arange(3), 2, 2, TARGETS])
     np.testing.assert_allclose(_run(O.neuron("l", 0, y=3)), A[:, 3, 2, 0])
     np.testing.assert_allclose(_run(O.neuron("l", 0, x=0)), A[:, 2, 0, 0])
+    tall = {"t": ops.convert_to_tensor(RNG.normal(size=(2, 6, 3, 2)).astype("float32"))}  # centre (3, 1)
+    np.testing.assert_allclose(ops.convert_to_numpy(O.neuron("t", 1)(tall, None)), ops.convert_to_numpy(tall["t"])[:, 3, 1, 1])
     v = np.array([[0.5, -1.0, 0.0, 2.0, 0.25, -0.75]])  # any shape: flattened to the channel vector
-    np.testing.assert_allclose(_run(O.direction("l", v)), (A @ v[0]).mean(axis=(1, 2)), rtol=1e-5, atol=1e-6)
+    got = _run(O.direction("l", v))
+    np.testing.assert_allclose(got, (A @ v[0]).mean(axis=(1, 2)), rtol=1e-5, atol=1e-6)
+    assert got.dtype == np.float32  # a float64 vector does not turn the float32 score into float64
 
 
 def test_diversity_is_lucids_mean_cosine_of_centred_grams_within_a_group():
-    a = RNG.normal(size=(5, 3, 4, 3)).astype("float32")
-    targets = np.array([1, 1, 7, 1, 2])  # images 0, 1, 3 form a group; 2 and 4 are alone
+    a = RNG.normal(size=(5, 4, 3, 2)).astype("float32")  # H, W, C all different
+    a = np.concatenate([a, RNG.normal(size=(1, 4, 3, 2)).astype("float32")])
+    targets = np.array([1, 1, 7, 1, 2, 7])  # images 0, 1, 3 form a group, 2 and 5 a pair; 4 is alone
     got = ops.convert_to_numpy(O.diversity("d")({"d": ops.convert_to_tensor(a)}, ops.convert_to_tensor(targets)))
-    flat = a.reshape(5, -1, 3)
+    flat = a.reshape(6, -1, 2)
     flat = flat - flat.mean(axis=1, keepdims=True)
-    grams = np.einsum("bpi,bpj->bij", flat, flat).reshape(5, -1)
+    grams = np.einsum("bpi,bpj->bij", flat, flat).reshape(6, -1)
     grams = grams / np.linalg.norm(grams, axis=1, keepdims=True)
     sims = grams @ grams.T
-    expect = [np.mean([sims[i, j] for j in (0, 1, 3) if j != i]) if i in (0, 1, 3) else 0.0 for i in range(5)]
+    groups = {0: (1, 3), 1: (0, 3), 3: (0, 1), 2: (5,), 5: (2,), 4: ()}
+    expect = [np.mean([sims[i, j] for j in groups[i]]) if groups[i] else 0.0 for i in range(6)]
     np.testing.assert_allclose(got, expect, rtol=1e-4, atol=1e-6)
-    assert abs(got[0]) > 0.05  # not a degenerate zero
+    assert min(abs(got[0]), abs(got[2])) > 0.05  # not a degenerate zero
+
+
+def test_half_precision_activations_keep_their_dtype():
+    """A mixed-precision model's float16 activations: the one-hot, the masks and the score stay float16."""
+    a = RNG.normal(size=(3, 4, 3, 2)).astype("float16")
+    t = ops.convert_to_tensor(np.array([1, 0, 1], "int32"))
+    picked = O.channel("h")({"h": ops.convert_to_tensor(a)}, t)
+    assert ops.convert_to_numpy(picked).dtype == np.float16
+    np.testing.assert_allclose(ops.convert_to_numpy(picked), a[[0, 1, 2], ..., [1, 0, 1]].reshape(3, -1).mean(1),
+                               rtol=2e-3, atol=2e-3)
+    div = ops.convert_to_numpy(O.diversity("h")({"h": ops.convert_to_tensor(a)}, t))
+    assert div.dtype == np.float16 and div[1] == 0 and abs(div[0] - div[2]) < 2e-3
 
 
 def test_objective_algebra_and_descriptions():
@@ -88,6 +107,11 @@ def test_objective_algebra_and_descriptions():
     np.testing.assert_allclose(_run(3 * c), 3 * base_c, rtol=1e-6)
     np.testing.assert_allclose(_run(c * 3), 3 * base_c, rtol=1e-6)
     np.testing.assert_allclose(_run(-c), -base_c, rtol=1e-6)
+    # per-image objectives: every combination hands the targets on to both sides
+    pc, pk = O.channel("l"), O.class_logit()
+    np.testing.assert_allclose(_run(pc + pk), _run(pc) + _run(pk), rtol=1e-6)
+    np.testing.assert_allclose(_run(pk + 1.0), _run(pk) + 1.0, rtol=1e-6)
+    np.testing.assert_allclose(_run(2 * pk), 2 * _run(pk), rtol=1e-6)
     assert (c + k + c).layers == ("l", "logits") and (c - 2.5).layers == ("l",)
     assert repr(c + k) == "Objective(channel('l', 3) + class_logit(1))"
     assert repr(c + 2.5) == "Objective(channel('l', 3) + 2.5)"
@@ -96,16 +120,29 @@ def test_objective_algebra_and_descriptions():
     assert repr(0.5 * c) == "Objective(0.5 * (channel('l', 3)))"
 
 
-@pytest.mark.parametrize("obj,text", [
-    (O.channel("l"), "channel('l', per-image)"), (O.channel("l", 2, top=0.25), "channel('l', 2, top=0.25)"),
-    (O.channel("l", top=1e-9), "channel('l', per-image, peak)"), (O.channel("l", top=1e-6), "channel('l', per-image, top=1e-06)"),
-    (O.class_logit(), "class_logit(per-image)"), (O.class_logit(3), "class_logit(3)"),
-    (O.class_logprob(), "class_logprob(per-image)"), (O.class_logprob(4), "class_logprob(4)"),
-    (O.class_logsigmoid(), "class_logsigmoid(per-image)"), (O.class_logsigmoid(0), "class_logsigmoid(0)"),
-    (O.total_variation(), "total_variation()"), (O.neuron("l"), "neuron('l', per-image, centre)"),
-    (O.neuron("l", 2, y=1), "neuron('l', 2, y=1, x=None)"), (O.neuron("l", 2, x=3), "neuron('l', 2, y=None, x=3)"),
-    (O.direction("l", [1, 2, 3]), "direction('l', 3-vector)"), (O.diversity("l"), "diversity('l')")])
-def test_descriptions_and_layers(obj, text):
+def test_channel_of_a_sequence_layer_and_of_symbolic_shapes():
+    seq = RNG.normal(size=(2, 7, 3)).astype("float32")  # (B, T, C): a Conv1D's output
+    got = ops.convert_to_numpy(O.channel("s", 1)({"s": ops.convert_to_tensor(seq)}, None))
+    np.testing.assert_allclose(got, seq[..., 1].mean(axis=1), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"channel\(top=...\) needs static spatial shapes \(the engine traces per shape\)"):
+        O.channel("l", 1, top=0.5)({"l": keras.KerasTensor((None, None, None, 3))}, None)
+
+
+# built inside the test (not at collection), so the mutation run maps each to the function that makes it
+CASES = [(("channel", "l"), {}, "channel('l', per-image)"), (("channel", "l", 2), {"top": 0.25}, "channel('l', 2, top=0.25)"),
+         (("channel", "l"), {"top": 1e-9}, "channel('l', per-image, peak)"),
+         (("channel", "l"), {"top": 1e-6}, "channel('l', per-image, top=1e-06)"),
+         (("class_logit",), {}, "class_logit(per-image)"), (("class_logit", 3), {}, "class_logit(3)"),
+         (("class_logprob",), {}, "class_logprob(per-image)"), (("class_logprob", 4), {}, "class_logprob(4)"),
+         (("class_logsigmoid",), {}, "class_logsigmoid(per-image)"), (("class_logsigmoid", 0), {}, "class_logsigmoid(0)"),
+         (("total_variation",), {}, "total_variation()"), (("neuron", "l"), {}, "neuron('l', per-image, centre)"),
+         (("neuron", "l", 2), {"y": 1}, "neuron('l', 2, y=1, x=None)"), (("neuron", "l", 2), {"x": 3}, "neuron('l', 2, y=None, x=3)"),
+         (("direction", "l", [1, 2, 3]), {}, "direction('l', 3-vector)"), (("diversity", "l"), {}, "diversity('l')")]
+
+
+@pytest.mark.parametrize("args,kwargs,text", CASES, ids=[c[2] for c in CASES])
+def test_descriptions_and_layers(args, kwargs, text):
+    obj = getattr(O, args[0])(*args[1:], **kwargs)
     assert obj.description == text
     reads = {"total_variation()": ("pixels",)}.get(text, ("logits",) if text.startswith("class") else ("l",))
     assert obj.layers == reads
