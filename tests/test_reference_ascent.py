@@ -99,6 +99,28 @@ def test_gradient_blur_is_a_normalised_gaussian_of_radius_4_with_mirrored_border
     assert g[6, 0, 0] != g[6, 2, 0]  # the border is not symmetric about the peak: mirroring mattered
 
 
+def test_gaussian_blur_is_scipys_with_a_unit_sum_kernel():
+    g = np.random.default_rng(4).normal(size=(2, 10, 11, 3)).astype("float32")
+    out = ops.convert_to_numpy(A._gaussian_blur(ops.convert_to_tensor(g), 2.0))
+    k = np.exp(-0.5 * (np.arange(-4, 5) / 2.0) ** 2)
+    k /= k.sum()
+    expect = correlate1d(correlate1d(g, k, axis=1, mode="mirror"), k, axis=2, mode="mirror")
+    np.testing.assert_allclose(out, expect, atol=1e-5)
+    flat = ops.convert_to_numpy(A._gaussian_blur(ops.convert_to_tensor(np.full((1, 9, 9, 2), 3.0, "float32")), 1.0))
+    np.testing.assert_allclose(flat, 3.0, rtol=1e-6)  # a unit-sum kernel keeps a constant
+
+
+def test_the_bfloat16_scope_turns_on_onednns_rewrite_on_tensorflow():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the bf16 rewrite is TensorFlow's (oneDNN)")
+    import tensorflow as tf
+
+    key = "auto_mixed_precision_onednn_bfloat16"
+    with A._bfloat16_rewrite():
+        assert tf.config.optimizer.get_experimental_options().get(key) is True
+    assert not tf.config.optimizer.get_experimental_options().get(key, False)
+
+
 def test_a_tiny_blur_sigma_is_floored_not_divided_by_zero():
     g = np.random.default_rng(1).normal(size=(1, 9, 9, 1)).astype("float32")
     for sigma in (0.0, 1e-4):
