@@ -203,6 +203,45 @@ def test_run_reports_progress_and_stops_when_asked():
     np.testing.assert_allclose(s, asc.score(x0 + np.sign(W[:, 0]), np.array([0, 0])), rtol=1e-5)
 
 
+def test_adam_epsilon_is_added_to_the_root():
+    from cnnviz.optvis import adam_update
+
+    p = np.zeros(2, "float32")
+    g = np.array([2e-8, -1e-6], "float32")  # gradients at the scale of eps: the step is g / (|g| + eps)
+    state = (np.zeros(2, "float32"), np.zeros(2, "float32"), np.float32(0.0))
+    new, _ = adam_update(p, g, state, 3.0, UpdateRule("adam"))
+    np.testing.assert_allclose(ops.convert_to_numpy(new), 3.0 * g / (np.abs(g) + 1e-8), rtol=1e-4)
+
+
+def test_score_is_the_objective_of_a_plain_inference_forward_pass():
+    inp = keras.Input((None, None, 2))
+    conv = keras.layers.Conv2D(2, 1, use_bias=False, name="a")
+    a = conv(inp)
+    b = keras.layers.Dropout(0.5, name="b")(a)  # training=True would drop half the values
+    model = keras.Model(inp, [a, b])
+    conv.set_weights([W.reshape(1, 1, 2, 2)])
+    x = _x0(6, 5).round().astype("uint8")  # 8-bit pixels: read as float32
+    from cnnviz.optvis.objectives import total_variation
+
+    asc = Ascent(model, ["a", "b"], channel("b") - 0.5 * total_variation(), "unit")
+    got = asc.score(x, np.array([1, 0]))
+    xf = x.astype("float32")
+    tv = np.abs(np.diff(xf, axis=1)).mean(axis=(1, 2, 3)) + np.abs(np.diff(xf, axis=2)).mean(axis=(1, 2, 3))
+    expect = (xf / 255.0 @ W).mean(axis=(1, 2))[[0, 1], [1, 0]] - 0.5 * tv
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expect, rtol=1e-5)
+
+
+def test_image_of_fourier_parameters_has_the_models_colours():
+    par = P.Fourier()  # decorrelated colour: only for 3-channel models
+    inp = keras.Input((None, None, 3))
+    model = keras.Model(inp, keras.layers.Conv2D(1, 1, name="c")(inp))
+    asc = Ascent(model, ["c"], channel("c", 0), "none", param=par)
+    p0 = np.stack([par.init(np.random.default_rng(i), 8, 8, 3) * 50 for i in range(2)]).astype("float64")
+    expect = ops.convert_to_numpy(par.image(ops.convert_to_tensor(p0.astype("float32")), 8, 8, 3))
+    np.testing.assert_allclose(asc.image(p0, (8, 8)), expect, atol=1e-4)  # float64 parameters are read as float32
+
+
 def test_objective_layers_must_come_from_the_model():
     with pytest.raises(ValueError, match=r"objective needs \['d'\], model gives \['c'\]"):
         Ascent(_model(), ["c"], channel("d", 0), "none")
@@ -246,7 +285,11 @@ def test_input_and_layer_gradients_by_hand():
 
     g, s = A.input_gradients(head, x, Compiled())
     np.testing.assert_allclose(g, np.broadcast_to(2 * W[:, 0] / 20.0, x.shape), rtol=1e-5)
-    with pytest.raises(CnnvizError, match="does not depend on the image input"):
+    maps, grads, _ = A.layer_gradients(model, x, Compiled())
+    np.testing.assert_allclose(grads[..., 0], 2.0 / 20.0, rtol=1e-5)
+    with pytest.raises(CnnvizError, match=r"^the score does not depend on the image input \(no gradient\); "
+                                          r"check --input and --output$"):
         A.input_gradients(head, x, lambda out: ops.ones((ops.shape(out)[0],)))
-    with pytest.raises(CnnvizError, match="does not depend on the layer"):
+    with pytest.raises(CnnvizError, match=r"^the score does not depend on the layer 'c' \(it is not between the image "
+                                          r"input and the output: fed by another input\?\); pick a conv layer"):
         A.layer_gradients(model, x, lambda v: ops.ones((ops.shape(v)[0],)))
