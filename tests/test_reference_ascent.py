@@ -45,15 +45,23 @@ def test_defaults_are_adams_and_the_blogs():
 
 def test_rms_step_divides_by_each_images_own_rms():
     # channel mean of a 1x1 conv, preprocess none: d score / d x[c] = W[c, target] / (h w) everywhere
-    x0 = _x0()
+    x0 = _x0(8, 6)  # not square: the model sees all 8 x 6
     asc = Ascent(_model(), ["c"], channel("c"), "none", rule=UpdateRule("rms"))
-    x, scores, n = asc.run(x0, np.array([0, 1]), [Stage((8, 8), 1, 3.0)], _rngs())
-    g = W.T[[0, 1]][:, None, None, :] / 64.0  # (2, 1, 1, 2): image 0 -> filter 0, image 1 -> filter 1
+    x, scores, n = asc.run(x0.astype("float64"), np.array([0, 1]), [Stage((8, 6), 1, 3.0)], _rngs())
+    g = W.T[[0, 1]][:, None, None, :] / 48.0  # (2, 1, 1, 2): image 0 -> filter 0, image 1 -> filter 1
     rms = np.sqrt(np.mean(g**2, axis=(1, 2, 3), keepdims=True))
+    assert x.dtype == np.float32  # float64 start pixels are read as float32
     np.testing.assert_allclose(x, x0 + 3.0 * g / (rms + 1e-8), rtol=1e-5)
     np.testing.assert_allclose(scores, (x0 @ W).mean(axis=(1, 2))[[0, 1], [0, 1]], rtol=1e-5)  # before the step
     np.testing.assert_allclose(asc.score(x0, np.array([0, 1])), scores, rtol=1e-5)
     assert n == 1
+    # gradients far below eps (weights 1e-6): the step is lr * g / (rms + eps), eps dominating
+    tiny = _model()
+    tiny.get_layer("c").set_weights([1e-6 * W.reshape(1, 1, 2, 2)])
+    x, _, _ = Ascent(tiny, ["c"], channel("c"), "none", rule=UpdateRule("rms", clip=False)).run(
+        x0, np.array([0, 1]), [Stage((8, 6), 1, 3.0)], _rngs())
+    step = np.broadcast_to(3.0 * 1e-6 * g / (1e-6 * rms + 1e-8), x0.shape)
+    np.testing.assert_allclose(x - x0, step, rtol=1e-3, atol=1e-4)
 
 
 def test_sign_step_and_clipping_to_bounds_given_per_pixel():
@@ -89,10 +97,10 @@ def test_adam_first_step_is_the_sign_scaled_by_lr_and_restarts_with_each_pixel_s
 def test_gradient_blur_is_a_normalised_gaussian_of_radius_4_with_mirrored_borders():
     x0 = _x0(12, 12)
     asc = Ascent(_model(), ["c"], neuron("c", 0, y=6, x=1), "none", rule=UpdateRule("rms", clip=False))
-    x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((12, 12), 1, 1.0, blur=1.5)], _rngs())
+    x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((12, 12), 1, 1.0, blur=0.8)], _rngs())
     delta = np.zeros((12, 12, 2))
     delta[6, 1] = W[:, 0]
-    k = np.exp(-0.5 * (np.arange(-4, 5) / 1.5) ** 2)
+    k = np.exp(-0.5 * (np.arange(-4, 5) / 0.8) ** 2)
     k /= k.sum()
     g = correlate1d(correlate1d(delta, k, axis=0, mode="mirror"), k, axis=1, mode="mirror")
     np.testing.assert_allclose(x - x0, np.broadcast_to(g / np.sqrt(np.mean(g**2)), x0.shape), rtol=1e-4, atol=1e-5)
@@ -140,6 +148,31 @@ def test_jittered_crop_moves_the_gradient_by_the_drawn_offset():
     # the same stage without robustness: the neuron's own pixel, identity warp, no crop offset
     x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((12, 12), 1, 1.0, robust=False)], _rngs())
     assert np.argwhere(np.abs(x[0] - x0[0]).sum(-1) > 0.5).tolist() == [[5, 6]]
+
+
+def test_a_stage_without_robustness_on_a_fixed_model_sees_no_padding():
+    """A fixed-size model resamples what it is fed, so padding would show; a robust=False stage after a
+    robust one (another compiled step) must see exactly the picture, as an engine without transforms."""
+    x0 = _x0(12, 12)
+    rule = UpdateRule("sign", clip=False)
+    asc = Ascent(_model(12), ["c"], neuron("c", 0, y=5, x=6), "none", (T.Pad(3), T.Jitter(2)), rule)
+    plain = Ascent(_model(12), ["c"], neuron("c", 0, y=5, x=6), "none", (), rule)
+    robust, _, _ = asc.run(x0, np.array([0, 0]), [Stage((12, 12), 1, 1.0)], _rngs())
+    assert (np.abs(robust - x0).sum(-1) > 0.5).sum() > 2  # padded and resampled: the step spreads
+    x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((12, 12), 1, 1.0, robust=False)], _rngs())
+    want, _, _ = plain.run(x0, np.array([0, 0]), [Stage((12, 12), 1, 1.0)], _rngs())
+    np.testing.assert_allclose(x, want, atol=1e-5)
+    assert np.argwhere(np.abs(x[0] - x0[0]).sum(-1) > 0.5).tolist() == [[5, 6]]
+
+
+def test_total_variation_in_a_run_reads_the_pixels_the_model_saw():
+    from cnnviz.optvis.objectives import total_variation
+
+    x0 = _x0(6, 7)
+    asc = Ascent(_model(), ["c"], -1.0 * total_variation(), "none", rule=UpdateRule("sign", clip=False))
+    _, s, _ = asc.run(x0, np.array([0, 0]), [Stage((6, 7), 1, 1.0)], _rngs())
+    tv = np.abs(np.diff(x0, axis=1)).mean(axis=(1, 2, 3)) + np.abs(np.diff(x0, axis=2)).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(s, -tv, rtol=1e-5)
 
 
 def test_seen_crops_the_padded_image_and_resizes_for_a_fixed_model():
@@ -197,6 +230,8 @@ def test_run_reports_progress_and_stops_when_asked():
     assert ticks == [(d, 7) for d in range(1, 8)] and n == 7 and len(asked) == 2
     np.testing.assert_allclose(asked[0], x0 + 3 * np.sign(W[:, 0]), rtol=1e-6)  # the pixels after step 3
     np.testing.assert_allclose(x, x0 + 7 * np.sign(W[:, 0]), rtol=1e-6)
+    _, _, n = asc.run(x0, np.array([0, 0]), [Stage((8, 8), 12, 1.0)], _rngs(), stop=lambda px, s: True)
+    assert n == 10  # asked every 10 steps by default
     x, s, n = asc.run(x0, np.array([0, 0]), stages, _rngs(), stop=lambda px, s: True, check_every=2)
     assert n == 2
     np.testing.assert_allclose(x, x0 + 2 * np.sign(W[:, 0]), rtol=1e-6)
