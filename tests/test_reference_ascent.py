@@ -175,6 +175,33 @@ def test_total_variation_in_a_run_reads_the_pixels_the_model_saw():
     np.testing.assert_allclose(s, -tv, rtol=1e-5)
 
 
+def test_turns_are_about_the_centre_of_the_padded_picture():
+    """10 x 8 pixels padded by 2 are 14 x 12: the quarter turn is about (x, y) = (5.5, 6.5), so seen pixel
+    (y 3, x 4) of the centre crop (padded (5, 6)) reads padded (6, 4), pixel (4, 2) of the picture."""
+    x0 = _x0(10, 8)
+    tf = (T.Pad(2), T.Rotate((90.0,)))
+    asc = Ascent(_model(), ["c"], neuron("c", 0, y=3, x=4), "none", tf, UpdateRule("sign", clip=False))
+    x, _, _ = asc.run(x0, np.array([0, 0]), [Stage((10, 8), 1, 1.0)], _rngs())
+    for i in range(2):
+        assert np.argwhere(np.abs(x[i] - x0[i]).sum(-1) > 0.5).tolist() == [[4, 2]]
+
+
+def test_bfloat16_steps_run_in_bfloat16_where_native():
+    from cnnviz.optvis.ascent import native_bfloat16
+
+    if keras.backend.backend() != "tensorflow" or not native_bfloat16():
+        pytest.skip("no native bf16 rewrite here")
+    x0 = _x0(16, 16)
+    scores = {}
+    for p in ("float32", "bfloat16"):
+        asc = Ascent(_model(), ["c"], channel("c", 0), "none", rule=UpdateRule("sign", clip=False), precision=p)
+        scores[p] = asc.run(x0, np.array([0, 0]), [Stage((16, 16), 1, 1.0)], _rngs())[1]
+    exact = (x0 @ W).mean(axis=(1, 2))[:, 0]
+    np.testing.assert_allclose(scores["float32"], exact, rtol=1e-6)
+    np.testing.assert_allclose(scores["bfloat16"], exact, rtol=1e-2)  # bf16 inputs: about 3 significant digits
+    assert np.abs(scores["bfloat16"] - exact).max() > 1e-6 * np.abs(exact).max()
+
+
 def test_seen_crops_the_padded_image_and_resizes_for_a_fixed_model():
     img = np.random.default_rng(2).uniform(0, 255, (1, 8, 8, 2)).astype("float32")
     t = ops.convert_to_tensor(img)
@@ -211,7 +238,8 @@ def test_fourier_run_renders_the_parameters_and_a_smaller_stage_sees_the_band_li
     par = P.Fourier(decorrelate=False)
     asc = Ascent(_model(), ["c"], channel("c", 0), "none", param=par, rule=UpdateRule("adam"))
     p0 = np.stack([par.init(np.random.default_rng(i), 8, 8, 2) * 50 for i in range(2)])
-    x, _, n = asc.run(p0, np.array([0, 0]), [Stage((8, 8), 0, 0.1)], _rngs(), size=(8, 8))
+    x, s0, n = asc.run(p0, np.array([0, 0]), [Stage((8, 8), 0, 0.1)], _rngs(), size=(8, 8))
+    assert s0.dtype == np.float32 and (s0 == 0).all()  # no step: no scores yet
     np.testing.assert_allclose(x, ops.convert_to_numpy(par.image(ops.convert_to_tensor(p0), 8, 8, 2)), atol=1e-4)
     np.testing.assert_allclose(asc.image(p0, (8, 8)), x, atol=1e-4)
     assert n == 0
