@@ -243,6 +243,12 @@ def test_fourier_run_renders_the_parameters_and_a_smaller_stage_sees_the_band_li
     np.testing.assert_allclose(x, ops.convert_to_numpy(par.image(ops.convert_to_tensor(p0), 8, 8, 2)), atol=1e-4)
     np.testing.assert_allclose(asc.image(p0, (8, 8)), x, atol=1e-4)
     assert n == 0
+    seen = []  # stop() is shown the pictures (not the parameters) and the scores of the last step
+    x, s2, n = asc.run(p0, np.array([0, 0]), [Stage((8, 8), 3, 0.1)], _rngs(), size=(8, 8), check_every=2,
+                       stop=lambda px, sc: seen.append((px, sc)) or True)
+    assert n == 2 and len(seen) == 1 and seen[0][0].shape == (2, 8, 8, 2)
+    np.testing.assert_array_equal(seen[0][0], x)
+    np.testing.assert_array_equal(seen[0][1], s2)
     _, s, _ = asc.run(p0, np.array([0, 0]), [Stage((4, 4), 1, 0.0)], _rngs(), size=(8, 8))  # lr 0: scores only
     half = ops.convert_to_numpy(par.image(ops.convert_to_tensor(p0), 8, 8, 2, (4, 4)))
     np.testing.assert_allclose(s, (half @ W[:, 0]).mean(axis=(1, 2)), rtol=1e-4)
