@@ -226,6 +226,18 @@ def test_seen_crops_the_padded_image_and_resizes_for_a_fixed_model():
     np.testing.assert_allclose(down[0, 1, 1], inner, rtol=1e-4)
 
 
+def test_seen_of_a_non_square_feed_is_cropped_or_resized_per_axis():
+    img = np.random.default_rng(5).uniform(0, 255, (1, 8, 8, 2)).astype("float32")
+    eye = ops.convert_to_tensor(T.IDENTITY[None])
+    asc = Ascent(_model(), ["c"], channel("c", 0), "none")
+    crop = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(img), (8, 8), (8, 4), eye, False))
+    np.testing.assert_array_equal(crop, img[:, :, 2:6])  # rows as they are, the middle 4 columns
+    wide = img[:, :6]  # 6 x 8 fed as 8 x 6: taller than it is, so resampled, not cropped
+    got = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(wide), (6, 8), (8, 6), eye, False))
+    want = ops.convert_to_numpy(ops.image.resize(wide, (8, 6), interpolation="bilinear", antialias=False))
+    np.testing.assert_allclose(got, want, atol=1e-4)
+
+
 def test_render_size_of_a_fourier_image():
     asc = Ascent(_model(), ["c"], channel("c", 0), "none", param=P.Fourier())
     assert asc._render_size((16, 16), (8, 8)) == (8, 8)
@@ -309,6 +321,9 @@ def test_image_of_fourier_parameters_has_the_models_colours():
     p0 = np.stack([par.init(np.random.default_rng(i), 8, 8, 3) * 50 for i in range(2)]).astype("float64")
     expect = ops.convert_to_numpy(par.image(ops.convert_to_tensor(p0.astype("float32")), 8, 8, 3))
     np.testing.assert_allclose(asc.image(p0, (8, 8)), expect, atol=1e-4)  # float64 parameters are read as float32
+    _, s, _ = asc.run(p0.astype("float32"), np.array([0, 0]), [Stage((8, 8), 1, 0.0)], _rngs(), size=(8, 8))
+    w = model.get_layer("c").get_weights()
+    np.testing.assert_allclose(s, (expect @ w[0][0, 0] + w[1]).mean(axis=(1, 2))[:, 0], rtol=1e-4)  # the step sees colour
 
 
 def test_objective_layers_must_come_from_the_model():
