@@ -240,6 +240,7 @@ def test_seen_of_a_non_square_feed_is_cropped_or_resized_per_axis():
 
 def test_render_size_of_a_fourier_image():
     asc = Ascent(_model(), ["c"], channel("c", 0), "none", param=P.Fourier())
+    assert asc._render_size((16, 12), (12, 6)) == (12, 6)  # smaller on both axes of a non-square image
     assert asc._render_size((16, 16), (8, 8)) == (8, 8)
     assert asc._render_size((16, 16), (8, 16)) == (16, 16) and asc._render_size((16, 16), (16, 8)) == (16, 16)
     assert asc._render_size((16, 16), (16, 16)) == (16, 16)
@@ -331,12 +332,15 @@ def test_objective_layers_must_come_from_the_model():
         Ascent(_model(), ["c"], channel("d", 0), "none")
 
 
-def test_precision_choices():
+def test_precision_choices(monkeypatch):
     from cnnviz.backends import adapter
 
     assert A.resolve_precision("float32") == "float32"
     assert A.resolve_precision("bfloat16") == ("bfloat16" if adapter().runs_bfloat16() else "float32")
     assert A.resolve_precision("auto") == ("bfloat16" if adapter().native_bfloat16() else "float32")
+    for native in (True, False):
+        monkeypatch.setattr(A, "native_bfloat16", lambda native=native: native)
+        assert A.resolve_precision("auto") == ("bfloat16" if native else "float32")
     with pytest.raises(CnnvizError, match="unknown precision 'half'; use one of: auto, float32, bfloat16"):
         A.resolve_precision("half")
 
