@@ -148,7 +148,7 @@ class Ascent:
             y, x = (sh - feed[0]) // 2, (sw - feed[1]) // 2  # lucid feeds the jittered crop
             return seen[:, y : y + feed[0], x : x + feed[1]]
         # antialiased when shrinking: a smaller view must not alias fine detail into its gradient
-        return ops.image.resize(seen, feed, interpolation="bilinear", antialias=sh > feed[0])
+        return ops.image.resize(seen, feed, interpolation="bilinear", antialias=sh > feed[0] or sw > feed[1])
 
     def _render_size(self, size, feed) -> tuple[int, int]:
         """Where a non-pixel image is rendered: at the feed size when that is smaller (band-limited)."""
