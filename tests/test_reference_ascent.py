@@ -338,6 +338,14 @@ def test_image_of_fourier_parameters_has_the_models_colours():
     np.testing.assert_allclose(s, (expect @ w[0][0, 0] + w[1]).mean(axis=(1, 2))[:, 0], rtol=1e-4)  # the step sees colour
 
 
+@pytest.mark.parametrize("shape,fixed", [((None, None, 2), None), ((None, 8, 2), None), ((8, None, 2), None),
+                                         ((8, 4, 2), (8, 4))])
+def test_a_model_is_fixed_size_only_when_both_sides_are_known(shape, fixed):
+    inp = keras.Input(shape)
+    asc = Ascent(keras.Model(inp, keras.layers.Conv2D(1, 1, name="c")(inp)), ["c"], channel("c", 0), "none")
+    assert asc.fixed == fixed
+
+
 def test_objective_layers_must_come_from_the_model():
     with pytest.raises(ValueError, match=r"objective needs \['d'\], model gives \['c'\]"):
         Ascent(_model(), ["c"], channel("d", 0), "none")
