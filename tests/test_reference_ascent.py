@@ -232,6 +232,8 @@ def test_seen_of_a_non_square_feed_is_cropped_or_resized_per_axis():
     asc = Ascent(_model(), ["c"], channel("c", 0), "none")
     crop = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(img), (8, 8), (8, 4), eye, False))
     np.testing.assert_array_equal(crop, img[:, :, 2:6])  # rows as they are, the middle 4 columns
+    rows = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(img), (8, 8), (4, 8), eye, False))
+    np.testing.assert_array_equal(rows, img[:, 2:6])  # the middle 4 rows, columns as they are
     wide = img[:, :6]  # 6 x 8 fed as 8 x 6: taller than it is, so resampled (narrower: antialiased), not cropped
     got = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(wide), (6, 8), (8, 6), eye, False))
     want = ops.convert_to_numpy(ops.image.resize(wide, (8, 6), interpolation="bilinear", antialias=True))
@@ -247,6 +249,13 @@ def test_a_fixed_model_narrower_than_the_picture_sees_it_antialiased():
     # rows kept, columns halved through a triangle of width 2 input pixels: (1, 3, 3, 1) / 8 inside
     k = np.array([1, 3, 3, 1]) / 8.0
     np.testing.assert_allclose(got[0, :, 1], np.einsum("x,yxc->yc", k, img[0, :, 1:5]), rtol=1e-4)
+    inp = keras.Input((4, 8, 2))  # a shorter (not narrower) model than a 6 x 8 picture: antialiased too
+    short = Ascent(keras.Model(inp, keras.layers.Conv2D(1, 1, name="c")(inp)), ["c"], channel("c", 0), "none")
+    pic = img[:, :6]
+    got = ops.convert_to_numpy(short._seen(ops.convert_to_tensor(pic), (6, 8), (4, 8), ops.convert_to_tensor(T.IDENTITY[None]), False))
+    want = ops.convert_to_numpy(ops.image.resize(pic, (4, 8), interpolation="bilinear", antialias=True))
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    assert np.abs(want - ops.convert_to_numpy(ops.image.resize(pic, (4, 8), interpolation="bilinear"))).max() > 1.0
 
 
 def test_render_size_of_a_fourier_image():
