@@ -155,7 +155,7 @@ class Ascent:
             y, x = (sh - feed[0]) // 2, (sw - feed[1]) // 2  # lucid feeds the jittered crop
             return image, seen[:, y : y + feed[0], x : x + feed[1]]
         # antialiased when shrinking: a smaller view must not alias fine detail into its gradient
-        return image, ops.image.resize(seen, feed, interpolation="bilinear", antialias=sh > feed[0])
+        return image, ops.image.resize(seen, feed, interpolation="bilinear", antialias=sh > feed[0] or sw > feed[1])
 
     def _away(self, image):
         """Per image, the mean squared distance from the anchor (the photo an accentuation starts
