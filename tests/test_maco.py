@@ -135,3 +135,19 @@ def test_views_average_each_images_scores_over_its_own_transforms(tiny_conv_mode
     direct = a.score(seen, np.repeat(targets, 3)).reshape(2, 3).mean(axis=1)
     np.testing.assert_allclose(scores[2], direct, rtol=1e-4)
     assert not np.allclose(scores[2], scores[0])
+
+
+def test_class_pictures_default_to_maco_on_rgb_inputs_of_64_px_and_more(lenet):
+    import keras
+
+    from cnnviz.methods.fooling import default_param
+    from cnnviz.models import wrap_model
+
+    def rgb(side):
+        x = keras.Input((side, side, 3))
+        return wrap_model(keras.Model(x, keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(
+            keras.layers.Conv2D(2, 3)(x)))))
+
+    assert default_param(rgb(64), None) == "maco" and default_param(rgb(63), None) == "fourier"
+    assert default_param(rgb(64), None, accent=True) == "fourier"  # the phase alone cannot hold a photo
+    assert default_param(lenet, None) == "fourier"  # one channel, 28 px

@@ -170,10 +170,10 @@ def _from_noise(loaded, classes, confidence, steps, method, size, param, diversi
     from ..results import FoolResult
     from ..results.base import tile_name
 
-    from ..optvis.recipes import VISUALIZE_PARAM
+    from ..methods.fooling import default_param
 
     shown, closeness = accent
-    own = ("fourier" if shown is not None else VISUALIZE_PARAM) if method == "visualize" else "pixel"
+    own = default_param(loaded, size, shown is not None) if method == "visualize" else "pixel"
     if steps is None:  # the recipe's own: 128 steps for a class picture, 300 pixel steps otherwise
         steps = recipe(method, param or own).steps
     clf = Classifier(loaded)

@@ -20,7 +20,7 @@ from ..backends.devices import check_batch_size, choose_batch_size
 from ..optvis import Ascent, Stage, UpdateRule
 from .. import checks
 from ..errors import CnnvizError
-from ..optvis.recipes import ACCENT_CLOSENESS, VISUALIZE_PARAM, recipe
+from ..optvis.recipes import ACCENT_CLOSENESS, VISUALIZE_FROM, VISUALIZE_PARAM, recipe
 from ..optvis.render import render
 from ..pixels import rms_change, to_uint8
 from ..models import Classifier, LoadedModel
@@ -75,7 +75,7 @@ def fool_from_noise(
     if image is not None and method != "visualize":
         raise CnnvizError("accentuating a photo (--image) needs --method visualize; --method fool with --image "
                           "makes an adversarial example")
-    param = (param or ("fourier" if image is not None else VISUALIZE_PARAM)) if method == "visualize" else "pixel"
+    param = (param or default_param(loaded, size, image is not None)) if method == "visualize" else "pixel"
     if max_steps < 1:
         raise CnnvizError("--steps must be at least 1")
     clf = classifier or Classifier(loaded)
@@ -97,6 +97,14 @@ def fool_from_noise(
         result.source_top5 = clf.top(clf.probabilities(result.source[None])[0])
         result.changes = rms_change(result.images, result.source)
     return result
+
+
+def default_param(loaded: LoadedModel, size: int | None, accent: bool = False) -> str:
+    """A class picture's parametrisation: MACO for RGB inputs of ``VISUALIZE_FROM`` px and more (judged
+    the more legible on EfficientNet-Lite0 by benchmarks/legibility.py), else Fourier; Fourier for an
+    accentuation, whose photo the phase alone cannot hold."""
+    h, w = loaded.image_size(size)
+    return VISUALIZE_PARAM if not accent and loaded.channels == 3 and min(h, w) >= VISUALIZE_FROM else "fourier"
 
 
 #: Fooling images are checked (on their 8-bit pixels) every this many steps.

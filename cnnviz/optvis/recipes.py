@@ -36,8 +36,10 @@ FOURIER_DECAY = 1.3
 LOW_SHARE = 0.86
 #: Steps of a class picture (``fool --method visualize``).
 CLASS_STEPS = 128
-#: The class pictures' default parametrisation (chosen by benchmarks/legibility.py: see the README).
-VISUALIZE_PARAM = "fourier"
+#: The class pictures' default parametrisation for RGB inputs of at least ``VISUALIZE_FROM`` px (chosen by
+#: benchmarks/legibility.py on EfficientNet-Lite0, judged by EfficientNet-Lite2: see docs/legible.md).
+VISUALIZE_PARAM = "maco"
+VISUALIZE_FROM = 64
 #: Feature accentuation (Hamblin et al. 2024): at an RMS change of ``ascent.ANCHOR_RMS`` from the photo,
 #: the pull back towards it equals this share of the objective.
 ACCENT_CLOSENESS = 1.0

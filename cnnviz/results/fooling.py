@@ -95,6 +95,8 @@ class FoolResult(Shown):
             sub_extra = "; moved = RMS change from the photo in grey levels (0-255)"
         sub = (f"p = the model's probability for the class on the saved 8-bit image; target p >= {self.confidence:g}; "
                f"{int(np.sum(self.reached))} of {len(self.classes)} reached; seed {self.seed}")
+        if self.method == "visualize":
+            sub += f"; {self.param} parametrisation"
         if self.source is not None:
             sub += sub_extra
         if top:
