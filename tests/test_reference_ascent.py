@@ -207,9 +207,9 @@ def test_seen_crops_the_padded_image_and_resizes_for_a_fixed_model():
     t = ops.convert_to_tensor(img)
     eye = ops.convert_to_tensor(T.IDENTITY[None])
     crop = Ascent(_model(), ["c"], channel("c", 0), "none", (T.Pad(3), T.Jitter(1)))
-    np.testing.assert_allclose(ops.convert_to_numpy(crop._seen(t, (8, 8), (8, 8), eye)), img, atol=1e-4)
+    np.testing.assert_allclose(ops.convert_to_numpy(crop._seen(t, (8, 8), (8, 8), eye)[1]), img, atol=1e-4)
     fixed = Ascent(_model(16), ["c"], channel("c", 0), "none")
-    up = ops.convert_to_numpy(fixed._seen(ops.convert_to_tensor(img[:, :4, :4]), (4, 4), (16, 16), eye, False))
+    up = ops.convert_to_numpy(fixed._seen(ops.convert_to_tensor(img[:, :4, :4]), (4, 4), (16, 16), eye, False)[1])
     # 4 -> 16 bilinear with half-pixel centres: output i reads input (i + 0.5) / 4 - 0.5, clamped at the ends
     pos = np.clip((np.arange(16) + 0.5) / 4 - 0.5, 0, 3)
     lo = np.floor(pos).astype(int)
@@ -219,7 +219,7 @@ def test_seen_crops_the_padded_image_and_resizes_for_a_fixed_model():
     U[np.arange(16), hi] += pos - lo
     np.testing.assert_allclose(up[0], np.einsum("yi,xj,ijc->yxc", U, U, img[0, :4, :4]), rtol=1e-4, atol=1e-3)
     small = Ascent(_model(4), ["c"], channel("c", 0), "none")
-    down = ops.convert_to_numpy(small._seen(t, (8, 8), (4, 4), eye, False))
+    down = ops.convert_to_numpy(small._seen(t, (8, 8), (4, 4), eye, False)[1])
     # 8 -> 4, antialiased: a triangle of width 2 input pixels, (1, 3, 3, 1) / 8 inside
     k = np.array([1, 3, 3, 1]) / 8.0
     inner = np.einsum("y,x,yxc->c", k, k, img[0, 1:5, 1:5])
@@ -230,12 +230,12 @@ def test_seen_of_a_non_square_feed_is_cropped_or_resized_per_axis():
     img = np.random.default_rng(5).uniform(0, 255, (1, 8, 8, 2)).astype("float32")
     eye = ops.convert_to_tensor(T.IDENTITY[None])
     asc = Ascent(_model(), ["c"], channel("c", 0), "none")
-    crop = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(img), (8, 8), (8, 4), eye, False))
+    crop = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(img), (8, 8), (8, 4), eye, False)[1])
     np.testing.assert_array_equal(crop, img[:, :, 2:6])  # rows as they are, the middle 4 columns
-    rows = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(img), (8, 8), (4, 8), eye, False))
+    rows = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(img), (8, 8), (4, 8), eye, False)[1])
     np.testing.assert_array_equal(rows, img[:, 2:6])  # the middle 4 rows, columns as they are
     wide = img[:, :6]  # 6 x 8 fed as 8 x 6: taller than it is, so resampled (narrower: antialiased), not cropped
-    got = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(wide), (6, 8), (8, 6), eye, False))
+    got = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(wide), (6, 8), (8, 6), eye, False)[1])
     want = ops.convert_to_numpy(ops.image.resize(wide, (8, 6), interpolation="bilinear", antialias=True))
     np.testing.assert_allclose(got, want, atol=1e-4)
 
@@ -245,14 +245,14 @@ def test_a_fixed_model_narrower_than_the_picture_sees_it_antialiased():
     model = keras.Model(inp, keras.layers.Conv2D(1, 1, name="c")(inp))
     img = np.random.default_rng(6).uniform(0, 255, (1, 8, 8, 2)).astype("float32")
     asc = Ascent(model, ["c"], channel("c", 0), "none")
-    got = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(img), (8, 8), (8, 4), ops.convert_to_tensor(T.IDENTITY[None]), False))
+    got = ops.convert_to_numpy(asc._seen(ops.convert_to_tensor(img), (8, 8), (8, 4), ops.convert_to_tensor(T.IDENTITY[None]), False)[1])
     # rows kept, columns halved through a triangle of width 2 input pixels: (1, 3, 3, 1) / 8 inside
     k = np.array([1, 3, 3, 1]) / 8.0
     np.testing.assert_allclose(got[0, :, 1], np.einsum("x,yxc->yc", k, img[0, :, 1:5]), rtol=1e-4)
     inp = keras.Input((4, 8, 2))  # a shorter (not narrower) model than a 6 x 8 picture: antialiased too
     short = Ascent(keras.Model(inp, keras.layers.Conv2D(1, 1, name="c")(inp)), ["c"], channel("c", 0), "none")
     pic = img[:, :6]
-    got = ops.convert_to_numpy(short._seen(ops.convert_to_tensor(pic), (6, 8), (4, 8), ops.convert_to_tensor(T.IDENTITY[None]), False))
+    got = ops.convert_to_numpy(short._seen(ops.convert_to_tensor(pic), (6, 8), (4, 8), ops.convert_to_tensor(T.IDENTITY[None]), False)[1])
     want = ops.convert_to_numpy(ops.image.resize(pic, (4, 8), interpolation="bilinear", antialias=True))
     np.testing.assert_allclose(got, want, atol=1e-4)
     assert np.abs(want - ops.convert_to_numpy(ops.image.resize(pic, (4, 8), interpolation="bilinear"))).max() > 1.0
