@@ -151,3 +151,29 @@ def test_class_pictures_default_to_maco_on_rgb_inputs_of_64_px_and_more(lenet):
     assert default_param(rgb(64), None) == "maco" and default_param(rgb(63), None) == "fourier"
     assert default_param(rgb(64), None, accent=True) == "fourier"  # the phase alone cannot hold a photo
     assert default_param(lenet, None) == "fourier"  # one channel, 28 px
+
+
+def test_maco_init_make_and_the_band_limited_render():
+    m = P.make("maco")
+    assert isinstance(m, P.Maco) and m.contrast == 1.0 and isinstance(P.make("fourier"), P.Fourier)
+    np.testing.assert_array_equal(m.init(np.random.default_rng(7), 12, 10, 3),
+                                  np.random.default_rng(7).normal(0.0, 1.0, (3, 12, 6)).astype("float32"))
+    h, phase = 12, np.random.default_rng(2).normal(0, 1, (1, 3, 12, 7)).astype("float32")
+    got = ops.convert_to_numpy(m.image(ops.convert_to_tensor(phase), h, h, 3, (6, 6)))[0]
+    z = (phase[0] - phase[0].mean()) / (phase[0].std() + 1e-5)
+    spec = (m.magnitude(h, h) * np.exp(1j * z))[:, [0, 1, 2, 9, 10, 11], :4] * 0.25  # rows 0-2 and -3..-1
+    x = np.fft.irfft2(spec, s=(6, 6))
+    x = np.moveaxis((x - x.mean()) / (x.std() + 1e-5), 0, -1) @ P.COLOR_CORRELATION.T
+    np.testing.assert_allclose(got, 255 / (1 + np.exp(-x)), atol=0.05)
+
+
+def test_maco_invert_takes_black_white_and_grey_pictures():
+    pic = np.zeros((1, 8, 8, 3), "uint8")
+    pic[0, :4] = 255
+    phase = P.Maco().invert(pic)
+    assert phase.dtype == np.float32 and phase.shape == (1, 3, 8, 5) and np.isfinite(phase).all()
+    grey = P.Maco().invert(pic[..., :1])  # one channel: no colour decorrelation
+    assert grey.shape == (1, 1, 8, 5) and np.isfinite(grey).all()
+    plain = P.Maco(decorrelate=False).invert(pic.astype("float32"))
+    x = np.log(np.clip(pic / 255.0, 1e-6, 1 - 1e-6)) - np.log1p(-np.clip(pic / 255.0, 1e-6, 1 - 1e-6))
+    np.testing.assert_allclose(plain, np.angle(np.fft.rfft2(np.moveaxis(x, -1, 1))), atol=1e-5)

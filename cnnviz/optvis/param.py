@@ -226,9 +226,6 @@ class Maco:
             x = correlate(x)
         return np.angle(np.fft.rfft2(np.moveaxis(x, -1, 1))).astype("float32")
 
-    def size_of(self, params_shape: tuple) -> tuple[int, int]:
-        return int(params_shape[2]), int(params_shape[2])
-
 
 def make(name: str, *, clip: bool = True, decay: float = 1.0):
     """The parametrisation called ``name`` (``pixel``, ``fourier`` or ``maco``)."""
