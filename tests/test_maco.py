@@ -174,6 +174,9 @@ def test_maco_invert_takes_black_white_and_grey_pictures():
     assert phase.dtype == np.float32 and phase.shape == (1, 3, 8, 5) and np.isfinite(phase).all()
     grey = P.Maco().invert(pic[..., :1])  # one channel: no colour decorrelation
     assert grey.shape == (1, 1, 8, 5) and np.isfinite(grey).all()
+    one = ops.convert_to_numpy(P.Maco().image(ops.convert_to_tensor(grey), 8, 8, 1))
+    lin = ops.convert_to_numpy(P.Maco().linear(ops.convert_to_tensor(grey), 8, 8, 1))
+    np.testing.assert_allclose(one, 255 / (1 + np.exp(-lin)), atol=1e-3)  # grey: the sigmoid alone
     plain = P.Maco(decorrelate=False).invert(pic.astype("float32"))
     x = np.log(np.clip(pic / 255.0, 1e-6, 1 - 1e-6)) - np.log1p(-np.clip(pic / 255.0, 1e-6, 1 - 1e-6))
     np.testing.assert_allclose(plain, np.angle(np.fft.rfft2(np.moveaxis(x, -1, 1))), atol=1e-5)
