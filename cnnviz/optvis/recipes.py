@@ -54,13 +54,14 @@ FILTER_LOW = 0.8
 class Recipe:
     """What every recipe has. ``stages``: an explicit schedule (else the recipe's own for the size);
     ``transforms``: explicit transforms (else the recipe's own; ``()`` for none); ``precision``:
-    of the gradient steps (None: the caller's)."""
+    of the gradient steps (None: the caller's); ``views``: views per image and step (MACO's crops)."""
 
     steps: int = 30
     lr: float = 1.0
     stages: tuple[Stage, ...] | None = None
     transforms: Any = None
     precision: str | None = None
+    views: int = 1  # transformed views of each image per step, their scores averaged
     name = "pixel"  # the parametrisation's name (a class attribute, not a field)
 
     def schedule(self, size: tuple[int, int], fixed: bool) -> list[Stage]:
@@ -196,7 +197,6 @@ class Maco(Recipe):
     contrast: float = MACO_CONTRAST
     boxes: tuple[float, float] = MACO_BOXES
     low: float | None = None
-    views: int = 1
     name = "maco"
 
     def own_schedule(self, size: tuple[int, int], fixed: bool) -> list[Stage]:

@@ -173,7 +173,7 @@ def _ascent(loaded, objective: Objective, recipe: Recipe, size, diversity: int, 
     model, names = feature_model_for(loaded, layers, preactivation)
     return Ascent(model, names, objective, loaded.preprocess, recipe.transforms_for(size), recipe.rule,
                   recipe.precision or precision, param=recipe.parametrisation(), anchor=anchor, closeness=closeness,
-                  views=getattr(recipe, "views", 1) if diversity == 1 else 1)
+                  views=recipe.views if diversity == 1 else 1)
 
 
 def _resized(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
