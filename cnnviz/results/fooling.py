@@ -84,21 +84,17 @@ class FoolResult(Shown):
 
     def render(self, model: str = "", names: Sequence[str] | None = None, cols: int | None = None, top: int = 5) -> np.ndarray:
         images, captions = list(self.images), self.captions(names, top)
-        if self.source is not None:
-            images = [self.source] + images
-            captions = ["the photo (start)"] + (top5_lines(self.source_top5[:top]) if top else [])
-            captions = ["\n".join(captions)] + self.captions(names, top)
-        grid = make_grid(images, captions, cols=cols)
         what = "fooling images (noise the model trusts)" if self.method == "fool" else "class visualisation"
-        if self.source is not None:
-            what = f"feature accentuation (the photo pushed towards each class, closeness {self.closeness:g})"
-            sub_extra = "; moved = RMS change from the photo in grey levels (0-255)"
         sub = (f"p = the model's probability for the class on the saved 8-bit image; target p >= {self.confidence:g}; "
                f"{int(np.sum(self.reached))} of {len(self.classes)} reached; seed {self.seed}")
         if self.method == "visualize":
             sub += f"; {self.param} parametrisation"
-        if self.source is not None:
-            sub += sub_extra
+        if self.source is not None:  # an accentuation: its photo first, with the model's top 5 on it
+            images = [self.source] + images
+            captions = ["\n".join(["the photo (start)"] + (top5_lines(self.source_top5[:top]) if top else []))] + captions
+            what = f"feature accentuation (the photo pushed towards each class, closeness {self.closeness:g})"
+            sub += "; moved = RMS change from the photo in grey levels (0-255)"
+        grid = make_grid(images, captions, cols=cols)
         if top:
             sub += "; below: the model's top 5 (class: p)"
         title = ("PARTIAL (interrupted) · " if self.partial else "") + f"{model} · {what}"
